@@ -1,0 +1,35 @@
+/**
+ * connect-smart-redis: a Redis session store for express-session that writes
+ * only what a request changed, never loses parallel requests' writes, never lets
+ * a destroyed session come back, and costs one Redis round trip for a request
+ * that only reads its session.
+ *
+ * @example Create a store
+ * ```ts
+ * import { SmartRedisStore, type RedisConnection } from "./mod.ts";
+ *
+ * // Any node-redis client works: `new SmartRedisStore({ client: createClient() })`.
+ * // Here, a connection that is never ready shows the options and the fail-fast error.
+ * const offline: RedisConnection = {
+ *   send: () => Promise.reject(new Error("unreachable")),
+ *   masters: () => Promise.resolve([]),
+ *   ready: false,
+ *   address: "127.0.0.1:1",
+ *   onStateChange: () => {},
+ * };
+ * const store = new SmartRedisStore({ client: offline, ttl: 30 * 24 * 3600, commandTimeout: 50 });
+ * await store.get("some-session-id").catch((error) => console.log(error.name)); // RedisUnavailableError
+ * ```
+ *
+ * @module
+ */
+
+import { connectSmartRedis } from "./src/express_store.ts";
+
+export { connectSmartRedis, SmartRedisStore } from "./src/express_store.ts";
+export type { Callback, SessionModule, StoredSession } from "./src/express_store.ts";
+export type { Serializer, SessionRecord, SmartRedisStoreOptions } from "./src/options.ts";
+export type { ConnectionState, RedisConnection, RedisNode } from "./src/clients/connection.ts";
+export { RedisUnavailableError, SessionConflictError, SessionDataError } from "./src/errors.ts";
+
+export default connectSmartRedis;

@@ -1,0 +1,146 @@
+/**
+ * Starts throwaway redis-server processes on free loopback ports, for the
+ * tests and the demo. Each server keeps its data in memory only.
+ * @module
+ */
+
+/** A redis-server child process. */
+export interface RedisServer extends AsyncDisposable {
+  /** The port it listens on (127.0.0.1). */
+  readonly port: number;
+  /** `redis://127.0.0.1:PORT`. */
+  readonly url: string;
+  /** Kills the server (SIGKILL: a crash, not a shutdown) and waits for it to exit. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port after {@linkcode kill}. */
+  restart(): Promise<void>;
+}
+
+/** Options of {@linkcode startRedisServer}. */
+export interface RedisServerOptions {
+  /**
+   * The port; a free one when left out.
+   * @default {undefined}
+   */
+  port?: number;
+  /**
+   * Extra redis-server arguments, e.g. `["--cluster-enabled", "yes"]`.
+   * @default {[]}
+   */
+  args?: string[];
+}
+
+/**
+ * Starts redis-server and waits until it answers PING.
+ * @param options Port and extra arguments.
+ * @returns The running server; `await using` stops it.
+ */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  await requireRedisServer();
+  const port = options.port ?? freePort();
+  let child: Deno.ChildProcess | undefined = await spawn(port, options.args ?? []);
+  const server: RedisServer = {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async kill() {
+      if (!child) return;
+      const exiting = child.status;
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await exiting;
+      child = undefined;
+    },
+    async restart() {
+      if (child) await server.kill();
+      child = await spawn(port, options.args ?? []);
+    },
+    async [Symbol.asyncDispose]() {
+      await server.kill();
+    },
+  };
+  return server;
+}
+
+/** Throws a clear message when redis-server is not installed. */
+export async function requireRedisServer(): Promise<void> {
+  try {
+    await new Deno.Command("redis-server", { args: ["--version"], stdout: "null", stderr: "null" }).output();
+  } catch {
+    throw new Error(
+      "redis-server is not installed: install it (Debian/Ubuntu: `sudo apt-get install redis-server`, " +
+        "macOS: `brew install redis`) or set REDIS_URL to a running Redis",
+    );
+  }
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/**
+ * Whether something answers Redis PING at host:port.
+ * @param hostname Host name or address.
+ * @param port TCP port.
+ * @returns True when it replied +PONG (or an auth error: a Redis all the same).
+ */
+export async function answersPing(hostname: string, port: number): Promise<boolean> {
+  let connection: Deno.TcpConn | undefined;
+  try {
+    connection = await Deno.connect({ hostname, port });
+    await connection.write(new TextEncoder().encode("PING\r\n"));
+    const buffer = new Uint8Array(64);
+    const timer = setTimeout(() => connection?.close(), 1000);
+    const read = await connection.read(buffer).catch(() => null);
+    clearTimeout(timer);
+    const reply = read ? new TextDecoder().decode(buffer.subarray(0, read)) : "";
+    return reply.startsWith("+PONG") || reply.startsWith("-NOAUTH");
+  } catch {
+    return false;
+  } finally {
+    try {
+      connection?.close();
+    } catch { /* closed by the timer */ }
+  }
+}
+
+async function spawn(port: number, args: string[]): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command("redis-server", {
+    args: [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "no",
+      "--loglevel",
+      "warning",
+      ...args,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (await answersPing("127.0.0.1", port)) {
+      return child;
+    }
+    const exited = await Promise.race([child.status.then(() => true), delay(25).then(() => false)]);
+    if (exited) throw new Error(`redis-server on port ${port} exited at start: ${await stderr}`);
+  }
+  child.kill("SIGKILL");
+  throw new Error(`redis-server on port ${port} did not answer PING within 5 s`);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,48 @@
+/**
+ * The little the store needs from a Redis client. Adapters turn real clients
+ * into this; implement it yourself to use a client the store does not know.
+ * @module
+ */
+
+/** One Redis server: a single instance, or one master of a cluster. */
+export interface RedisNode {
+  /**
+   * Sends one command to this node.
+   * @param args The command and its arguments, e.g. `["SCAN", "0"]`.
+   * @returns The raw reply: strings, integers, arrays and `null` as RESP2 gives them.
+   */
+  send(args: readonly string[]): Promise<unknown>;
+}
+
+/** A connection state change, reported to {@linkcode RedisConnection.onStateChange} listeners. */
+export interface ConnectionState {
+  /** Commands can be sent now. */
+  ready: boolean;
+  /** Why the connection is down, when known. */
+  error?: unknown;
+}
+
+/** What the store needs from a Redis client. */
+export interface RedisConnection {
+  /**
+   * Sends one command to the node that owns `key` (every store command touches one key).
+   * @param key The key the command touches.
+   * @param args The command and its arguments, e.g. `["EVALSHA", sha, "1", key]`.
+   * @returns The raw reply, as {@linkcode RedisNode.send}; Redis errors reject.
+   */
+  send(key: string, args: readonly string[]): Promise<unknown>;
+  /**
+   * The nodes bulk operations walk: the one server, or every master of a cluster.
+   * @returns The nodes.
+   */
+  masters(): Promise<readonly RedisNode[]>;
+  /** Whether commands can be sent right now. */
+  readonly ready: boolean;
+  /** Where Redis is, for error messages (`host:port`). */
+  readonly address: string;
+  /**
+   * Subscribes to connection state changes.
+   * @param listener Called with every change.
+   */
+  onStateChange(listener: (state: ConnectionState) => void): void;
+}

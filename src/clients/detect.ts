@@ -1,0 +1,32 @@
+/**
+ * Picks the adapter for the client handed to the store.
+ * @module
+ */
+
+import type { RedisConnection } from "./connection.ts";
+import { isNodeRedisClient, nodeRedisConnection } from "./node_redis.ts";
+
+/**
+ * Turns a user's client into the store's {@linkcode RedisConnection}.
+ * @param client A node-redis client, or an object already implementing `RedisConnection`.
+ * @returns The connection.
+ */
+export function connectionFor(client: unknown): RedisConnection {
+  if (typeof client !== "object" || client === null) {
+    throw new TypeError(
+      'Option "client" is required: pass a Redis client, e.g. { client: createClient() } from "redis"',
+    );
+  }
+  if (isRedisConnection(client)) return client;
+  if (isNodeRedisClient(client)) return nodeRedisConnection(client);
+  throw new TypeError(
+    'Option "client" is not a supported Redis client: pass a node-redis client from createClient(), ' +
+      "or an object implementing RedisConnection (send, masters, ready, address, onStateChange)",
+  );
+}
+
+function isRedisConnection(client: object): client is RedisConnection {
+  const candidate = client as Partial<RedisConnection>;
+  return typeof candidate.send === "function" && typeof candidate.masters === "function" &&
+    typeof candidate.onStateChange === "function" && "ready" in candidate;
+}

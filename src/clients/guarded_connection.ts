@@ -1,0 +1,119 @@
+/**
+ * Puts a time bound on every command, so that a dead or slow Redis makes
+ * operations fail with a clear error instead of hanging the requests behind them.
+ * @module
+ */
+
+import { RedisUnavailableError } from "../errors.ts";
+import type { ConnectionState, RedisConnection, RedisNode } from "./connection.ts";
+
+/** A connection whose commands fail fast when Redis is away. */
+export class GuardedConnection {
+  #inner: RedisConnection;
+  #timeout: number;
+  #lastError: unknown = undefined;
+  #waiters = new Set<() => void>();
+
+  /**
+   * @param inner The client adapter.
+   * @param timeout Milliseconds a command may take, waiting for the connection included.
+   */
+  constructor(inner: RedisConnection, timeout: number) {
+    this.#inner = inner;
+    this.#timeout = timeout;
+    inner.onStateChange((state: ConnectionState) => {
+      if (state.ready) {
+        this.#lastError = undefined;
+        for (const wake of this.#waiters) wake();
+      } else if (state.error !== undefined) {
+        this.#lastError = state.error;
+      }
+    });
+  }
+
+  /** The client adapter underneath. */
+  get inner(): RedisConnection {
+    return this.#inner;
+  }
+
+  /**
+   * Sends a command to the node owning `key`.
+   * @param key The key the command touches.
+   * @param args The command.
+   * @returns The reply.
+   */
+  send(key: string, args: readonly string[]): Promise<unknown> {
+    return this.#bounded(() => this.#inner.send(key, args), args[0]);
+  }
+
+  /**
+   * Sends a command to one node (bulk operations).
+   * @param node A node from `masters()`.
+   * @param args The command.
+   * @returns The reply.
+   */
+  sendTo(node: RedisNode, args: readonly string[]): Promise<unknown> {
+    return this.#bounded(() => node.send(args), args[0]);
+  }
+
+  /**
+   * The nodes bulk operations walk.
+   * @returns Every master.
+   */
+  masters(): Promise<readonly RedisNode[]> {
+    return this.#bounded(() => this.#inner.masters(), "CLUSTER NODES");
+  }
+
+  async #bounded<T>(work: () => Promise<T>, what: string | undefined): Promise<T> {
+    const deadline = Date.now() + this.#timeout;
+    if (!this.#inner.ready) await this.#whenReady(deadline);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new RedisUnavailableError(
+              `Redis at ${this.#inner.address} did not answer ${what ?? "a command"} within ${this.#timeout} ms ` +
+                '(option "commandTimeout")',
+            ),
+          ),
+        Math.max(1, deadline - Date.now()),
+      );
+    });
+    try {
+      return await Promise.race([work(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Waits for the connection, unless it is known to be down (then fails at once). */
+  #whenReady(deadline: number): Promise<void> {
+    if (this.#lastError !== undefined) return Promise.reject(this.#unreachable());
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(wake);
+        reject(this.#unreachable());
+      }, Math.max(1, deadline - Date.now()));
+      this.#waiters.add(wake);
+    });
+  }
+
+  #unreachable(): RedisUnavailableError {
+    const reason = this.#lastError === undefined ? "not connected" : errorText(this.#lastError);
+    return new RedisUnavailableError(
+      `Redis is unreachable at ${this.#inner.address} (${reason}); check that it is running and reachable`,
+      { cause: this.#lastError },
+    );
+  }
+}
+
+function errorText(error: unknown): string {
+  const message = (error as Error)?.message || (error as { code?: string })?.code;
+  return message ? String(message) : String(error);
+}

@@ -1,0 +1,337 @@
+/**
+ * The store's core, free of any web framework: load, commit (with merge and
+ * retry), touch, destroy and the bulk operations, each a Lua script run against
+ * the one key of a session.
+ * @module
+ */
+
+import { GuardedConnection } from "./clients/guarded_connection.ts";
+import type { RedisConnection } from "./clients/connection.ts";
+import { SessionConflictError, SessionDataError } from "./errors.ts";
+import { cookieExpiry, type Expiry, expiryOf } from "./expiry.ts";
+import { COOKIE_FIELD, isReservedField } from "./fields.ts";
+import { ABSENT, mergeValues } from "./merge.ts";
+import type { ResolvedOptions, SessionRecord } from "./options.ts";
+import { COMMIT_SCRIPT } from "./scripts/commit_script.ts";
+import { DESTROY_SCRIPT } from "./scripts/destroy_script.ts";
+import { LOAD_SCRIPT } from "./scripts/load_script.ts";
+import { REFRESH_SCRIPT } from "./scripts/refresh_script.ts";
+import { REPLACE_SCRIPT } from "./scripts/replace_script.ts";
+import { type LuaScript, runScript } from "./scripts/script_runner.ts";
+import {
+  attachSnapshot,
+  diffFields,
+  type FieldChange,
+  serializeFields,
+  type Snapshot,
+  snapshotOf,
+} from "./snapshot.ts";
+
+/** Loads and commits sessions in Redis. */
+export class SessionEngine {
+  #connection: GuardedConnection;
+  #options: ResolvedOptions;
+  #send = (key: string, args: readonly string[]) => this.#connection.send(key, args);
+
+  /**
+   * @param connection The Redis client adapter.
+   * @param options The resolved store options.
+   */
+  constructor(connection: RedisConnection, options: ResolvedOptions) {
+    this.#connection = new GuardedConnection(connection, options.commandTimeout);
+    this.#options = options;
+  }
+
+  /**
+   * Reads a session. By default also renews its sliding expiry (same round trip),
+   * and the returned cookie shows the renewed `expires`.
+   * @param sid The session id; anything but a non-empty string is not found.
+   * @param renew Renew the expiry (unless `disableTouch`).
+   * @returns The session with its snapshot attached, or `null` when missing, destroyed or expired.
+   */
+  async load(sid: unknown, renew = true): Promise<SessionRecord | null> {
+    if (typeof sid !== "string" || sid === "") return null;
+    renew &&= !this.#options.disableTouch;
+    const reply = await this.#run(LOAD_SCRIPT, sid, [renew ? "1" : "0"]) as unknown[] | null;
+    if (reply === null) return null;
+    const [kind, pttl] = reply as [string, number];
+    const now = Date.now();
+    const fields = new Map<string, string>();
+    let session: SessionRecord;
+    if (kind === "string") {
+      session = this.#parseWhole(sid, String(reply[2]));
+    } else {
+      session = {};
+      for (let i = 2; i < reply.length; i += 2) {
+        const field = String(reply[i]);
+        if (isReservedField(field)) continue;
+        fields.set(field, String(reply[i + 1]));
+        define(session, field, this.#parseField(sid, field, String(reply[i + 1])));
+      }
+    }
+    showRemainingLife(session, pttl, now);
+    const expires = cookieExpiry(session.cookie as { expires?: unknown } | undefined);
+    if (expires !== undefined && expires <= now) return null;
+    attachSnapshot(session, {
+      sid,
+      fields,
+      refreshed: renew && kind === "hash" && !this.#options.disableTTL,
+      legacy: kind === "string",
+    });
+    return session;
+  }
+
+  /**
+   * Writes a session: only the changed fields when it carries a snapshot from
+   * {@linkcode load}, else the whole session. Concurrent changes are merged and
+   * the commit retried; a destroyed session stays destroyed.
+   * @param sid The session id.
+   * @param session The session.
+   */
+  async commit(sid: unknown, session: unknown): Promise<void> {
+    const id = checkSid(sid);
+    const record = checkSession(id, session);
+    const fields = serializeFields(id, record, this.#options.serializer);
+    const expiry = expiryOf(record, this.#options, Date.now());
+    const snapshot = snapshotOf(record, id);
+    if (!snapshot || snapshot.legacy) return await this.#replace(id, record, fields, expiry);
+
+    let changes = diffFields(snapshot.fields, fields);
+    for (let attempt = 0; attempt <= this.#options.conflictRetries; attempt++) {
+      const reply = await this.#run(COMMIT_SCRIPT, id, commitArgs(changes, expiry)) as unknown[];
+      switch (reply[0]) {
+        case "ok":
+          for (const change of changes) {
+            if (change.kind === "r") snapshot.fields.delete(change.field);
+            else snapshot.fields.set(change.field, change.value);
+          }
+          return;
+        case "dead":
+          return;
+        case "gone":
+          return await this.#replace(id, record, fields, expiry);
+        default:
+          changes = this.#merge(id, record, snapshot, changes, reply);
+      }
+    }
+    throw new SessionConflictError(
+      `Session "${id}" could not be committed: other requests changed the same properties in each of ` +
+        `${this.#options.conflictRetries + 1} attempts; retry the request or raise "conflictRetries"`,
+    );
+  }
+
+  /**
+   * Keeps a session alive. Free when its load already renewed it; otherwise one
+   * round trip that renews the expiry and stores the current cookie.
+   * @param sid The session id.
+   * @param session The session.
+   */
+  async touch(sid: unknown, session: unknown): Promise<void> {
+    if (this.#options.disableTouch) return;
+    const id = checkSid(sid);
+    const record = checkSession(id, session);
+    const snapshot = snapshotOf(record, id);
+    if (snapshot?.refreshed) return;
+    if (snapshot?.legacy) return await this.commit(id, record);
+    const expiry = expiryOf(record, this.#options, Date.now());
+    const cookie = record.cookie === undefined ? undefined : serializeFields(id, { cookie: record.cookie }, this.#options.serializer).get(COOKIE_FIELD);
+    const args = [String(expiry.pttl), slidingArg(expiry)];
+    if (cookie !== undefined) args.push(COOKIE_FIELD, cookie);
+    await this.#run(REFRESH_SCRIPT, id, args);
+    if (snapshot && cookie !== undefined) snapshot.fields.set(COOKIE_FIELD, cookie);
+  }
+
+  /**
+   * Destroys a session, leaving a tombstone for `deleteExpiry` ms so that no
+   * request in flight can bring it back.
+   * @param sid The session id; anything but a non-empty string is ignored.
+   */
+  async destroy(sid: unknown): Promise<void> {
+    if (typeof sid !== "string" || sid === "") return;
+    await this.#run(DESTROY_SCRIPT, sid, [String(this.#options.deleteExpiry)]);
+  }
+
+  /**
+   * Every live session, without renewing any.
+   * @returns Pairs of session id and session.
+   */
+  async sessions(): Promise<[string, SessionRecord][]> {
+    const found: [string, SessionRecord][] = [];
+    for await (const sids of this.#sidPages()) {
+      const sessions = await Promise.all(sids.map((sid) => this.load(sid, false)));
+      sessions.forEach((session, i) => session && found.push([sids[i], session]));
+    }
+    return found;
+  }
+
+  /** Destroys every session under the prefix (each leaves a tombstone, as {@linkcode destroy}). */
+  async clear(): Promise<void> {
+    for await (const sids of this.#sidPages()) {
+      await Promise.all(sids.map((sid) => this.destroy(sid)));
+    }
+  }
+
+  /** The session ids under the prefix, one SCAN page at a time, across every master. */
+  async *#sidPages(): AsyncGenerator<string[]> {
+    const { prefix, scanCount } = this.#options;
+    const pattern = escapeGlob(prefix) + "*";
+    const seen = new Set<string>();
+    for (const node of await this.#connection.masters()) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await this.#connection.sendTo(node, [
+          "SCAN",
+          cursor,
+          "MATCH",
+          pattern,
+          "COUNT",
+          String(scanCount),
+        ]) as [string, string[]];
+        cursor = String(next);
+        const page = keys.filter((key) => key.startsWith(prefix) && !seen.has(key));
+        page.forEach((key) => seen.add(key));
+        if (page.length > 0) yield page.map((key) => key.slice(prefix.length));
+      } while (cursor !== "0");
+    }
+  }
+
+  async #replace(sid: string, session: SessionRecord, fields: Map<string, string>, expiry: Expiry): Promise<void> {
+    const args = [String(expiry.pttl), slidingArg(expiry)];
+    for (const [field, value] of fields) args.push(field, value);
+    await this.#run(REPLACE_SCRIPT, sid, args);
+    attachSnapshot(session, { sid, fields, refreshed: false, legacy: false });
+  }
+
+  /** Merges the fields a commit found changed by someone else; returns the changes to retry with. */
+  #merge(
+    sid: string,
+    session: SessionRecord,
+    snapshot: Snapshot,
+    changes: FieldChange[],
+    conflicts: unknown[],
+  ): FieldChange[] {
+    const retry = [...changes];
+    const dropped = new Set<number>();
+    for (let i = 1; i < conflicts.length; i += 3) {
+      const index = Number(conflicts[i]) - 1;
+      const change = changes[index];
+      const field = change.field;
+      const theirs = conflicts[i + 1] === "1" ? String(conflicts[i + 2]) : undefined;
+      const base = change.kind === "a" || change.kind === "w" ? undefined : change.base;
+      const ours = change.kind === "r" ? undefined : change.value;
+      const merged = mergeValues(this.#maybeParse(sid, field, base), this.#maybeParse(sid, field, ours), this.#maybeParse(sid, field, theirs));
+      const text = merged === ABSENT ? undefined : serializeFields(sid, { [field]: merged }, this.#options.serializer).get(field);
+
+      if (theirs === undefined) snapshot.fields.delete(field);
+      else snapshot.fields.set(field, theirs);
+      if (text === undefined) delete session[field];
+      else define(session, field, merged);
+
+      if (text === theirs) dropped.add(index);
+      else if (text === undefined) retry[index] = { kind: "r", field, base: theirs! };
+      else if (theirs === undefined) retry[index] = { kind: "a", field, value: text };
+      else retry[index] = { kind: "u", field, base: theirs, value: text };
+    }
+    return retry.filter((_, i) => !dropped.has(i));
+  }
+
+  async #run(script: LuaScript, sid: string, args: string[]): Promise<unknown> {
+    const key = this.#options.prefix + sid;
+    try {
+      return await runScript(this.#send, script, key, args);
+    } catch (error) {
+      if (String((error as Error)?.message).includes("WRONGTYPE")) {
+        throw new SessionDataError(
+          `Redis key ${JSON.stringify(key)} is not a session (${(error as Error).message}); ` +
+            "nothing was changed: remove the key or use another prefix",
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  #parseField(sid: string, field: string, text: string): unknown {
+    try {
+      return this.#options.serializer.parse(text);
+    } catch (error) {
+      throw new SessionDataError(
+        `Session "${sid}" field "${field}" cannot be parsed by the serializer (${(error as Error)?.message}); ` +
+          "it was left in Redis as it is",
+        { cause: error },
+      );
+    }
+  }
+
+  #maybeParse(sid: string, field: string, text: string | undefined): unknown {
+    return text === undefined ? ABSENT : this.#parseField(sid, field, text);
+  }
+
+  #parseWhole(sid: string, text: string): SessionRecord {
+    let value: unknown;
+    try {
+      value = this.#options.serializer.parse(text);
+    } catch (error) {
+      throw new SessionDataError(
+        `Session "${sid}" is stored as a string the serializer cannot parse (${(error as Error)?.message}); ` +
+          "it was left in Redis as it is",
+        { cause: error },
+      );
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new SessionDataError(`Session "${sid}" is stored as a string that is not an object`);
+    }
+    return value as SessionRecord;
+  }
+}
+
+function commitArgs(changes: FieldChange[], expiry: Expiry): string[] {
+  const args = [String(expiry.pttl), slidingArg(expiry), changes.map((change) => change.kind).join("")];
+  for (const change of changes) {
+    args.push(
+      change.field,
+      change.kind === "u" || change.kind === "r" ? change.base : "",
+      change.kind === "r" ? "" : change.value,
+    );
+  }
+  return args;
+}
+
+function slidingArg(expiry: Expiry): string {
+  return expiry.sliding === undefined ? "" : String(expiry.sliding);
+}
+
+/** Makes the returned cookie show when the session really expires (after any renewal). */
+function showRemainingLife(session: SessionRecord, pttl: number, now: number): void {
+  const cookie = session.cookie as { expires?: unknown } | undefined;
+  if (pttl <= 0 || typeof cookie !== "object" || cookie === null) return;
+  if (cookie.expires === null || cookie.expires === undefined) return;
+  if (cookieExpiry(cookie) === undefined) return;
+  const expires = new Date(now + pttl);
+  cookie.expires = cookie.expires instanceof Date ? expires : expires.toISOString();
+}
+
+/** Sets a property as own data, even for names like `__proto__`. */
+function define(target: SessionRecord, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function checkSid(sid: unknown): string {
+  if (typeof sid !== "string" || sid === "") {
+    throw new TypeError(`A session id must be a non-empty string, got ${typeof sid === "string" ? '""' : typeof sid}`);
+  }
+  return sid;
+}
+
+function checkSession(sid: string, session: unknown): SessionRecord {
+  if (typeof session !== "object" || session === null || Array.isArray(session)) {
+    throw new TypeError(`Session "${sid}" must be an object, got ${session === null ? "null" : typeof session}`);
+  }
+  return session as SessionRecord;
+}
+
+/** Escapes SCAN MATCH glob characters so a prefix matches only itself. */
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
+}
+

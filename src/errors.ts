@@ -1,0 +1,41 @@
+/**
+ * Errors callers may want to catch. Bad arguments and options raise plain
+ * `TypeError` / `RangeError`; these named classes cover what can happen at run time.
+ * @module
+ */
+
+/** Redis could not be reached, or did not answer within `commandTimeout`. */
+export class RedisUnavailableError extends Error {
+  /**
+   * @param message What failed and what to check.
+   * @param options The underlying error, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RedisUnavailableError";
+  }
+}
+
+/** A commit kept meeting concurrent changes and gave up after its bounded retries. */
+export class SessionConflictError extends Error {
+  /**
+   * @param message Which session and how many attempts.
+   * @param options The underlying error, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "SessionConflictError";
+  }
+}
+
+/** What is stored for a session cannot be read (a field the serializer rejects, or a key of the wrong type). */
+export class SessionDataError extends Error {
+  /**
+   * @param message Which session, key or field, and why.
+   * @param options The underlying error, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "SessionDataError";
+  }
+}

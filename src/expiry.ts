@@ -1,0 +1,64 @@
+/**
+ * How long a session lives in Redis, in milliseconds, worked out from its cookie
+ * the way express-session's cookie works: `expires` when it is a valid date,
+ * else the `ttl` option.
+ * @module
+ */
+
+import type { SessionRecord } from "./options.ts";
+
+/** The expiry of one write. */
+export interface Expiry {
+  /** Milliseconds the key should live: `-1` for no expiry, `0` when already expired (delete). */
+  pttl: number;
+  /** Milliseconds to renew the key by at each load, or `undefined` when it must not slide. */
+  sliding: number | undefined;
+}
+
+/** What the expiry depends on besides the session itself. */
+export interface ExpiryPolicy {
+  ttl: number | ((session: SessionRecord) => number);
+  disableTTL: boolean;
+  disableTouch: boolean;
+}
+
+/**
+ * Works out the expiry of a session written at `now`.
+ * @param session The session, with its `cookie` if it has one.
+ * @param policy The store's ttl settings.
+ * @param now The current time in ms since the epoch.
+ * @returns The key's lifetime and its sliding renewal.
+ */
+export function expiryOf(session: SessionRecord, policy: ExpiryPolicy, now: number): Expiry {
+  if (policy.disableTTL) return { pttl: -1, sliding: undefined };
+  const cookie = session.cookie as { expires?: unknown; originalMaxAge?: unknown } | undefined;
+  const expires = cookieExpiry(cookie);
+  if (expires !== undefined) {
+    const maxAge = cookie?.originalMaxAge;
+    const slides = !policy.disableTouch && typeof maxAge === "number" && maxAge > 0 && Number.isFinite(maxAge);
+    return { pttl: Math.max(0, Math.ceil(expires - now)), sliding: slides ? Math.ceil(maxAge) : undefined };
+  }
+  const ttl = ttlMilliseconds(session, policy.ttl);
+  return { pttl: ttl, sliding: policy.disableTouch ? undefined : ttl };
+}
+
+/**
+ * The time a cookie expires at, or `undefined` when it has no valid `expires`.
+ * @param cookie A cookie object (express-session's `Cookie`, or its JSON).
+ * @returns Milliseconds since the epoch.
+ */
+export function cookieExpiry(cookie: { expires?: unknown } | undefined | null): number | undefined {
+  const expires = cookie?.expires;
+  if (expires === null || expires === undefined || expires === false) return undefined;
+  const time = expires instanceof Date ? expires.getTime() : new Date(expires as string).getTime();
+  return Number.isFinite(time) ? time : undefined;
+}
+
+function ttlMilliseconds(session: SessionRecord, ttl: ExpiryPolicy["ttl"]): number {
+  const seconds = typeof ttl === "function" ? ttl(session) : ttl;
+  if (typeof seconds !== "number" || Number.isNaN(seconds)) {
+    throw new TypeError(`Option "ttl" must give a number of seconds, got ${String(seconds)}`);
+  }
+  if (seconds === Infinity) return -1;
+  return Math.max(0, Math.ceil(seconds * 1000));
+}

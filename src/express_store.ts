@@ -1,0 +1,246 @@
+/**
+ * The express-session face of the store: callbacks and Promises, connection
+ * events, and `createSession` carrying the change-tracking snapshot onto the
+ * request's Session object.
+ * @module
+ */
+
+// @ts-types="@types/express-session"
+import session from "express-session";
+// @ts-types="@types/express-session"
+import type { SessionData } from "express-session";
+import { connectionFor } from "./clients/detect.ts";
+import { SessionEngine } from "./engine.ts";
+import { resolveOptions, type SmartRedisStoreOptions } from "./options.ts";
+import { attachSnapshot, SNAPSHOT, type Snapshot } from "./snapshot.ts";
+
+/** A node-style callback; the store calls it exactly once. */
+export type Callback<T> = (error: unknown, value?: T) => void;
+
+/** A session as `all()` returns it: its data plus its `id`. */
+export type StoredSession = SessionData & { id: string };
+
+const engines = new WeakMap<object, SessionEngine>();
+
+/**
+ * An express-session store on Redis that writes only what a request changed,
+ * merges parallel requests' changes instead of losing them, and never lets a
+ * destroyed session come back. Every method returns a Promise and also accepts
+ * a node-style callback (with a callback, the Promise never rejects).
+ *
+ * @example Use with express-session
+ * ```ts ignore
+ * import express from "express";
+ * import session from "express-session";
+ * import { createClient } from "redis";
+ * import { SmartRedisStore } from "connect-smart-redis";
+ *
+ * const app = express();
+ * app.use(session({
+ *   store: new SmartRedisStore({ client: createClient() }),
+ *   secret: "keyboard cat",
+ *   resave: false,
+ *   saveUninitialized: false,
+ * }));
+ * ```
+ */
+export class SmartRedisStore extends session.Store {
+  /**
+   * @param options The Redis client and the store's settings.
+   */
+  constructor(options: SmartRedisStoreOptions) {
+    super();
+    initialize(this, options);
+  }
+
+  /**
+   * Loads a session and renews its sliding expiry, in one Redis round trip.
+   * @param sid The session id.
+   * @param callback Called with the session, or `null` when there is none.
+   * @returns The session, or `null` when it is missing, destroyed or expired.
+   */
+  get(sid: string, callback?: Callback<SessionData | null>): Promise<SessionData | null> {
+    return settle(engineOf(this).load(sid) as Promise<SessionData | null>, callback);
+  }
+
+  /**
+   * Saves a session: only the properties that changed since it was loaded.
+   * @param sid The session id.
+   * @param session The session.
+   * @param callback Called once it is written.
+   * @returns Resolves once it is written.
+   */
+  set(sid: string, session: SessionData, callback?: Callback<void>): Promise<void> {
+    return settle(engineOf(this).commit(sid, session), callback);
+  }
+
+  /**
+   * Keeps a session alive; free when the load already did it.
+   * @param sid The session id.
+   * @param session The session.
+   * @param callback Called once done.
+   * @returns Resolves once done.
+   */
+  override touch(sid: string, session: SessionData, callback?: Callback<void>): Promise<void> {
+    return settle(engineOf(this).touch(sid, session), callback);
+  }
+
+  /**
+   * Destroys a session; requests already in flight cannot bring it back.
+   * @param sid The session id.
+   * @param callback Called once done.
+   * @returns Resolves once done.
+   */
+  destroy(sid: string, callback?: Callback<void>): Promise<void> {
+    return settle(engineOf(this).destroy(sid), callback);
+  }
+
+  /**
+   * Every live session, each with its `id` (expiry is not renewed).
+   * @param callback Called with the sessions.
+   * @returns The sessions.
+   */
+  override all(callback?: Callback<StoredSession[]>): Promise<StoredSession[]> {
+    const work = engineOf(this).sessions().then((found) =>
+      found.map(([id, data]) => Object.assign(data, { id }) as unknown as StoredSession)
+    );
+    return settle(work, callback);
+  }
+
+  /**
+   * The ids of every live session.
+   * @param callback Called with the ids.
+   * @returns The ids.
+   */
+  ids(callback?: Callback<string[]>): Promise<string[]> {
+    return settle(engineOf(this).sessions().then((found) => found.map(([id]) => id)), callback);
+  }
+
+  /**
+   * How many live sessions there are.
+   * @param callback Called with the count.
+   * @returns The count.
+   */
+  override length(callback?: Callback<number>): Promise<number> {
+    return settle(engineOf(this).sessions().then((found) => found.length), callback);
+  }
+
+  /**
+   * Destroys every session under the prefix.
+   * @param callback Called once done.
+   * @returns Resolves once done.
+   */
+  override clear(callback?: Callback<void>): Promise<void> {
+    return settle(engineOf(this).clear(), callback);
+  }
+
+  /**
+   * Builds the request's Session from loaded data, carrying the data's
+   * change-tracking snapshot along (express-session calls this).
+   * @param req The request.
+   * @param data The loaded session data.
+   * @returns The Session object.
+   */
+  override createSession(req: Parameters<session.Store["createSession"]>[0], data: SessionData): session.Session & SessionData {
+    return createCarryingSnapshot(session.Store.prototype.createSession, this, req, data);
+  }
+}
+
+/** The shape of express-session's module that the factory needs. */
+export interface SessionModule {
+  /** express-session's `Store` base class. */
+  Store: abstract new () => object;
+}
+
+/**
+ * The seed's factory form: `require('connect-smart-redis')(session)`. Returns a
+ * store class that extends the given module's `Store`.
+ * @param sessionModule The express-session module.
+ * @returns The store class.
+ */
+export function connectSmartRedis(sessionModule: SessionModule): typeof SmartRedisStore {
+  const Base = sessionModule?.Store;
+  if (typeof Base !== "function") {
+    throw new TypeError(
+      "Pass the express-session module: require('connect-smart-redis')(require('express-session'))",
+    );
+  }
+  if (Base === session.Store || SmartRedisStore.prototype instanceof Base) return SmartRedisStore;
+  // Another copy of express-session: give its Store our methods. State lives in a
+  // WeakMap, not in #private fields, so the methods work on this class too.
+  const baseCreateSession = (Base.prototype as session.Store).createSession;
+  const Bound = class SmartRedisStore extends (Base as unknown as new () => Emitter) {
+    constructor(options: SmartRedisStoreOptions) {
+      super();
+      initialize(this, options);
+    }
+  };
+  for (const name of Object.getOwnPropertyNames(SmartRedisStore.prototype)) {
+    if (name === "constructor") continue;
+    Object.defineProperty(Bound.prototype, name, Object.getOwnPropertyDescriptor(SmartRedisStore.prototype, name)!);
+  }
+  Object.defineProperty(Bound.prototype, "createSession", {
+    configurable: true,
+    writable: true,
+    value: function (this: session.Store, req: never, data: SessionData) {
+      return createCarryingSnapshot(baseCreateSession, this, req, data);
+    },
+  });
+  return Bound as unknown as typeof SmartRedisStore;
+}
+
+/** What the store needs of its base class besides the methods it defines. */
+interface Emitter {
+  emit(event: string): boolean;
+}
+
+function initialize(store: Emitter, options: SmartRedisStoreOptions): void {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("Options are required: new SmartRedisStore({ client: createClient() })");
+  }
+  const resolved = resolveOptions(options);
+  const connection = connectionFor(options.client);
+  engines.set(store, new SessionEngine(connection, resolved));
+  // express-session skips sessions while the store says "disconnect", instead of hanging.
+  let announced: "connect" | "disconnect" | undefined;
+  connection.onStateChange(({ ready }) => {
+    const event = ready ? "connect" : "disconnect";
+    if (event !== announced) {
+      announced = event;
+      store.emit(event);
+    }
+  });
+}
+
+function engineOf(store: object): SessionEngine {
+  const engine = engines.get(store);
+  if (!engine) throw new TypeError("This method must be called on a SmartRedisStore instance");
+  return engine;
+}
+
+function createCarryingSnapshot(
+  create: session.Store["createSession"],
+  store: session.Store,
+  req: Parameters<session.Store["createSession"]>[0],
+  data: SessionData,
+): session.Session & SessionData {
+  const snapshot = (data as { [SNAPSHOT]?: Snapshot })[SNAPSHOT];
+  const created = create.call(store, req, data);
+  if (snapshot) attachSnapshot(created, snapshot);
+  return created;
+}
+
+/** Reports the outcome to the callback exactly once, or through the Promise when there is none. */
+function settle<T>(work: Promise<T>, callback?: Callback<T>): Promise<T> {
+  if (typeof callback !== "function") return work;
+  return work.then(
+    (value) => {
+      callback(null, value);
+      return value;
+    },
+    (error) => {
+      callback(error);
+      return undefined as T;
+    },
+  );
+}

@@ -1,0 +1,187 @@
+/**
+ * The store's options: their documented defaults and the checks that turn a
+ * bad value into a `TypeError` / `RangeError` at construction.
+ * @module
+ */
+
+/** Turns one session property into a string and back. */
+export interface Serializer {
+  /** Serializes one value. Returning `undefined` drops the property, as `JSON.stringify` does. */
+  stringify(value: unknown): string | undefined;
+  /** Parses what `stringify` produced. */
+  parse(text: string): unknown;
+}
+
+/** A session as the store sees it: plain properties, `cookie` among them. */
+export type SessionRecord = Record<string, unknown>;
+
+/** Options of {@linkcode SmartRedisStore}. */
+export interface SmartRedisStoreOptions {
+  /**
+   * The Redis client: a node-redis 4/5 client from `createClient()` (connected or not:
+   * the store connects it), or any object implementing {@linkcode RedisConnection}.
+   */
+  client: object;
+  /**
+   * Expiry in seconds for sessions whose cookie has no `maxAge`, or a function of the
+   * session returning it (called at each write).
+   * @default {86400}
+   */
+  ttl?: number | ((session: SessionRecord) => number);
+  /**
+   * Prepended to the session id to make the Redis key.
+   * @default {"session:"}
+   */
+  prefix?: string;
+  /**
+   * How long, in milliseconds, a destroyed session's tombstone stays, blocking
+   * in-flight requests from bringing it back.
+   * @default {5000}
+   */
+  deleteExpiry?: number;
+  /**
+   * Milliseconds after which an exclusive session lock expires if its request died.
+   * Reserved for the lock mode; validated now.
+   * @default {5000}
+   */
+  lockExpiry?: number;
+  /**
+   * Milliseconds between attempts to take a held exclusive session lock.
+   * Reserved for the lock mode; validated now.
+   * @default {100}
+   */
+  retryTime?: number;
+  /**
+   * Serializes each top-level session property on its own.
+   * @default {JSON}
+   */
+  serializer?: Serializer;
+  /**
+   * Do not renew a session's expiry when it is read or touched; it expires
+   * `maxAge` / `ttl` after its last write.
+   * @default {false}
+   */
+  disableTouch?: boolean;
+  /**
+   * Store sessions without a Redis expiry (expired cookies are still reported as not found).
+   * @default {false}
+   */
+  disableTTL?: boolean;
+  /**
+   * The COUNT hint of the SCAN behind `all`, `ids`, `length` and `clear`.
+   * @default {100}
+   */
+  scanCount?: number;
+  /**
+   * Milliseconds an operation may wait for Redis (including the first connection)
+   * before failing with a `RedisUnavailableError`.
+   * @default {2000}
+   */
+  commandTimeout?: number;
+  /**
+   * How many times a commit that met concurrent changes is merged and retried
+   * before failing with a `SessionConflictError`.
+   * @default {10}
+   */
+  conflictRetries?: number;
+}
+
+/** Every option but `client`, with defaults applied. */
+export interface ResolvedOptions {
+  ttl: number | ((session: SessionRecord) => number);
+  prefix: string;
+  deleteExpiry: number;
+  lockExpiry: number;
+  retryTime: number;
+  serializer: Serializer;
+  disableTouch: boolean;
+  disableTTL: boolean;
+  scanCount: number;
+  commandTimeout: number;
+  conflictRetries: number;
+}
+
+const DEFAULTS: ResolvedOptions = {
+  ttl: 86400,
+  prefix: "session:",
+  deleteExpiry: 5000,
+  lockExpiry: 5000,
+  retryTime: 100,
+  serializer: JSON,
+  disableTouch: false,
+  disableTTL: false,
+  scanCount: 100,
+  commandTimeout: 2000,
+  conflictRetries: 10,
+};
+
+/**
+ * Checks the options and fills in defaults.
+ * @param options What the user passed.
+ * @returns The options with every default applied.
+ */
+export function resolveOptions(options: Omit<SmartRedisStoreOptions, "client">): ResolvedOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("Options must be an object such as { client: createClient() }");
+  }
+  const resolved: ResolvedOptions = { ...DEFAULTS };
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined || name === "client") continue;
+    if (!(name in DEFAULTS)) {
+      throw new TypeError(
+        `Unknown option "${name}": expected one of client, ${Object.keys(DEFAULTS).join(", ")}`,
+      );
+    }
+    (resolved as unknown as Record<string, unknown>)[name] = value;
+  }
+  if (typeof resolved.ttl !== "function") positive("ttl", resolved.ttl, "seconds");
+  if (typeof resolved.prefix !== "string") {
+    throw new TypeError(`Option "prefix" must be a string, got ${describe(resolved.prefix)}`);
+  }
+  positive("deleteExpiry", resolved.deleteExpiry, "milliseconds", true);
+  positive("lockExpiry", resolved.lockExpiry, "milliseconds");
+  positive("retryTime", resolved.retryTime, "milliseconds");
+  positive("commandTimeout", resolved.commandTimeout, "milliseconds");
+  wholeNumber("scanCount", resolved.scanCount, 1);
+  wholeNumber("conflictRetries", resolved.conflictRetries, 0);
+  const serializer = resolved.serializer as Partial<Serializer> | null;
+  if (
+    typeof serializer !== "object" || serializer === null || typeof serializer.stringify !== "function" ||
+    typeof serializer.parse !== "function"
+  ) {
+    throw new TypeError('Option "serializer" must be an object with stringify() and parse(), such as JSON');
+  }
+  for (const name of ["disableTouch", "disableTTL"] as const) {
+    if (typeof resolved[name] !== "boolean") {
+      throw new TypeError(`Option "${name}" must be true or false, got ${describe(resolved[name])}`);
+    }
+  }
+  return resolved;
+}
+
+function positive(name: string, value: unknown, unit: string, zeroAllowed = false): void {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`Option "${name}" must be a number of ${unit}, got ${describe(value)}`);
+  }
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed)) {
+    throw new RangeError(
+      `Option "${name}" must be a finite number of ${unit} ${zeroAllowed ? "≥ 0" : "> 0"}, got ${value}`,
+    );
+  }
+}
+
+function wholeNumber(name: string, value: unknown, min: number): void {
+  if (typeof value !== "number") {
+    throw new TypeError(`Option "${name}" must be a whole number, got ${describe(value)}`);
+  }
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`Option "${name}" must be a whole number ≥ ${min}, got ${value}`);
+  }
+}
+
+/** A short, quoted description of a bad value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === "string") return `"${value}"`;
+  if (value === null || typeof value !== "object") return String(value);
+  return Array.isArray(value) ? "an array" : "an object";
+}

@@ -1,0 +1,35 @@
+/**
+ * The destroy script: replaces a session by a tombstone, so that no request
+ * already in flight can write it back; the tombstone expires by itself.
+ *
+ * KEYS[1]  the session key
+ * ARGV[1]  how long the tombstone stays, in ms ("0": delete without a tombstone)
+ * Reply    1 a live session was destroyed; 0 there was none;
+ *          an error starting "WRONGTYPE" for a key that is not a hash or string (nothing deleted).
+ * @module
+ */
+
+import { defineScript, type LuaScript } from "./script_runner.ts";
+
+/** See the module doc for the contract. */
+export const DESTROY_SCRIPT: LuaScript = defineScript(
+  "destroy",
+  `
+local key = KEYS[1]
+local kind = redis.call('TYPE', key).ok
+local live = 0
+if kind == 'string' then
+  live = 1
+elseif kind == 'hash' then
+  live = 1 - redis.call('HEXISTS', key, '\\0dead')
+elseif kind ~= 'none' then
+  return redis.error_reply('WRONGTYPE the key holds a ' .. kind .. ', not a session')
+end
+redis.call('DEL', key)
+if ARGV[1] ~= '0' then
+  redis.call('HSET', key, '\\0dead', '1')
+  redis.call('PEXPIRE', key, ARGV[1])
+end
+return live
+`,
+);

@@ -1,0 +1,180 @@
+/**
+ * Test helpers: real redis-servers, connected clients, an Express app over real
+ * HTTP with a cookie-keeping browser, and a MONITOR that counts the commands
+ * clients send.
+ */
+
+import express from "express";
+import session from "express-session";
+import { createClient } from "redis";
+import { type RedisServer, startRedisServer } from "../scripts/redis_server.ts";
+import { SmartRedisStore } from "../mod.ts";
+import type { SmartRedisStoreOptions } from "../mod.ts";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+
+export { startRedisServer };
+export type { RedisServer };
+
+/** A test that owns sockets and child processes across awaits: skip Deno's op/resource sanitizers. */
+export function test(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
+  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
+}
+
+/** A node-redis 5 client. */
+export type Client = ReturnType<typeof createClient>;
+
+/** Connects a node-redis client to the server; `await using` closes it. */
+export async function connectClient(server: RedisServer): Promise<Client & AsyncDisposable> {
+  const client = createClient({ url: server.url });
+  client.on("error", () => {});
+  await client.connect();
+  return Object.assign(client, {
+    async [Symbol.asyncDispose]() {
+      if (client.isOpen) await client.close();
+    },
+  });
+}
+
+/** A Redis server, a client for the store, and a store on it, torn down together. */
+export interface Fixture extends AsyncDisposable {
+  server: RedisServer;
+  client: Client;
+  store: SmartRedisStore;
+  /** A second client for inspecting Redis directly. */
+  redis: Client;
+}
+
+/** Starts a server and a store on it. */
+export async function storeFixture(options: Omit<SmartRedisStoreOptions, "client"> = {}): Promise<Fixture> {
+  const server = await startRedisServer();
+  const client = await connectClient(server);
+  const redis = await connectClient(server);
+  const store = new SmartRedisStore({ client, ...options });
+  return {
+    server,
+    client,
+    redis,
+    store,
+    async [Symbol.asyncDispose]() {
+      await client[Symbol.asyncDispose]();
+      await redis[Symbol.asyncDispose]();
+      await server.kill();
+    },
+  };
+}
+
+/** An Express app with express-session on a store, listening on a free port. */
+export interface App extends AsyncDisposable {
+  url: string;
+  app: express.Express;
+}
+
+/** Routes to install; `session` options override the defaults (resave false, saveUninitialized false). */
+export async function startApp(
+  store: session.Store,
+  routes: (app: express.Express) => void,
+  sessionOptions: Partial<session.SessionOptions> = {},
+): Promise<App> {
+  const app = express();
+  app.use(session({ store, secret: "test secret", resave: false, saveUninitialized: false, ...sessionOptions }));
+  routes(app);
+  app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(500).send(`error: ${error.message}`);
+  });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, "127.0.0.1", () => resolve(listening));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    async [Symbol.asyncDispose]() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** Keeps the session cookie between requests, like a browser. */
+export class Browser {
+  cookie = "";
+  /** GETs a URL with the cookie and keeps any new one; returns status and body. */
+  async get(url: string): Promise<{ status: number; body: string }> {
+    const response = await fetch(url, { headers: this.cookie ? { cookie: this.cookie } : {} });
+    const setCookie = response.headers.get("set-cookie");
+    if (setCookie) this.cookie = setCookie.split(";")[0];
+    return { status: response.status, body: await response.text() };
+  }
+  /** The session id inside the cookie. */
+  get sid(): string {
+    const value = decodeURIComponent(this.cookie.split("=")[1] ?? "");
+    return value.slice(2, value.lastIndexOf("."));
+  }
+}
+
+/** Records, through redis-cli MONITOR, every command clients send (not those scripts run inside). */
+export class Monitor implements AsyncDisposable {
+  #child: Deno.ChildProcess;
+  #lines: string[] = [];
+  #server: RedisServer;
+  #marks = 0;
+
+  private constructor(server: RedisServer) {
+    this.#server = server;
+    this.#child = new Deno.Command("redis-cli", {
+      args: ["-p", String(server.port), "monitor"],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    this.#read();
+  }
+
+  /** Starts monitoring the server. */
+  static async start(server: RedisServer): Promise<Monitor> {
+    const monitor = new Monitor(server);
+    await monitor.commands();
+    return monitor;
+  }
+
+  /** The commands clients sent since the last call, as lower-case names with their arguments. */
+  async commands(): Promise<string[][]> {
+    const mark = `monitor-mark-${++this.#marks}`;
+    await new Deno.Command("redis-cli", { args: ["-p", String(this.#server.port), "echo", mark], stdout: "null" })
+      .output();
+    for (let i = 0; i < 500 && !this.#lines.some((line) => line.includes(mark)); i++) await delay(10);
+    const end = this.#lines.findIndex((line) => line.includes(mark));
+    const taken = this.#lines.splice(0, end + 1).slice(0, end);
+    return taken.filter((line) => !line.includes(" lua]") && line.includes('"')).map(parseMonitorLine)
+      .filter((args) => args[0] !== "echo" && args[0] !== "client" && args[0] !== "hello");
+  }
+
+  async #read() {
+    const decoder = new TextDecoderStream();
+    let partial = "";
+    for await (const chunk of this.#child.stdout.pipeThrough(decoder)) {
+      const parts = (partial + chunk).split("\n");
+      partial = parts.pop()!;
+      this.#lines.push(...parts);
+    }
+  }
+
+  async [Symbol.asyncDispose]() {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch { /* gone */ }
+    await this.#child.status;
+  }
+}
+
+function parseMonitorLine(line: string): string[] {
+  const args: string[] = [];
+  for (const match of line.slice(line.indexOf("]") + 1).matchAll(/"((?:[^"\\]|\\.)*)"/g)) args.push(match[1]);
+  if (args.length > 0) args[0] = args[0].toLowerCase();
+  return args;
+}
+
+/** Resolves after `ms` milliseconds. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
