@@ -40,6 +40,18 @@ export class SessionEngine {
   constructor(connection: RedisConnection, options: ResolvedOptions) {
     this.#connection = new GuardedConnection(connection, options.commandTimeout);
     this.#options = options;
+    // Load the scripts whenever a connection (re)starts, so requests hit EVALSHA the first time.
+    connection.onStateChange(({ ready }) => ready && this.#preloadScripts());
+    if (connection.ready) this.#preloadScripts();
+  }
+
+  #preloadScripts(): void {
+    const scripts = [LOAD_SCRIPT, COMMIT_SCRIPT, REPLACE_SCRIPT, REFRESH_SCRIPT, DESTROY_SCRIPT];
+    this.#connection.masters().then((nodes) =>
+      Promise.all(
+        nodes.flatMap((node) => scripts.map((script) => node.send(["SCRIPT", "LOAD", script.source]))),
+      )
+    ).catch(() => {/* NOSCRIPT falls back to EVAL anyway */});
   }
 
   /**
@@ -134,7 +146,9 @@ export class SessionEngine {
     if (snapshot?.refreshed) return;
     if (snapshot?.legacy) return await this.commit(id, record);
     const expiry = expiryOf(record, this.#options, Date.now());
-    const cookie = record.cookie === undefined ? undefined : serializeFields(id, { cookie: record.cookie }, this.#options.serializer).get(COOKIE_FIELD);
+    const cookie = record.cookie === undefined
+      ? undefined
+      : serializeFields(id, { cookie: record.cookie }, this.#options.serializer).get(COOKIE_FIELD);
     const args = [String(expiry.pttl), slidingArg(expiry)];
     if (cookie !== undefined) args.push(COOKIE_FIELD, cookie);
     await this.#run(REFRESH_SCRIPT, id, args);
@@ -195,7 +209,12 @@ export class SessionEngine {
     }
   }
 
-  async #replace(sid: string, session: SessionRecord, fields: Map<string, string>, expiry: Expiry): Promise<void> {
+  async #replace(
+    sid: string,
+    session: SessionRecord,
+    fields: Map<string, string>,
+    expiry: Expiry,
+  ): Promise<void> {
     const args = [String(expiry.pttl), slidingArg(expiry)];
     for (const [field, value] of fields) args.push(field, value);
     await this.#run(REPLACE_SCRIPT, sid, args);
@@ -219,8 +238,14 @@ export class SessionEngine {
       const theirs = conflicts[i + 1] === "1" ? String(conflicts[i + 2]) : undefined;
       const base = change.kind === "a" || change.kind === "w" ? undefined : change.base;
       const ours = change.kind === "r" ? undefined : change.value;
-      const merged = mergeValues(this.#maybeParse(sid, field, base), this.#maybeParse(sid, field, ours), this.#maybeParse(sid, field, theirs));
-      const text = merged === ABSENT ? undefined : serializeFields(sid, { [field]: merged }, this.#options.serializer).get(field);
+      const merged = mergeValues(
+        this.#maybeParse(sid, field, base),
+        this.#maybeParse(sid, field, ours),
+        this.#maybeParse(sid, field, theirs),
+      );
+      const text = merged === ABSENT
+        ? undefined
+        : serializeFields(sid, { [field]: merged }, this.#options.serializer).get(field);
 
       if (theirs === undefined) snapshot.fields.delete(field);
       else snapshot.fields.set(field, theirs);
@@ -256,7 +281,9 @@ export class SessionEngine {
       return this.#options.serializer.parse(text);
     } catch (error) {
       throw new SessionDataError(
-        `Session "${sid}" field "${field}" cannot be parsed by the serializer (${(error as Error)?.message}); ` +
+        `Session "${sid}" field "${field}" cannot be parsed by the serializer (${
+          (error as Error)?.message
+        }); ` +
           "it was left in Redis as it is",
         { cause: error },
       );
@@ -273,7 +300,9 @@ export class SessionEngine {
       value = this.#options.serializer.parse(text);
     } catch (error) {
       throw new SessionDataError(
-        `Session "${sid}" is stored as a string the serializer cannot parse (${(error as Error)?.message}); ` +
+        `Session "${sid}" is stored as a string the serializer cannot parse (${
+          (error as Error)?.message
+        }); ` +
           "it was left in Redis as it is",
         { cause: error },
       );
@@ -318,14 +347,18 @@ function define(target: SessionRecord, name: string, value: unknown): void {
 
 function checkSid(sid: unknown): string {
   if (typeof sid !== "string" || sid === "") {
-    throw new TypeError(`A session id must be a non-empty string, got ${typeof sid === "string" ? '""' : typeof sid}`);
+    throw new TypeError(
+      `A session id must be a non-empty string, got ${typeof sid === "string" ? '""' : typeof sid}`,
+    );
   }
   return sid;
 }
 
 function checkSession(sid: string, session: unknown): SessionRecord {
   if (typeof session !== "object" || session === null || Array.isArray(session)) {
-    throw new TypeError(`Session "${sid}" must be an object, got ${session === null ? "null" : typeof session}`);
+    throw new TypeError(
+      `Session "${sid}" must be an object, got ${session === null ? "null" : typeof session}`,
+    );
   }
   return session as SessionRecord;
 }
@@ -334,4 +367,3 @@ function checkSession(sid: string, session: unknown): SessionRecord {
 export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, "\\$&");
 }
-

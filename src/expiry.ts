@@ -35,7 +35,8 @@ export function expiryOf(session: SessionRecord, policy: ExpiryPolicy, now: numb
   const expires = cookieExpiry(cookie);
   if (expires !== undefined) {
     const maxAge = cookie?.originalMaxAge;
-    const slides = !policy.disableTouch && typeof maxAge === "number" && maxAge > 0 && Number.isFinite(maxAge);
+    const slides = !policy.disableTouch && typeof maxAge === "number" && maxAge > 0 &&
+      Number.isFinite(maxAge);
     return { pttl: Math.max(0, Math.ceil(expires - now)), sliding: slides ? Math.ceil(maxAge) : undefined };
   }
   const ttl = ttlMilliseconds(session, policy.ttl);

@@ -141,7 +141,10 @@ export class SmartRedisStore extends session.Store {
    * @param data The loaded session data.
    * @returns The Session object.
    */
-  override createSession(req: Parameters<session.Store["createSession"]>[0], data: SessionData): session.Session & SessionData {
+  override createSession(
+    req: Parameters<session.Store["createSession"]>[0],
+    data: SessionData,
+  ): session.Session & SessionData {
     return createCarryingSnapshot(session.Store.prototype.createSession, this, req, data);
   }
 }
@@ -177,7 +180,11 @@ export function connectSmartRedis(sessionModule: SessionModule): typeof SmartRed
   };
   for (const name of Object.getOwnPropertyNames(SmartRedisStore.prototype)) {
     if (name === "constructor") continue;
-    Object.defineProperty(Bound.prototype, name, Object.getOwnPropertyDescriptor(SmartRedisStore.prototype, name)!);
+    Object.defineProperty(
+      Bound.prototype,
+      name,
+      Object.getOwnPropertyDescriptor(SmartRedisStore.prototype, name)!,
+    );
   }
   Object.defineProperty(Bound.prototype, "createSession", {
     configurable: true,

@@ -27,7 +27,9 @@ export function mergeValues(base: MaybeValue, ours: MaybeValue, theirs: MaybeVal
     const merged: Record<string, unknown> = {};
     for (const key of new Set([...Object.keys(start), ...Object.keys(ours), ...Object.keys(theirs)])) {
       const value = mergeValues(entry(start, key), entry(ours, key), entry(theirs, key));
-      if (value !== ABSENT) Object.defineProperty(merged, key, { value, enumerable: true, writable: true, configurable: true });
+      if (value !== ABSENT) {
+        Object.defineProperty(merged, key, { value, enumerable: true, writable: true, configurable: true });
+      }
     }
     return merged;
   }
@@ -45,7 +47,8 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     return a instanceof Date && b instanceof Date && Object.is(a.getTime(), b.getTime());
   }
   if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]));
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length &&
+      a.every((item, i) => deepEqual(item, b[i]));
   }
   if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
   const keys = Object.keys(a);

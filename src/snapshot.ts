@@ -52,12 +52,18 @@ export function attachSnapshot(session: object, snapshot: Snapshot): void {
  * @param serializer Turns one property into a string.
  * @returns Field name → serialized value; properties serializing to `undefined` are left out.
  */
-export function serializeFields(sid: string, session: SessionRecord, serializer: Serializer): Map<string, string> {
+export function serializeFields(
+  sid: string,
+  session: SessionRecord,
+  serializer: Serializer,
+): Map<string, string> {
   const fields = new Map<string, string>();
   for (const name of Object.keys(session)) {
     if (isReservedField(name)) {
       throw new TypeError(
-        `Session "${sid}" has a property named ${JSON.stringify(name)}: names starting with a NUL character ` +
+        `Session "${sid}" has a property named ${
+          JSON.stringify(name)
+        }: names starting with a NUL character ` +
           "are reserved for the store's own metadata; rename the property",
       );
     }
@@ -86,7 +92,10 @@ export function serializeFields(sid: string, session: SessionRecord, serializer:
  * @param next The fields as they are now.
  * @returns One change per field that differs; the cookie is written without a check.
  */
-export function diffFields(before: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>): FieldChange[] {
+export function diffFields(
+  before: ReadonlyMap<string, string>,
+  next: ReadonlyMap<string, string>,
+): FieldChange[] {
   const changes: FieldChange[] = [];
   for (const [field, value] of next) {
     const base = before.get(field);

@@ -77,7 +77,9 @@ export async function startApp(
   sessionOptions: Partial<session.SessionOptions> = {},
 ): Promise<App> {
   const app = express();
-  app.use(session({ store, secret: "test secret", resave: false, saveUninitialized: false, ...sessionOptions }));
+  app.use(
+    session({ store, secret: "test secret", resave: false, saveUninitialized: false, ...sessionOptions }),
+  );
   routes(app);
   app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(500).send(`error: ${error.message}`);
@@ -140,7 +142,10 @@ export class Monitor implements AsyncDisposable {
   /** The commands clients sent since the last call, as lower-case names with their arguments. */
   async commands(): Promise<string[][]> {
     const mark = `monitor-mark-${++this.#marks}`;
-    await new Deno.Command("redis-cli", { args: ["-p", String(this.#server.port), "echo", mark], stdout: "null" })
+    await new Deno.Command("redis-cli", {
+      args: ["-p", String(this.#server.port), "echo", mark],
+      stdout: "null",
+    })
       .output();
     for (let i = 0; i < 500 && !this.#lines.some((line) => line.includes(mark)); i++) await delay(10);
     const end = this.#lines.findIndex((line) => line.includes(mark));

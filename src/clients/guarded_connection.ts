@@ -73,7 +73,9 @@ export class GuardedConnection {
         () =>
           reject(
             new RedisUnavailableError(
-              `Redis at ${this.#inner.address} did not answer ${what ?? "a command"} within ${this.#timeout} ms ` +
+              `Redis at ${this.#inner.address} did not answer ${
+                what ?? "a command"
+              } within ${this.#timeout} ms ` +
                 '(option "commandTimeout")',
             ),
           ),

@@ -1,0 +1,201 @@
+/**
+ * End-to-end: an Express app with express-session on the store, over real HTTP,
+ * against a real redis-server.
+ */
+
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import type express from "express";
+import { Browser, delay, Monitor, startApp, storeFixture, test } from "./_helpers.ts";
+
+declare module "express-session" {
+  interface SessionData {
+    visits: number;
+    [property: string]: unknown;
+  }
+}
+
+function visitCounter(app: express.Express): void {
+  app.get("/", (req, res) => {
+    req.session.visits = (req.session.visits || 0) + 1;
+    res.send(`You visited this site ${req.session.visits} times!`);
+  });
+  app.get("/read", (req, res) => {
+    res.send(String(req.session.visits ?? "none"));
+  });
+  app.get("/set/:name/:value", async (req, res) => {
+    await delay(Number(req.query.delay ?? 0));
+    req.session[req.params.name] = req.params.value;
+    res.send("set");
+  });
+  app.get("/logout", (req, res) => {
+    req.session.destroy(() => res.send("bye"));
+  });
+}
+
+test("the visit counter counts 1, 2, 3 over HTTP", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, visitCounter);
+  const browser = new Browser();
+  for (const n of [1, 2, 3]) {
+    assert.equal((await browser.get(app.url)).body, `You visited this site ${n} times!`);
+  }
+  assert.deepEqual(Object.keys(await fx.redis.hGetAll(`session:${browser.sid}`)).sort(), [
+    "\0ttl",
+    "cookie",
+    "visits",
+  ]);
+});
+
+test("20 parallel requests each setting its own property lose nothing", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, visitCounter);
+  const browser = new Browser();
+  await browser.get(app.url);
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => browser.get(`${app.url}/set/p${i}/${i}?delay=${(i * 7) % 50}`)),
+  );
+  assert.ok(answers.every((answer) => answer.status === 200 && answer.body === "set"));
+  const stored = await fx.store.get(browser.sid) as Record<string, unknown>;
+  for (let i = 0; i < 20; i++) assert.equal(stored[`p${i}`], String(i), `p${i} was lost`);
+  assert.equal(stored.visits, 1);
+});
+
+test("parallel edits of different keys of one object are merged key by key", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, (app) => {
+    visitCounter(app);
+    app.get("/pref/:key", async (req, res) => {
+      const prefs = (req.session.prefs ?? {}) as Record<string, unknown>;
+      await delay(50);
+      prefs[req.params.key] = true;
+      req.session.prefs = prefs;
+      res.send("ok");
+    });
+  });
+  const browser = new Browser();
+  await browser.get(app.url);
+  await Promise.all(["a", "b", "c"].map((key) => browser.get(`${app.url}/pref/${key}`)));
+  const stored = await fx.store.get(browser.sid) as Record<string, unknown>;
+  assert.deepEqual(stored.prefs, { a: true, b: true, c: true });
+});
+
+test("a slow request that writes while another destroys the session leaves it destroyed", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, visitCounter);
+  const browser = new Browser();
+  await browser.get(app.url);
+  const sid = browser.sid;
+  const slow = browser.get(`${app.url}/set/late/yes?delay=300`);
+  await delay(50);
+  assert.equal((await browser.get(`${app.url}/logout`)).body, "bye");
+  const answer = await slow;
+  assert.equal(answer.status, 200);
+  assert.equal(answer.body, "set");
+  assert.equal(await fx.store.get(sid), null);
+  assert.deepEqual({ ...await fx.redis.hGetAll(`session:${sid}`) }, { "\0dead": "1" });
+  assert.equal(await fx.store.length(), 0);
+});
+
+test("after logout the next request gets a new session id", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, visitCounter);
+  const browser = new Browser();
+  await browser.get(app.url);
+  await browser.get(app.url);
+  const old = browser.sid;
+  await browser.get(`${app.url}/logout`);
+  assert.equal((await browser.get(app.url)).body, "You visited this site 1 times!");
+  assert.notEqual(browser.sid, old);
+});
+
+test("round trips: a read costs 1 command, a change 2, a destroy 1", async (t) => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, visitCounter);
+  const browser = new Browser();
+  await browser.get(app.url);
+  await using monitor = await Monitor.start(fx.server);
+  const names = (commands: string[][]) => commands.map((args) => args[0]);
+
+  await t.step("a request that only reads its session sends one EVALSHA", async () => {
+    assert.equal((await browser.get(`${app.url}/read`)).body, "1");
+    assert.deepEqual(names(await monitor.commands()), ["evalsha"]);
+  });
+  await t.step("a request that changes it sends two (load + commit)", async () => {
+    await browser.get(app.url);
+    assert.deepEqual(names(await monitor.commands()), ["evalsha", "evalsha"]);
+  });
+  await t.step("the commit sends only the changed property", async () => {
+    await browser.get(`${app.url}/set/colour/blue`);
+    const [, commit] = await monitor.commands();
+    assert.ok(commit.includes("colour"), commit.join(" "));
+    assert.ok(!commit.includes("cookie"), `the unchanged cookie was sent: ${commit.join(" ")}`);
+    assert.ok(!commit.includes("visits"), `visits was sent: ${commit.join(" ")}`);
+  });
+  await t.step("destroy sends one command", async () => {
+    await fx.store.destroy(browser.sid);
+    assert.deepEqual(names(await monitor.commands()), ["evalsha"]);
+  });
+});
+
+test("the sliding expiry is renewed at load and shows in cookie.expires", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, visitCounter, { cookie: { maxAge: 600 } });
+  const browser = new Browser();
+  await browser.get(app.url);
+  const key = `session:${browser.sid}`;
+  await delay(300);
+  const before = await fx.redis.pTTL(key);
+  assert.ok(before > 0 && before <= 300, `pttl ${before}`);
+  await browser.get(`${app.url}/read`);
+  const after = await fx.redis.pTTL(key);
+  assert.ok(after > 500 && after <= 600, `pttl after a read ${after}`);
+  const session = await fx.store.get(browser.sid);
+  const expires = new Date(session!.cookie.expires as unknown as string).getTime();
+  assert.ok(Math.abs(expires - (Date.now() + 600)) < 100, `cookie.expires ${session!.cookie.expires}`);
+  await delay(700);
+  assert.equal(await fx.store.get(browser.sid), null);
+  assert.equal((await browser.get(`${app.url}/read`)).body, "none");
+});
+
+test("a session stored by connect-redis (a JSON string) is read and becomes a hash at its next write", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, visitCounter);
+  const sid = "legacy-session-id";
+  const cookie = {
+    originalMaxAge: 60000,
+    expires: new Date(Date.now() + 60000).toISOString(),
+    httpOnly: true,
+    path: "/",
+  };
+  await fx.redis.set(`session:${sid}`, JSON.stringify({ cookie, visits: 41 }), { PX: 60000 });
+  const browser = new Browser();
+  const signature = createHmac("sha256", "test secret").update(sid).digest("base64").replace(/=+$/, "");
+  browser.cookie = `connect.sid=${encodeURIComponent(`s:${sid}.${signature}`)}`;
+  assert.equal((await browser.get(`${app.url}/read`)).body, "41");
+  assert.equal(await fx.redis.type(`session:${sid}`), "hash", "an unmodified request converts it on touch");
+  assert.equal((await browser.get(app.url)).body, "You visited this site 42 times!");
+  assert.equal((await fx.redis.hGetAll(`session:${sid}`)).visits, "42");
+});
+
+test("while Redis is down requests proceed without a session instead of hanging, and recover", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, (app) => {
+    visitCounter(app);
+    app.get("/has", (req, res) => res.send(req.session ? "yes" : "no"));
+  });
+  const events: string[] = [];
+  fx.store.on("disconnect", () => events.push("disconnect"));
+  fx.store.on("connect", () => events.push("connect"));
+  const browser = new Browser();
+  await browser.get(app.url);
+  await fx.server.kill();
+  for (let i = 0; i < 100 && !events.includes("disconnect"); i++) await delay(20);
+  const started = Date.now();
+  assert.equal((await browser.get(`${app.url}/has`)).body, "no");
+  assert.ok(Date.now() - started < 2000);
+  await fx.server.restart();
+  for (let i = 0; i < 250 && events.at(-1) !== "connect"; i++) await delay(20);
+  assert.deepEqual(events, ["disconnect", "connect"]);
+  assert.equal((await browser.get(`${app.url}/has`)).body, "yes");
+});
