@@ -28,8 +28,20 @@ import { connectSmartRedis } from "./src/express_store.ts";
 
 export { connectSmartRedis, SmartRedisStore } from "./src/express_store.ts";
 export type { Callback, SessionModule, StoredSession } from "./src/express_store.ts";
-export type { Serializer, SessionRecord, SmartRedisStoreOptions } from "./src/options.ts";
+export type {
+  LockOptions,
+  MergeHook,
+  MergeValues,
+  Serializer,
+  SessionRecord,
+  SmartRedisStoreOptions,
+} from "./src/options.ts";
 export type { ConnectionState, RedisConnection, RedisNode } from "./src/clients/connection.ts";
-export { RedisUnavailableError, SessionConflictError, SessionDataError } from "./src/errors.ts";
+export {
+  RedisUnavailableError,
+  SessionConflictError,
+  SessionDataError,
+  SessionLockedError,
+} from "./src/errors.ts";
 
 export default connectSmartRedis;

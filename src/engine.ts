@@ -7,7 +7,7 @@
 
 import { GuardedConnection } from "./clients/guarded_connection.ts";
 import type { RedisConnection } from "./clients/connection.ts";
-import { SessionConflictError, SessionDataError } from "./errors.ts";
+import { SessionConflictError, SessionDataError, SessionLockedError } from "./errors.ts";
 import { cookieExpiry, type Expiry, expiryOf } from "./expiry.ts";
 import { COOKIE_FIELD, isReservedField } from "./fields.ts";
 import { ABSENT, mergeValues } from "./merge.ts";
@@ -16,6 +16,7 @@ import { COMMIT_SCRIPT } from "./scripts/commit_script.ts";
 import { DESTROY_SCRIPT } from "./scripts/destroy_script.ts";
 import { LOAD_SCRIPT } from "./scripts/load_script.ts";
 import { REFRESH_SCRIPT } from "./scripts/refresh_script.ts";
+import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
 import { REPLACE_SCRIPT } from "./scripts/replace_script.ts";
 import { type LuaScript, runScript } from "./scripts/script_runner.ts";
 import {
@@ -46,7 +47,14 @@ export class SessionEngine {
   }
 
   #preloadScripts(): void {
-    const scripts = [LOAD_SCRIPT, COMMIT_SCRIPT, REPLACE_SCRIPT, REFRESH_SCRIPT, DESTROY_SCRIPT];
+    const scripts = [
+      LOAD_SCRIPT,
+      COMMIT_SCRIPT,
+      REPLACE_SCRIPT,
+      REFRESH_SCRIPT,
+      DESTROY_SCRIPT,
+      RELEASE_SCRIPT,
+    ];
     this.#connection.masters().then((nodes) =>
       Promise.all(
         nodes.flatMap((node) => scripts.map((script) => node.send(["SCRIPT", "LOAD", script.source]))),
@@ -56,15 +64,41 @@ export class SessionEngine {
 
   /**
    * Reads a session. By default also renews its sliding expiry (same round trip),
-   * and the returned cookie shows the renewed `expires`.
+   * and the returned cookie shows the renewed `expires`. In lock mode it also takes
+   * the session's lock, waiting while another request holds it.
    * @param sid The session id; anything but a non-empty string is not found.
    * @param renew Renew the expiry (unless `disableTouch`).
+   * @param lock Take the lock (in lock mode).
    * @returns The session with its snapshot attached, or `null` when missing, destroyed or expired.
    */
-  async load(sid: unknown, renew = true): Promise<SessionRecord | null> {
+  async load(sid: unknown, renew = true, lock = true): Promise<SessionRecord | null> {
     if (typeof sid !== "string" || sid === "") return null;
     renew &&= !this.#options.disableTouch;
-    const reply = await this.#run(LOAD_SCRIPT, sid, [renew ? "1" : "0"]) as unknown[] | null;
+    const locking = lock ? this.#options.lock : undefined;
+    let token = locking ? newToken() : "";
+    let readOnly = false;
+    const started = Date.now();
+    let reply: unknown[] | null;
+    for (;;) {
+      const args = [renew ? "1" : "0"];
+      if (token) args.push(token, String(this.#options.lockExpiry));
+      reply = await this.#run(LOAD_SCRIPT, sid, args) as unknown[] | null;
+      if (reply?.[0] !== "locked" || !locking) break;
+      const waited = Date.now() - started;
+      if (waited >= locking.timeout) {
+        if (locking.onTimeout === "error") {
+          throw new SessionLockedError(
+            `Session "${sid}" stayed locked by another request for ${waited} ms (option "lock.timeout"); ` +
+              'retry later, or choose lock.onTimeout: "readonly"',
+          );
+        }
+        token = "";
+        readOnly = true;
+        continue;
+      }
+      const jittered = this.#options.retryTime * (0.5 + Math.random());
+      await sleep(Math.max(1, Math.min(jittered, Number(reply[1]) + 1, locking.timeout - waited)));
+    }
     if (reply === null) return null;
     const [kind, pttl] = reply as [string, number];
     const now = Date.now();
@@ -89,6 +123,8 @@ export class SessionEngine {
       fields,
       refreshed: renew && kind === "hash" && !this.#options.disableTTL,
       legacy: kind === "string",
+      lockToken: token && kind === "hash" ? token : undefined,
+      readOnly,
     });
     return session;
   }
@@ -106,11 +142,19 @@ export class SessionEngine {
     const fields = serializeFields(id, record, this.#options.serializer);
     const expiry = expiryOf(record, this.#options, Date.now());
     const snapshot = snapshotOf(record, id);
+    if (snapshot?.readOnly) {
+      throw new SessionLockedError(
+        `Session "${id}" was loaded read-only because another request held its lock; its changes were not saved`,
+      );
+    }
     if (!snapshot || snapshot.legacy) return await this.#replace(id, record, fields, expiry);
 
     let changes = diffFields(snapshot.fields, fields);
     for (let attempt = 0; attempt <= this.#options.conflictRetries; attempt++) {
-      const reply = await this.#run(COMMIT_SCRIPT, id, commitArgs(changes, expiry)) as unknown[];
+      const args = commitArgs(changes, expiry);
+      if (snapshot.lockToken) args.push(snapshot.lockToken);
+      const reply = await this.#run(COMMIT_SCRIPT, id, args) as unknown[];
+      if (reply[0] !== "conflict") snapshot.lockToken = undefined;
       switch (reply[0]) {
         case "ok":
           for (const change of changes) {
@@ -123,7 +167,7 @@ export class SessionEngine {
         case "gone":
           return await this.#replace(id, record, fields, expiry);
         default:
-          changes = this.#merge(id, record, snapshot, changes, reply);
+          changes = await this.#merge(id, record, snapshot, changes, reply);
       }
     }
     throw new SessionConflictError(
@@ -139,20 +183,43 @@ export class SessionEngine {
    * @param session The session.
    */
   async touch(sid: unknown, session: unknown): Promise<void> {
-    if (this.#options.disableTouch) return;
     const id = checkSid(sid);
     const record = checkSession(id, session);
     const snapshot = snapshotOf(record, id);
-    if (snapshot?.refreshed) return;
+    const token = snapshot?.lockToken;
+    if (snapshot) snapshot.lockToken = undefined;
+    if (this.#options.disableTouch || snapshot?.refreshed || snapshot?.readOnly) {
+      if (token) await this.#run(RELEASE_SCRIPT, id, [token]);
+      return;
+    }
     if (snapshot?.legacy) return await this.commit(id, record);
     const expiry = expiryOf(record, this.#options, Date.now());
     const cookie = record.cookie === undefined
       ? undefined
       : serializeFields(id, { cookie: record.cookie }, this.#options.serializer).get(COOKIE_FIELD);
-    const args = [String(expiry.pttl), slidingArg(expiry)];
-    if (cookie !== undefined) args.push(COOKIE_FIELD, cookie);
+    const args = [
+      String(expiry.pttl),
+      slidingArg(expiry),
+      cookie === undefined ? "" : COOKIE_FIELD,
+      cookie ?? "",
+    ];
+    if (token) args.push(token);
     await this.#run(REFRESH_SCRIPT, id, args);
     if (snapshot && cookie !== undefined) snapshot.fields.set(COOKIE_FIELD, cookie);
+  }
+
+  /**
+   * Lock mode: gives up the lock a loaded session holds, if it still holds one
+   * (for requests that end without a commit or touch).
+   * @param sid The session id.
+   * @param session The session as loaded.
+   */
+  async release(sid: string, session: object): Promise<void> {
+    const snapshot = snapshotOf(session, sid);
+    const token = snapshot?.lockToken;
+    if (!snapshot || !token) return;
+    snapshot.lockToken = undefined;
+    await this.#run(RELEASE_SCRIPT, sid, [token]);
   }
 
   /**
@@ -172,7 +239,7 @@ export class SessionEngine {
   async sessions(): Promise<[string, SessionRecord][]> {
     const found: [string, SessionRecord][] = [];
     for await (const sids of this.#sidPages()) {
-      const sessions = await Promise.all(sids.map((sid) => this.load(sid, false)));
+      const sessions = await Promise.all(sids.map((sid) => this.load(sid, false, false)));
       sessions.forEach((session, i) => session && found.push([sids[i], session]));
     }
     return found;
@@ -222,13 +289,13 @@ export class SessionEngine {
   }
 
   /** Merges the fields a commit found changed by someone else; returns the changes to retry with. */
-  #merge(
+  async #merge(
     sid: string,
     session: SessionRecord,
     snapshot: Snapshot,
     changes: FieldChange[],
     conflicts: unknown[],
-  ): FieldChange[] {
+  ): Promise<FieldChange[]> {
     const retry = [...changes];
     const dropped = new Set<number>();
     for (let i = 1; i < conflicts.length; i += 3) {
@@ -238,7 +305,8 @@ export class SessionEngine {
       const theirs = conflicts[i + 1] === "1" ? String(conflicts[i + 2]) : undefined;
       const base = change.kind === "a" || change.kind === "w" ? undefined : change.base;
       const ours = change.kind === "r" ? undefined : change.value;
-      const merged = mergeValues(
+      const merged = await this.#mergeField(
+        field,
         this.#maybeParse(sid, field, base),
         this.#maybeParse(sid, field, ours),
         this.#maybeParse(sid, field, theirs),
@@ -258,6 +326,19 @@ export class SessionEngine {
       else retry[index] = { kind: "u", field, base: theirs, value: text };
     }
     return retry.filter((_, i) => !dropped.has(i));
+  }
+
+  /** Merges one property with the user's hook, or key by key. Works with `ABSENT` for missing values. */
+  async #mergeField(field: string, base: unknown, ours: unknown, theirs: unknown): Promise<unknown> {
+    const hook = this.#options.merge;
+    if (!hook) return mergeValues(base, ours, theirs);
+    const absentToUndefined = (value: unknown) => value === ABSENT ? undefined : value;
+    const merged = await hook(field, {
+      base: absentToUndefined(base),
+      ours: absentToUndefined(ours),
+      theirs: absentToUndefined(theirs),
+    });
+    return merged === undefined ? ABSENT : merged;
   }
 
   async #run(script: LuaScript, sid: string, args: string[]): Promise<unknown> {
@@ -312,6 +393,15 @@ export class SessionEngine {
     }
     return value as SessionRecord;
   }
+}
+
+function newToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function commitArgs(changes: FieldChange[], expiry: Expiry): string[] {

@@ -39,3 +39,15 @@ export class SessionDataError extends Error {
     this.name = "SessionDataError";
   }
 }
+
+/** Lock mode: a session stayed locked by another request longer than `lock.timeout`, or was loaded read-only. */
+export class SessionLockedError extends Error {
+  /**
+   * @param message Which session and how long the request waited.
+   * @param options The underlying error, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "SessionLockedError";
+  }
+}

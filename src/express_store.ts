@@ -234,7 +234,28 @@ function createCarryingSnapshot(
   const snapshot = (data as { [SNAPSHOT]?: Snapshot })[SNAPSHOT];
   const created = create.call(store, req, data);
   if (snapshot) attachSnapshot(created, snapshot);
+  if (snapshot?.lockToken) releaseWhenDone(engineOf(store), req, created);
   return created;
+}
+
+/**
+ * Lock mode: a request that ends without a commit or touch (its client went away,
+ * say) gives its lock up at once rather than after `lockExpiry`; and a
+ * `session.reload()` gives it up first, so the reload does not wait for itself.
+ */
+function releaseWhenDone(engine: SessionEngine, req: object, created: session.Session): void {
+  const release = () => engine.release(created.id, created);
+  const res = (req as { res?: { once(event: "close", listener: () => void): unknown } }).res;
+  res?.once("close", () => void release().catch(() => {/* it expires after lockExpiry */}));
+  const reload = Object.getPrototypeOf(created).reload as session.Session["reload"];
+  Object.defineProperty(created, "reload", {
+    configurable: true,
+    writable: true,
+    value(this: session.Session, callback: (error: unknown) => void) {
+      release().then(() => reload.call(this, callback), callback);
+      return this;
+    },
+  });
 }
 
 /** Reports the outcome to the callback exactly once, or through the Promise when there is none. */

@@ -9,6 +9,8 @@
 export const TOMBSTONE_FIELD = "\0dead";
 /** The sliding expiry in ms that the load script renews. */
 export const SLIDING_FIELD = "\0ttl";
+/** Lock mode: `deadline:token` of the request that owns the session. */
+export const LOCK_FIELD = "\0lock";
 /** The field express-session keeps its cookie in; it never conflicts. */
 export const COOKIE_FIELD = "cookie";
 

@@ -80,11 +80,56 @@ export interface SmartRedisStoreOptions {
   commandTimeout?: number;
   /**
    * How many times a commit that met concurrent changes is merged and retried
-   * before failing with a `SessionConflictError`.
-   * @default {10}
+   * before failing with a `SessionConflictError`. Each failed attempt means another
+   * request's commit succeeded, so contention cannot livelock; the bound only caps the work.
+   * @default {100}
    */
   conflictRetries?: number;
+  /**
+   * Decides the value of a property that this request and another one both changed
+   * since this request loaded it: `base` as loaded, `ours` this request's value,
+   * `theirs` the value in Redis now (`undefined` where absent). Returns the value to
+   * store (`undefined` removes the property). Without it, objects are merged key by
+   * key and where both changed the same leaf, ours wins.
+   * @default {undefined}
+   */
+  merge?: MergeHook;
+  /**
+   * Exclusive session lock (opt-in): each request owns its session from load until
+   * its commit, touch or destroy, and other requests for the same session wait
+   * (retrying every `retryTime` ms). `true`, or options for waiting.
+   * @default {false}
+   */
+  lock?: boolean | LockOptions;
 }
+
+/** How a request waits for a session another request holds locked. */
+export interface LockOptions {
+  /**
+   * Milliseconds a load waits for a held lock before giving up.
+   * @default {10000}
+   */
+  timeout?: number;
+  /**
+   * What a load that gave up does: `"error"` fails with `SessionLockedError`;
+   * `"readonly"` loads the session without the lock, and its writes fail with `SessionLockedError`.
+   * @default {"error"}
+   */
+  onTimeout?: "error" | "readonly";
+}
+
+/** The values a {@linkcode MergeHook} decides between. */
+export interface MergeValues {
+  /** The property as this request loaded it. */
+  base: unknown;
+  /** The property as this request changed it. */
+  ours: unknown;
+  /** The property as another request committed it meanwhile. */
+  theirs: unknown;
+}
+
+/** Resolves a concurrent change of one property; see {@linkcode SmartRedisStoreOptions.merge}. */
+export type MergeHook = (field: string, values: MergeValues) => unknown;
 
 /** Every option but `client`, with defaults applied. */
 export interface ResolvedOptions {
@@ -99,6 +144,8 @@ export interface ResolvedOptions {
   scanCount: number;
   commandTimeout: number;
   conflictRetries: number;
+  merge: MergeHook | undefined;
+  lock: Required<LockOptions> | undefined;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -112,7 +159,9 @@ const DEFAULTS: ResolvedOptions = {
   disableTTL: false,
   scanCount: 100,
   commandTimeout: 2000,
-  conflictRetries: 10,
+  conflictRetries: 100,
+  merge: undefined,
+  lock: undefined,
 };
 
 /**
@@ -144,6 +193,13 @@ export function resolveOptions(options: Omit<SmartRedisStoreOptions, "client">):
   positive("commandTimeout", resolved.commandTimeout, "milliseconds");
   wholeNumber("scanCount", resolved.scanCount, 1);
   wholeNumber("conflictRetries", resolved.conflictRetries, 0);
+  if (resolved.merge !== undefined && typeof resolved.merge !== "function") {
+    throw new TypeError(
+      `Option "merge" must be a function (field, { base, ours, theirs }) => value, got ${
+        describe(resolved.merge)
+      }`,
+    );
+  }
   const serializer = resolved.serializer as Partial<Serializer> | null;
   if (
     typeof serializer !== "object" || serializer === null || typeof serializer.stringify !== "function" ||
@@ -151,12 +207,31 @@ export function resolveOptions(options: Omit<SmartRedisStoreOptions, "client">):
   ) {
     throw new TypeError('Option "serializer" must be an object with stringify() and parse(), such as JSON');
   }
+  resolved.lock = resolveLock((options as { lock?: unknown }).lock);
   for (const name of ["disableTouch", "disableTTL"] as const) {
     if (typeof resolved[name] !== "boolean") {
       throw new TypeError(`Option "${name}" must be true or false, got ${describe(resolved[name])}`);
     }
   }
   return resolved;
+}
+
+function resolveLock(lock: unknown): Required<LockOptions> | undefined {
+  if (lock === undefined || lock === false) return undefined;
+  if (lock === true) return { timeout: 10000, onTimeout: "error" };
+  if (typeof lock !== "object" || lock === null) {
+    throw new TypeError(`Option "lock" must be true, false or { timeout, onTimeout }, got ${describe(lock)}`);
+  }
+  const { timeout = 10000, onTimeout = "error", ...rest } = lock as LockOptions;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) {
+    throw new TypeError(`Unknown lock option "${unknown[0]}": expected timeout or onTimeout`);
+  }
+  positive("lock.timeout", timeout, "milliseconds", true);
+  if (onTimeout !== "error" && onTimeout !== "readonly") {
+    throw new TypeError(`Option "lock.onTimeout" must be "error" or "readonly", got ${describe(onTimeout)}`);
+  }
+  return { timeout, onTimeout };
 }
 
 function positive(name: string, value: unknown, unit: string, zeroAllowed = false): void {

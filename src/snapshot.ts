@@ -21,6 +21,10 @@ export interface Snapshot {
   refreshed: boolean;
   /** Loaded from a plain string value (connect-redis's format); the next write makes it a hash. */
   legacy: boolean;
+  /** Lock mode: the token of the lock this request holds, until it commits, touches or releases. */
+  lockToken?: string;
+  /** Lock mode: loaded without the lock after waiting `lock.timeout`; writes are refused. */
+  readOnly?: boolean;
 }
 
 /**

@@ -3,19 +3,32 @@
  * @module
  */
 
-import type { ConnectionState, RedisConnection, RedisNode } from "./connection.ts";
+import type { RedisConnection, RedisNode } from "./connection.ts";
+import { settleReply, StateReporter } from "./_util.ts";
 
-/** The parts of a node-redis `createClient()` client the adapter uses. */
+/** The parts of a node-redis `createClient()` client the adapter uses (the same in versions 4 and 5). */
 interface NodeRedisClient {
   sendCommand(args: string[]): Promise<unknown>;
   connect(): Promise<unknown>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   readonly isReady: boolean;
   readonly isOpen: boolean;
-  readonly options?: { url?: string; socket?: { host?: string; port?: number; path?: string } };
+  readonly options?: NodeRedisOptions;
 }
 
-/** Whether `client` looks like a node-redis standalone client. */
+/** Where a node-redis client connects to. */
+export interface NodeRedisOptions {
+  /** `redis://host:port`. */
+  url?: string;
+  /** Socket options. */
+  socket?: { host?: string; port?: number; path?: string };
+}
+
+/**
+ * Whether `client` looks like a node-redis standalone client.
+ * @param client Any object.
+ * @returns True for a node-redis 4 or 5 `createClient()` client.
+ */
 export function isNodeRedisClient(client: object): boolean {
   const candidate = client as Partial<NodeRedisClient> & { masters?: unknown };
   return typeof candidate.sendCommand === "function" && typeof candidate.connect === "function" &&
@@ -30,27 +43,32 @@ export function isNodeRedisClient(client: object): boolean {
  */
 export function nodeRedisConnection(client: object): RedisConnection {
   const redis = client as NodeRedisClient;
-  const listeners: ((state: ConnectionState) => void)[] = [];
-  const report = (state: ConnectionState) => listeners.forEach((listener) => listener(state));
-  redis.on("ready", () => report({ ready: true }));
-  redis.on("error", (error) => report({ ready: false, error }));
-  redis.on("end", () => report({ ready: false }));
-  redis.on("reconnecting", () => report({ ready: false }));
-  if (!redis.isOpen) redis.connect().catch((error) => report({ ready: false, error }));
+  const state = new StateReporter(() => redis.isReady);
+  redis.on("ready", () => state.update());
+  redis.on("error", (error) => state.update(error));
+  redis.on("end", () => state.update());
+  redis.on("reconnecting", () => state.update());
+  if (!redis.isOpen) redis.connect().catch((error) => state.update(error));
 
-  const node: RedisNode = { send: (args) => redis.sendCommand([...args]) };
+  const send = (args: readonly string[]) => settleReply(redis.sendCommand([...args]));
+  const node: RedisNode = { send };
   return {
-    send: (_key, args) => redis.sendCommand([...args]),
+    send: (_key, args) => send(args),
     masters: () => Promise.resolve([node]),
     get ready() {
       return redis.isReady;
     },
     address: addressOf(redis.options),
-    onStateChange: (listener) => void listeners.push(listener),
+    onStateChange: (listener) => state.listen(listener),
   };
 }
 
-function addressOf(options: NodeRedisClient["options"]): string {
+/**
+ * The `host:port` (or socket path) node-redis options point at.
+ * @param options A client's or a root node's options.
+ * @returns The address, for error messages.
+ */
+export function addressOf(options: NodeRedisOptions | undefined): string {
   if (options?.socket?.path) return options.socket.path;
   if (options?.url) {
     try {

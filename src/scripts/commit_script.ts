@@ -10,6 +10,7 @@
  * ARGV[3]  one letter per change: "u" update and "r" remove (field must hold base),
  *          "a" add (field must be absent), "w" write unchecked
  * ARGV[3i+1], ARGV[3i+2], ARGV[3i+3]  change i's field, base and new value ("" where unused)
+ * ARGV[3n+4]  optional, after the n changes: a lock token; a successful write releases the lock it holds
  * Reply    {"ok"} written;
  *          {"dead"} the session was destroyed: nothing written;
  *          {"gone"} the key is missing or not a hash: nothing written (the caller rewrites it whole);
@@ -56,6 +57,11 @@ for i = 1, #kinds do
   end
 end
 redis.call('HSET', key, '\\0ttl', ARGV[2])
+local token = ARGV[3 * #kinds + 4]
+if token and token ~= '' then
+  local held = redis.call('HGET', key, '\\0lock')
+  if held and string.sub(held, -#token - 1) == ':' .. token then redis.call('HDEL', key, '\\0lock') end
+end
 if ARGV[1] == '-1' then redis.call('PERSIST', key) else redis.call('PEXPIRE', key, ARGV[1]) end
 return { 'ok' }
 `,

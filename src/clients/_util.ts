@@ -1,0 +1,86 @@
+/**
+ * Internal helpers shared by the client adapters: reply normalization and
+ * connection-state reporting.
+ * @module
+ */
+
+import type { ConnectionState } from "./connection.ts";
+
+const decoder = new TextDecoder();
+
+/**
+ * Turns a client's reply into the RESP2-like values the store reads: strings,
+ * numbers, `null` and arrays of those. Buffers become UTF-8 strings, RESP3
+ * maps flat arrays, booleans what RESP2 would send (`1` / `null`).
+ * @param value A reply as the client library resolved it.
+ * @returns The normalized reply.
+ */
+export function normalizeReply(value: unknown): unknown {
+  if (typeof value === "string" || typeof value === "number" || value === null) return value;
+  if (value === undefined) return null;
+  if (Array.isArray(value)) return value.map(normalizeReply);
+  if (value instanceof Uint8Array) return decoder.decode(value);
+  if (typeof value === "bigint") return Number(value);
+  if (typeof value === "boolean") return value ? 1 : null;
+  if (value instanceof Map) return [...value].flatMap(([field, item]) => [normalizeReply(field), normalizeReply(item)]);
+  if (value instanceof Set) return [...value].map(normalizeReply);
+  return value;
+}
+
+/**
+ * Makes sure a rejection is an `Error` whose message starts with Redis's own
+ * error text (e.g. `NOSCRIPT ...`), as the store's checks expect.
+ * @param error What the client rejected with.
+ * @returns An `Error`.
+ */
+export function redisError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error), { cause: error });
+}
+
+/**
+ * Runs a client call and normalizes its reply and its error.
+ * @param reply The client's pending reply.
+ * @returns The normalized reply.
+ */
+export function settleReply(reply: Promise<unknown>): Promise<unknown> {
+  return reply.then(normalizeReply, (error) => Promise.reject(redisError(error)));
+}
+
+/**
+ * Tells listeners when a connection becomes ready or stops being ready. Each
+ * change is reported once; while down, errors are reported as they come.
+ */
+export class StateReporter {
+  #listeners: ((state: ConnectionState) => void)[] = [];
+  #isReady: () => boolean;
+  #reported: boolean;
+
+  /**
+   * @param isReady Reads the client's current readiness.
+   */
+  constructor(isReady: () => boolean) {
+    this.#isReady = isReady;
+    this.#reported = isReady();
+  }
+
+  /**
+   * Re-reads the readiness and reports it if it changed (or if it is down and
+   * there is an error to tell).
+   * @param error The error the client just reported, if any.
+   */
+  update(error?: unknown): void {
+    const ready = this.#isReady();
+    if (ready === this.#reported && (ready || error === undefined)) return;
+    this.#reported = ready;
+    const state: ConnectionState = ready || error === undefined ? { ready } : { ready, error };
+    for (const listener of this.#listeners) listener(state);
+  }
+
+  /**
+   * Subscribes a listener.
+   * @param listener Called with every reported state.
+   */
+  listen(listener: (state: ConnectionState) => void): void {
+    this.#listeners.push(listener);
+  }
+}

@@ -1,0 +1,263 @@
+import assert from "node:assert/strict";
+import { cookieExpiry, type ExpiryPolicy, expiryOf } from "../src/expiry.ts";
+import { resolveOptions, type SessionRecord, type SmartRedisStoreOptions } from "../src/options.ts";
+
+type Options = Omit<SmartRedisStoreOptions, "client">;
+
+/** Asserts that resolving `options` throws `type` with a message naming `option` in quotes. */
+function assertRejects(options: unknown, type: typeof TypeError | typeof RangeError, option: string): void {
+  assert.throws(
+    () => resolveOptions(options as Options),
+    (error: unknown) => {
+      assert.equal((error as Error).constructor, type, `${JSON.stringify(option)}: ${error}`);
+      assert.ok((error as Error).message.includes(`"${option}"`), (error as Error).message);
+      return true;
+    },
+  );
+}
+
+Deno.test("resolveOptions() fills in the documented defaults", () => {
+  assert.deepEqual(resolveOptions({}), {
+    ttl: 86400,
+    prefix: "session:",
+    deleteExpiry: 5000,
+    lockExpiry: 5000,
+    retryTime: 100,
+    serializer: JSON,
+    disableTouch: false,
+    disableTTL: false,
+    scanCount: 100,
+    commandTimeout: 2000,
+    conflictRetries: 10,
+  });
+});
+
+Deno.test("resolveOptions() keeps the values given and ignores client and undefined ones", () => {
+  const ttl = (session: SessionRecord) => (session.long ? 100 : 10);
+  const serializer = { stringify: (v: unknown) => String(v), parse: (t: string) => t };
+  const resolved = resolveOptions({
+    client: {},
+    ttl,
+    prefix: "",
+    deleteExpiry: 0,
+    lockExpiry: 1,
+    retryTime: 2.5,
+    serializer,
+    disableTouch: true,
+    disableTTL: true,
+    scanCount: 1,
+    commandTimeout: 10,
+    conflictRetries: 0,
+    prefixUnused: undefined,
+  } as Options);
+  assert.deepEqual(resolved, {
+    ttl,
+    prefix: "",
+    deleteExpiry: 0,
+    lockExpiry: 1,
+    retryTime: 2.5,
+    serializer,
+    disableTouch: true,
+    disableTTL: true,
+    scanCount: 1,
+    commandTimeout: 10,
+    conflictRetries: 0,
+  });
+  assert.equal(resolveOptions({ ttl: undefined }).ttl, 86400);
+});
+
+Deno.test("resolveOptions() rejects options that are not an object", () => {
+  for (const options of [null, undefined, "ttl", 5]) {
+    assert.throws(() => resolveOptions(options as unknown as Options), TypeError);
+  }
+});
+
+Deno.test("resolveOptions() rejects an unknown option, naming it", () => {
+  assertRejects({ tll: 10 }, TypeError, "tll");
+  assertRejects({ lockexpiry: 10 }, TypeError, "lockexpiry");
+});
+
+Deno.test({
+  name: "resolveOptions() rejects unknown options named like Object.prototype members",
+  // BUG: `name in DEFAULTS` sees inherited members, so these are silently accepted (see report).
+  ignore: true,
+  fn() {
+    assertRejects({ toString: 1 }, TypeError, "toString");
+    assertRejects({ constructor: 1 }, TypeError, "constructor");
+    assertRejects({ hasOwnProperty: 1 }, TypeError, "hasOwnProperty");
+    assertRejects(JSON.parse('{"__proto__": {"ttl": -1}}'), TypeError, "__proto__");
+  },
+});
+
+Deno.test("resolveOptions() rejects a bad ttl", () => {
+  assertRejects({ ttl: "60" }, TypeError, "ttl");
+  assertRejects({ ttl: null }, TypeError, "ttl");
+  assertRejects({ ttl: Number.NaN }, TypeError, "ttl");
+  assertRejects({ ttl: 0 }, RangeError, "ttl");
+  assertRejects({ ttl: -1 }, RangeError, "ttl");
+  assertRejects({ ttl: Infinity }, RangeError, "ttl");
+});
+
+Deno.test("resolveOptions() rejects a prefix that is not a string", () => {
+  assertRejects({ prefix: 5 }, TypeError, "prefix");
+  assertRejects({ prefix: null }, TypeError, "prefix");
+  assertRejects({ prefix: ["a"] }, TypeError, "prefix");
+});
+
+Deno.test("resolveOptions() rejects a bad deleteExpiry but accepts 0", () => {
+  assertRejects({ deleteExpiry: "5000" }, TypeError, "deleteExpiry");
+  assertRejects({ deleteExpiry: -1 }, RangeError, "deleteExpiry");
+  assertRejects({ deleteExpiry: Infinity }, RangeError, "deleteExpiry");
+  assert.equal(resolveOptions({ deleteExpiry: 0 }).deleteExpiry, 0);
+});
+
+Deno.test("resolveOptions() rejects a bad lockExpiry, retryTime or commandTimeout", () => {
+  for (const name of ["lockExpiry", "retryTime", "commandTimeout"]) {
+    assertRejects({ [name]: "1" }, TypeError, name);
+    assertRejects({ [name]: Number.NaN }, TypeError, name);
+    assertRejects({ [name]: 0 }, RangeError, name);
+    assertRejects({ [name]: -5 }, RangeError, name);
+    assertRejects({ [name]: Infinity }, RangeError, name);
+  }
+});
+
+Deno.test("resolveOptions() rejects a scanCount that is not a whole number ≥ 1", () => {
+  assertRejects({ scanCount: "100" }, TypeError, "scanCount");
+  assertRejects({ scanCount: 0 }, RangeError, "scanCount");
+  assertRejects({ scanCount: 1.5 }, RangeError, "scanCount");
+  assertRejects({ scanCount: Number.NaN }, RangeError, "scanCount");
+});
+
+Deno.test("resolveOptions() rejects a conflictRetries that is not a whole number ≥ 0", () => {
+  assertRejects({ conflictRetries: true }, TypeError, "conflictRetries");
+  assertRejects({ conflictRetries: -1 }, RangeError, "conflictRetries");
+  assertRejects({ conflictRetries: 2.5 }, RangeError, "conflictRetries");
+  assert.equal(resolveOptions({ conflictRetries: 0 }).conflictRetries, 0);
+});
+
+Deno.test("resolveOptions() rejects a serializer without stringify() and parse()", () => {
+  assertRejects({ serializer: null }, TypeError, "serializer");
+  assertRejects({ serializer: "JSON" }, TypeError, "serializer");
+  assertRejects({ serializer: { stringify: JSON.stringify } }, TypeError, "serializer");
+  assertRejects({ serializer: { parse: JSON.parse } }, TypeError, "serializer");
+  assertRejects({ serializer: { stringify: 1, parse: JSON.parse } }, TypeError, "serializer");
+});
+
+Deno.test("resolveOptions() rejects disableTouch and disableTTL that are not booleans", () => {
+  assertRejects({ disableTouch: "yes" }, TypeError, "disableTouch");
+  assertRejects({ disableTouch: 1 }, TypeError, "disableTouch");
+  assertRejects({ disableTTL: null }, TypeError, "disableTTL");
+  assertRejects({ disableTTL: "false" }, TypeError, "disableTTL");
+});
+
+Deno.test("resolveOptions() quotes a bad string value in its message", () => {
+  assert.throws(() => resolveOptions({ retryTime: "soon" } as unknown as Options), /"soon"/);
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// expiryOf()
+
+const NOW = Date.UTC(2030, 0, 1);
+const policy: ExpiryPolicy = { ttl: 86400, disableTTL: false, disableTouch: false };
+
+Deno.test("expiryOf() follows the cookie's expires and slides by its originalMaxAge", () => {
+  const session = { cookie: { originalMaxAge: 60000, expires: new Date(NOW + 45000) } };
+  assert.deepEqual(expiryOf(session, policy, NOW), { pttl: 45000, sliding: 60000 });
+});
+
+Deno.test("expiryOf() reads a cookie whose expires is an ISO string (a loaded cookie)", () => {
+  const session = { cookie: { originalMaxAge: 60000, expires: new Date(NOW + 30000).toISOString() } };
+  assert.deepEqual(expiryOf(session, policy, NOW), { pttl: 30000, sliding: 60000 });
+});
+
+Deno.test("expiryOf() keeps milliseconds, never rounding to seconds", () => {
+  const session = { cookie: { originalMaxAge: 5, expires: new Date(NOW + 5) } };
+  assert.deepEqual(expiryOf(session, policy, NOW), { pttl: 5, sliding: 5 });
+});
+
+Deno.test("expiryOf() does not slide a cookie with an expires but no originalMaxAge", () => {
+  for (const originalMaxAge of [null, undefined, 0, -1, Infinity, "60000"]) {
+    const session = { cookie: { originalMaxAge, expires: new Date(NOW + 1000) } };
+    assert.deepEqual(expiryOf(session, policy, NOW), { pttl: 1000, sliding: undefined }, String(originalMaxAge));
+  }
+});
+
+Deno.test("expiryOf() falls back to ttl for an Invalid Date expires", () => {
+  for (const expires of [new Date(Number.NaN), "not a date"]) {
+    const session = { cookie: { originalMaxAge: 60000, expires } };
+    assert.deepEqual(expiryOf(session, { ...policy, ttl: 10 }, NOW), { pttl: 10000, sliding: 10000 });
+  }
+});
+
+Deno.test("expiryOf() falls back to ttl for a browser-session cookie or no cookie", () => {
+  assert.deepEqual(expiryOf({ cookie: { originalMaxAge: null, expires: null } }, policy, NOW), {
+    pttl: 86400000,
+    sliding: 86400000,
+  });
+  assert.deepEqual(expiryOf({}, policy, NOW), { pttl: 86400000, sliding: 86400000 });
+  assert.deepEqual(expiryOf({ cookie: { expires: false } }, { ...policy, ttl: 1.5 }, NOW), {
+    pttl: 1500,
+    sliding: 1500,
+  });
+});
+
+Deno.test("expiryOf() calls a ttl function with the session", () => {
+  const seen: SessionRecord[] = [];
+  const ttl = (session: SessionRecord) => {
+    seen.push(session);
+    return session.admin ? 60 : 3600;
+  };
+  const admin = { admin: true, cookie: { expires: null } };
+  assert.deepEqual(expiryOf(admin, { ...policy, ttl }, NOW), { pttl: 60000, sliding: 60000 });
+  assert.equal(seen[0], admin);
+  assert.deepEqual(expiryOf({ cookie: { expires: null } }, { ...policy, ttl }, NOW), {
+    pttl: 3600000,
+    sliding: 3600000,
+  });
+});
+
+Deno.test("expiryOf() rejects a ttl function that does not return a number", () => {
+  assert.throws(
+    () => expiryOf({}, { ...policy, ttl: () => "60" as unknown as number }, NOW),
+    (error: unknown) => error instanceof TypeError && /"ttl"/.test(error.message),
+  );
+  assert.throws(() => expiryOf({}, { ...policy, ttl: () => Number.NaN }, NOW), TypeError);
+});
+
+Deno.test("expiryOf() maps an infinite ttl to no expiry and a negative one to 0", () => {
+  assert.equal(expiryOf({}, { ...policy, ttl: () => Infinity }, NOW).pttl, -1);
+  assert.equal(expiryOf({}, { ...policy, ttl: () => -5 }, NOW).pttl, 0);
+});
+
+Deno.test("expiryOf() gives -1 and no sliding under disableTTL", () => {
+  const session = { cookie: { originalMaxAge: 60000, expires: new Date(NOW + 60000) } };
+  assert.deepEqual(expiryOf(session, { ...policy, disableTTL: true }, NOW), { pttl: -1, sliding: undefined });
+  assert.deepEqual(expiryOf({}, { ...policy, disableTTL: true }, NOW), { pttl: -1, sliding: undefined });
+});
+
+Deno.test("expiryOf() gives 0 for a cookie that already expired", () => {
+  const past = { cookie: { originalMaxAge: 60000, expires: new Date(NOW - 1) } };
+  assert.equal(expiryOf(past, policy, NOW).pttl, 0);
+  const now = { cookie: { originalMaxAge: 60000, expires: new Date(NOW) } };
+  assert.equal(expiryOf(now, policy, NOW).pttl, 0);
+});
+
+Deno.test("expiryOf() never slides under disableTouch", () => {
+  const session = { cookie: { originalMaxAge: 60000, expires: new Date(NOW + 60000) } };
+  assert.deepEqual(expiryOf(session, { ...policy, disableTouch: true }, NOW), { pttl: 60000, sliding: undefined });
+  assert.deepEqual(expiryOf({}, { ...policy, ttl: 20, disableTouch: true }, NOW), {
+    pttl: 20000,
+    sliding: undefined,
+  });
+});
+
+Deno.test("cookieExpiry() reads Date and string expires and ignores invalid ones", () => {
+  assert.equal(cookieExpiry({ expires: new Date(NOW) }), NOW);
+  assert.equal(cookieExpiry({ expires: new Date(NOW).toISOString() }), NOW);
+  assert.equal(cookieExpiry({ expires: new Date(Number.NaN) }), undefined);
+  assert.equal(cookieExpiry({ expires: "soon" }), undefined);
+  assert.equal(cookieExpiry({ expires: null }), undefined);
+  assert.equal(cookieExpiry({}), undefined);
+  assert.equal(cookieExpiry(undefined), undefined);
+  assert.equal(cookieExpiry(null), undefined);
+});
