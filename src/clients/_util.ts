@@ -22,7 +22,9 @@ export function normalizeReply(value: unknown): unknown {
   if (value instanceof Uint8Array) return decoder.decode(value);
   if (typeof value === "bigint") return Number(value);
   if (typeof value === "boolean") return value ? 1 : null;
-  if (value instanceof Map) return [...value].flatMap(([field, item]) => [normalizeReply(field), normalizeReply(item)]);
+  if (value instanceof Map) {
+    return [...value].flatMap(([field, item]) => [normalizeReply(field), normalizeReply(item)]);
+  }
   if (value instanceof Set) return [...value].map(normalizeReply);
   return value;
 }
@@ -83,4 +85,35 @@ export class StateReporter {
   listen(listener: (state: ConnectionState) => void): void {
     this.#listeners.push(listener);
   }
+}
+
+/**
+ * Wraps a node's `send` so that SCAN sees through a client-side key prefix
+ * (ioredis `keyPrefix`): the client adds the prefix to keys, not to SCAN
+ * patterns, and SCAN replies carry it. The pattern gets the prefix and the
+ * replied keys lose it, so bulk operations see the keys the store wrote.
+ * @param send Sends a command to one node.
+ * @param keyPrefix The client's key prefix; `send` is returned as it is without one.
+ * @returns The wrapped `send`.
+ */
+export function scanThroughKeyPrefix(
+  send: (args: readonly string[]) => Promise<unknown>,
+  keyPrefix: unknown,
+): (args: readonly string[]) => Promise<unknown> {
+  if (typeof keyPrefix !== "string" || keyPrefix === "") return send;
+  const escaped = keyPrefix.replace(/[*?[\]\\]/g, "\\$&");
+  return async (args) => {
+    if (String(args[0]).toUpperCase() !== "SCAN") return await send(args);
+    const scan = [...args];
+    const match = scan.findIndex((arg, i) => i >= 2 && String(arg).toUpperCase() === "MATCH");
+    if (match === -1) scan.push("MATCH", `${escaped}*`);
+    else scan[match + 1] = escaped + scan[match + 1];
+    const [cursor, keys] = await send(scan) as [unknown, unknown[]];
+    return [
+      cursor,
+      keys.map((key) => String(key)).filter((key) => key.startsWith(keyPrefix)).map((key) =>
+        key.slice(keyPrefix.length)
+      ),
+    ];
+  };
 }

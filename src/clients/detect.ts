@@ -4,11 +4,15 @@
  */
 
 import type { RedisConnection } from "./connection.ts";
+import { ioRedisConnection, isIoRedisClient } from "./ioredis.ts";
+import { ioRedisClusterConnection, isIoRedisCluster } from "./ioredis_cluster.ts";
 import { isNodeRedisClient, nodeRedisConnection } from "./node_redis.ts";
+import { isNodeRedisCluster, nodeRedisClusterConnection } from "./node_redis_cluster.ts";
 
 /**
  * Turns a user's client into the store's {@linkcode RedisConnection}.
- * @param client A node-redis client, or an object already implementing `RedisConnection`.
+ * @param client A node-redis client or cluster, an ioredis client or cluster, or
+ *   an object already implementing `RedisConnection`.
  * @returns The connection.
  */
 export function connectionFor(client: unknown): RedisConnection {
@@ -18,10 +22,14 @@ export function connectionFor(client: unknown): RedisConnection {
     );
   }
   if (isRedisConnection(client)) return client;
+  if (isIoRedisCluster(client)) return ioRedisClusterConnection(client);
+  if (isIoRedisClient(client)) return ioRedisConnection(client);
+  if (isNodeRedisCluster(client)) return nodeRedisClusterConnection(client);
   if (isNodeRedisClient(client)) return nodeRedisConnection(client);
   throw new TypeError(
-    'Option "client" is not a supported Redis client: pass a node-redis client from createClient(), ' +
-      "or an object implementing RedisConnection (send, masters, ready, address, onStateChange)",
+    'Option "client" is not a supported Redis client: pass a node-redis client from createClient() or ' +
+      "createCluster(), an ioredis Redis or Cluster, or an object implementing RedisConnection " +
+      "(send, masters, ready, address, onStateChange)",
   );
 }
 

@@ -12,7 +12,7 @@ export class GuardedConnection {
   #inner: RedisConnection;
   #timeout: number;
   #lastError: unknown = undefined;
-  #waiters = new Set<() => void>();
+  #waiters = new Set<(error?: RedisUnavailableError) => void>();
 
   /**
    * @param inner The client adapter.
@@ -27,6 +27,7 @@ export class GuardedConnection {
         for (const wake of this.#waiters) wake();
       } else if (state.error !== undefined) {
         this.#lastError = state.error;
+        for (const wake of this.#waiters) wake(this.#unreachable());
       }
     });
   }
@@ -89,14 +90,15 @@ export class GuardedConnection {
     }
   }
 
-  /** Waits for the connection, unless it is known to be down (then fails at once). */
+  /** Waits for the connection, unless it is known to be down (then fails at once, or when it fails). */
   #whenReady(deadline: number): Promise<void> {
     if (this.#lastError !== undefined) return Promise.reject(this.#unreachable());
     return new Promise((resolve, reject) => {
-      const wake = () => {
+      const wake = (error?: RedisUnavailableError) => {
         clearTimeout(timer);
         this.#waiters.delete(wake);
-        resolve();
+        if (error) reject(error);
+        else resolve();
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(wake);

@@ -1,0 +1,124 @@
+/**
+ * Adapter for node-redis 4 and 5 clusters made by `createCluster()`.
+ * @module
+ */
+
+import type { RedisConnection, RedisNode } from "./connection.ts";
+import { addressOf, type NodeRedisOptions } from "./node_redis.ts";
+import { settleReply, StateReporter } from "./_util.ts";
+
+/** A node-redis client for one cluster node (the parts the adapter uses). */
+interface NodeClient {
+  sendCommand(args: string[]): Promise<unknown>;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  readonly isReady?: boolean;
+}
+
+/** One master as the cluster lists it; `client` is a Promise while node-redis 4 connects it. */
+interface ShardNode {
+  readonly address?: string;
+  readonly client?: NodeClient | Promise<NodeClient>;
+}
+
+/** The parts of a node-redis `createCluster()` cluster the adapter uses (the same in versions 4 and 5). */
+interface NodeRedisCluster {
+  sendCommand(firstKey: string, isReadonly: boolean, args: string[]): Promise<unknown>;
+  nodeClient(node: ShardNode): NodeClient | Promise<NodeClient>;
+  connect(): Promise<unknown>;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  readonly masters: readonly ShardNode[];
+  readonly isOpen: boolean;
+  /** node-redis 5 keeps its options here; node-redis 4 keeps them private. */
+  readonly _options?: { rootNodes?: NodeRedisOptions[] };
+}
+
+/**
+ * Whether `client` looks like a node-redis cluster.
+ * @param client Any object.
+ * @returns True for a node-redis 4 or 5 `createCluster()` cluster.
+ */
+export function isNodeRedisCluster(client: object): boolean {
+  const candidate = client as Partial<NodeRedisCluster>;
+  return typeof candidate.sendCommand === "function" && typeof candidate.nodeClient === "function" &&
+    typeof candidate.connect === "function" && "masters" in candidate && "isOpen" in candidate;
+}
+
+/**
+ * Wraps a node-redis cluster. Connects it when it is not open yet and listens
+ * for its `error` and `node-error` events, so a lost node never crashes the
+ * process. It is ready while it is open, knows its masters and every master's
+ * connection is up (with a master away, its slots cannot be served).
+ * @param client A cluster from node-redis `createCluster()`.
+ * @returns The store's view of it.
+ */
+export function nodeRedisClusterConnection(client: object): RedisConnection {
+  const cluster = client as NodeRedisCluster;
+  const watched = new WeakSet<object>();
+  const isReady = () =>
+    cluster.isOpen && cluster.masters.length > 0 && cluster.masters.every((master) => isUp(master.client));
+  const state = new StateReporter(isReady);
+  const update = (error?: unknown) => {
+    cluster.masters.forEach((master) => watch(master.client));
+    state.update(error);
+  };
+  // node-redis 5 forwards node events; node-redis 4 forwards node errors as "error" and
+  // tells nothing else, so the adapter also listens to each master's own client.
+  const watch = (node: ShardNode["client"]) => {
+    if (node === undefined || watched.has(node)) return;
+    watched.add(node);
+    if (isPromise(node)) {
+      node.then(() => update(), (error) => update(error));
+      return;
+    }
+    node.on("ready", () => update());
+    node.on("end", () => update());
+    node.on("reconnecting", () => update());
+    node.on("error", (error) => update(error));
+  };
+  cluster.on("error", (error) => update(error));
+  cluster.on("node-error", (error) => update(error));
+  for (const event of ["connect", "disconnect", "node-ready", "node-reconnecting", "node-disconnect"]) {
+    cluster.on(event, () => update());
+  }
+  if (!cluster.isOpen) {
+    cluster.connect().then(() => update(), (error) => update(error));
+  } else if (cluster.masters.length === 0) {
+    // Opened by the caller and still discovering: node-redis 4 announces no end to that.
+    const poll = setInterval(() => {
+      if (cluster.isOpen && cluster.masters.length === 0) return;
+      clearInterval(poll);
+      update();
+    }, 20);
+  }
+  update();
+
+  return {
+    send: (key, args) => settleReply(cluster.sendCommand(key, false, [...args])),
+    async masters() {
+      const clients = await Promise.all(cluster.masters.map((master) => cluster.nodeClient(master)));
+      clients.forEach(watch);
+      return clients.map((node): RedisNode => ({ send: (args) => settleReply(node.sendCommand([...args])) }));
+    },
+    get ready() {
+      return isReady();
+    },
+    get address() {
+      const nodes = cluster.masters.length > 0
+        ? cluster.masters.map((master) => master.address ?? "?")
+        : (cluster._options?.rootNodes ?? []).map(addressOf);
+      return `${nodes.join(", ") || "the root nodes"} (Redis Cluster)`;
+    },
+    onStateChange: (listener) => state.listen(listener),
+  };
+}
+
+/** A master's connection is up, or not made yet (node-redis connects it at first use). */
+function isUp(node: ShardNode["client"]): boolean {
+  if (node === undefined) return true;
+  if (isPromise(node)) return false;
+  return node.isReady !== false;
+}
+
+function isPromise(node: NonNullable<ShardNode["client"]>): node is Promise<NodeClient> {
+  return typeof (node as Partial<Promise<NodeClient>>).then === "function";
+}

@@ -1,0 +1,159 @@
+/**
+ * Fault behaviour against real redis-server processes that the tests start,
+ * stop, flush and slow down.
+ */
+
+import assert from "node:assert/strict";
+import { createClient } from "redis";
+import type express from "express";
+import { RedisUnavailableError, SmartRedisStore } from "../mod.ts";
+import { startDelayProxy } from "../scripts/delay_proxy.ts";
+import { freePort } from "../scripts/redis_server.ts";
+import { Browser, connectClient, delay, startApp, startRedisServer, storeFixture, test } from "./_helpers.ts";
+
+declare module "express-session" {
+  interface SessionData {
+    visits: number;
+  }
+}
+
+function routes(app: express.Express): void {
+  app.get("/", (req, res) => {
+    if (!req.session) return void res.send("no session");
+    req.session.visits = (req.session.visits || 0) + 1;
+    res.send(String(req.session.visits));
+  });
+  app.get("/read", (req, res) => res.send(req.session ? String(req.session.visits ?? 0) : "no session"));
+}
+
+/** Records unhandled rejections while `work` runs. */
+async function withoutUnhandledRejections(work: () => Promise<void>): Promise<void> {
+  const unhandled: unknown[] = [];
+  const listener = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    unhandled.push(event.reason);
+  };
+  globalThis.addEventListener("unhandledrejection", listener);
+  try {
+    await work();
+    await delay(50);
+  } finally {
+    globalThis.removeEventListener("unhandledrejection", listener);
+  }
+  assert.deepEqual(unhandled, [], "no unhandled rejection");
+}
+
+test("SCRIPT FLUSH over and over while requests run fails no request", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, routes);
+  const browsers = Array.from({ length: 8 }, () => new Browser());
+  let flushing = true;
+  let flushes = 0;
+  const flusher = (async () => {
+    while (flushing) {
+      await fx.redis.scriptFlush();
+      flushes++;
+      await delay(2);
+    }
+  })();
+  const answers = await Promise.all(browsers.map(async (browser) => {
+    const bodies: string[] = [];
+    for (let i = 0; i < 25; i++) bodies.push((await browser.get(app.url)).body);
+    return bodies;
+  }));
+  flushing = false;
+  await flusher;
+  assert.ok(flushes > 10, `only ${flushes} flushes happened`);
+  for (const bodies of answers) assert.deepEqual(bodies, Array.from({ length: 25 }, (_, i) => String(i + 1)));
+});
+
+test("a Redis restart mid-load: requests fail fast or go without a session, then the app recovers by itself", async () => {
+  await withoutUnhandledRejections(async () => {
+    await using fx = await storeFixture({ commandTimeout: 500 });
+    await using app = await startApp(fx.store, routes);
+    const browsers = Array.from({ length: 6 }, () => new Browser());
+    let running = true;
+    let slowest = 0;
+    const outcomes = new Map<string, number>();
+    const drivers = browsers.map(async (browser) => {
+      while (running) {
+        const started = Date.now();
+        const answer = await browser.get(app.url);
+        slowest = Math.max(slowest, Date.now() - started);
+        const outcome = answer.status === 200
+          ? (answer.body === "no session" ? "no session" : "ok")
+          : "failed";
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        await delay(5);
+      }
+    });
+    await delay(300);
+    await fx.server.kill();
+    await delay(400);
+    await fx.server.restart();
+    await delay(1500);
+    running = false;
+    await Promise.all(drivers);
+    assert.ok(slowest < 1500, `a request took ${slowest} ms during the outage`);
+    assert.ok((outcomes.get("ok") ?? 0) > 20, `outcomes ${JSON.stringify([...outcomes])}`);
+    // Recovered: every browser counts again from a fresh session (the restarted Redis kept no data).
+    for (const browser of browsers) {
+      const first = Number((await browser.get(app.url)).body);
+      assert.equal((await browser.get(app.url)).body, String(first + 1));
+    }
+  });
+});
+
+test("Redis unreachable from the start: the store constructs, fails fast naming the address, requests do not hang", async () => {
+  await withoutUnhandledRejections(async () => {
+    const port = freePort();
+    const client = createClient({ url: `redis://127.0.0.1:${port}` });
+    const store = new SmartRedisStore({ client });
+    await using app = await startApp(store, routes);
+    try {
+      let started = Date.now();
+      await assert.rejects(store.get("any"), (error: Error) => {
+        assert.ok(error instanceof RedisUnavailableError);
+        assert.match(error.message, new RegExp(`unreachable at 127\\.0\\.0\\.1:${port}`));
+        return true;
+      });
+      assert.ok(Date.now() - started < 1000, `get failed after ${Date.now() - started} ms`);
+      const browser = new Browser();
+      browser.cookie = "connect.sid=s%3Aabc.def";
+      started = Date.now();
+      const answer = await browser.get(`${app.url}/read`);
+      assert.ok(Date.now() - started < 2500, `the request took ${Date.now() - started} ms`);
+      assert.equal(answer.body, "no session");
+    } finally {
+      await client.destroy();
+    }
+  });
+});
+
+test("a command slower than commandTimeout fails with a clear error and leaves no half-written session", async () => {
+  await using server = await startRedisServer();
+  await using proxy = startDelayProxy(server.port, 0);
+  await using client = await connectClient({ ...server, url: proxy.url });
+  await using redis = await connectClient(server);
+  const store = new SmartRedisStore({ client, commandTimeout: 100 });
+  await store.set("slow", { cookie: { originalMaxAge: null }, a: 1, b: 1 } as never);
+  const session = await store.get("slow") as unknown as Record<string, unknown>;
+  session.a = 2;
+  session.b = 2;
+  proxy.delay = 150;
+  const started = Date.now();
+  await assert.rejects(store.set("slow", session as never), (error: Error) => {
+    assert.ok(error instanceof RedisUnavailableError);
+    assert.match(error.message, /did not answer EVALSHA within 100 ms \(option "commandTimeout"\)/);
+    return true;
+  });
+  assert.ok(Date.now() - started < 250);
+  const seen = new Set<string>();
+  for (let i = 0; i < 20; i++) {
+    const { a, b } = await redis.hGetAll("session:slow");
+    seen.add(`${a}${b}`);
+    await delay(20);
+  }
+  assert.ok([...seen].every((pair) => pair === "11" || pair === "22"), `half-written states: ${[...seen]}`);
+  proxy.delay = 0;
+});
