@@ -74,16 +74,57 @@ export class SessionEngine {
   async load(sid: unknown, renew = true, lock = true): Promise<SessionRecord | null> {
     if (typeof sid !== "string" || sid === "") return null;
     renew &&= !this.#options.disableTouch;
-    const locking = lock ? this.#options.lock : undefined;
+    const { reply, token, readOnly } = await this.#loadReply(
+      sid,
+      renew,
+      lock ? this.#options.lock : undefined,
+    );
+    if (reply === null) return null;
+    const [kind, pttl] = reply as [string, number];
+    const lockToken = token && kind === "hash" ? token : undefined;
+    const now = Date.now();
+    const fields = new Map<string, string>();
+    let session: SessionRecord;
+    try {
+      session = kind === "string"
+        ? this.#parseWhole(sid, String(reply[2]))
+        : this.#parseHash(sid, reply, fields);
+    } catch (error) {
+      if (lockToken) this.#run(RELEASE_SCRIPT, sid, [lockToken]).catch(() => {/* expires by itself */});
+      throw error;
+    }
+    showRemainingLife(session, pttl, now);
+    const expires = cookieExpiry(session.cookie as { expires?: unknown } | undefined);
+    if (expires !== undefined && expires <= now) {
+      if (lockToken) await this.#run(RELEASE_SCRIPT, sid, [lockToken]);
+      return null;
+    }
+    attachSnapshot(session, {
+      sid,
+      fields,
+      refreshed: renew && kind === "hash" && !this.#options.disableTTL,
+      legacy: kind === "string",
+      lockToken,
+      readOnly,
+    });
+    return session;
+  }
+
+  /** Runs the load script; in lock mode, retries while another request holds the lock. */
+  async #loadReply(
+    sid: string,
+    renew: boolean,
+    locking: ResolvedOptions["lock"],
+  ): Promise<{ reply: unknown[] | null; token: string; readOnly: boolean }> {
     let token = locking ? newToken() : "";
-    let readOnly = false;
     const started = Date.now();
-    let reply: unknown[] | null;
     for (;;) {
       const args = [renew ? "1" : "0"];
       if (token) args.push(token, String(this.#options.lockExpiry));
-      reply = await this.#run(LOAD_SCRIPT, sid, args) as unknown[] | null;
-      if (reply?.[0] !== "locked" || !locking) break;
+      const reply = await this.#run(LOAD_SCRIPT, sid, args) as unknown[] | null;
+      if (reply?.[0] !== "locked" || !locking) {
+        return { reply, token, readOnly: locking !== undefined && !token };
+      }
       const waited = Date.now() - started;
       if (waited >= locking.timeout) {
         if (locking.onTimeout === "error") {
@@ -92,40 +133,23 @@ export class SessionEngine {
               'retry later, or choose lock.onTimeout: "readonly"',
           );
         }
-        token = "";
-        readOnly = true;
+        token = ""; // read-only: load once more without asking for the lock
         continue;
       }
       const jittered = this.#options.retryTime * (0.5 + Math.random());
       await sleep(Math.max(1, Math.min(jittered, Number(reply[1]) + 1, locking.timeout - waited)));
     }
-    if (reply === null) return null;
-    const [kind, pttl] = reply as [string, number];
-    const now = Date.now();
-    const fields = new Map<string, string>();
-    let session: SessionRecord;
-    if (kind === "string") {
-      session = this.#parseWhole(sid, String(reply[2]));
-    } else {
-      session = {};
-      for (let i = 2; i < reply.length; i += 2) {
-        const field = String(reply[i]);
-        if (isReservedField(field)) continue;
-        fields.set(field, String(reply[i + 1]));
-        define(session, field, this.#parseField(sid, field, String(reply[i + 1])));
-      }
+  }
+
+  /** Parses a load reply's field/value pairs (metadata left out), recording each field's string. */
+  #parseHash(sid: string, reply: unknown[], fields: Map<string, string>): SessionRecord {
+    const session: SessionRecord = {};
+    for (let i = 2; i < reply.length; i += 2) {
+      const field = String(reply[i]);
+      if (isReservedField(field)) continue;
+      fields.set(field, String(reply[i + 1]));
+      define(session, field, this.#parseField(sid, field, String(reply[i + 1])));
     }
-    showRemainingLife(session, pttl, now);
-    const expires = cookieExpiry(session.cookie as { expires?: unknown } | undefined);
-    if (expires !== undefined && expires <= now) return null;
-    attachSnapshot(session, {
-      sid,
-      fields,
-      refreshed: renew && kind === "hash" && !this.#options.disableTTL,
-      legacy: kind === "string",
-      lockToken: token && kind === "hash" ? token : undefined,
-      readOnly,
-    });
     return session;
   }
 

@@ -7,6 +7,7 @@
 /** Redis could not be reached, or did not answer within `commandTimeout`. */
 export class RedisUnavailableError extends Error {
   /**
+   * Creates the error.
    * @param message What failed and what to check.
    * @param options The underlying error, if any.
    */
@@ -19,6 +20,7 @@ export class RedisUnavailableError extends Error {
 /** A commit kept meeting concurrent changes and gave up after its bounded retries. */
 export class SessionConflictError extends Error {
   /**
+   * Creates the error.
    * @param message Which session and how many attempts.
    * @param options The underlying error, if any.
    */
@@ -31,6 +33,7 @@ export class SessionConflictError extends Error {
 /** What is stored for a session cannot be read (a field the serializer rejects, or a key of the wrong type). */
 export class SessionDataError extends Error {
   /**
+   * Creates the error.
    * @param message Which session, key or field, and why.
    * @param options The underlying error, if any.
    */
@@ -43,6 +46,7 @@ export class SessionDataError extends Error {
 /** Lock mode: a session stayed locked by another request longer than `lock.timeout`, or was loaded read-only. */
 export class SessionLockedError extends Error {
   /**
+   * Creates the error.
    * @param message Which session and how long the request waited.
    * @param options The underlying error, if any.
    */

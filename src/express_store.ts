@@ -6,9 +6,9 @@
  */
 
 // @ts-types="@types/express-session"
-import session from "express-session";
+import session, { Store } from "express-session";
 // @ts-types="@types/express-session"
-import type { SessionData } from "express-session";
+import type { Session, SessionData } from "express-session";
 import { connectionFor } from "./clients/detect.ts";
 import { SessionEngine } from "./engine.ts";
 import { resolveOptions, type SmartRedisStoreOptions } from "./options.ts";
@@ -44,8 +44,9 @@ const engines = new WeakMap<object, SessionEngine>();
  * }));
  * ```
  */
-export class SmartRedisStore extends session.Store {
+export class SmartRedisStore extends Store {
   /**
+   * Creates a store on the given Redis client.
    * @param options The Redis client and the store's settings.
    */
   constructor(options: SmartRedisStoreOptions) {
@@ -142,9 +143,9 @@ export class SmartRedisStore extends session.Store {
    * @returns The Session object.
    */
   override createSession(
-    req: Parameters<session.Store["createSession"]>[0],
+    req: Parameters<Store["createSession"]>[0],
     data: SessionData,
-  ): session.Session & SessionData {
+  ): Session & SessionData {
     return createCarryingSnapshot(session.Store.prototype.createSession, this, req, data);
   }
 }
