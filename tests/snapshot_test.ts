@@ -12,7 +12,11 @@ import {
 const cookie = { originalMaxAge: 60000, expires: "2030-01-01T00:00:00.000Z", httpOnly: true, path: "/" };
 
 Deno.test("serializeFields() serializes each top-level property on its own", () => {
-  const fields = serializeFields("sid1", { cookie, user: { id: 7, roles: ["a"] }, n: 3, s: "x", f: false }, JSON);
+  const fields = serializeFields(
+    "sid1",
+    { cookie, user: { id: 7, roles: ["a"] }, n: 3, s: "x", f: false },
+    JSON,
+  );
   assert.deepEqual(
     fields,
     new Map([
@@ -26,7 +30,13 @@ Deno.test("serializeFields() serializes each top-level property on its own", () 
 });
 
 Deno.test("serializeFields() skips properties whose value serializes to undefined", () => {
-  const fields = serializeFields("sid1", { cookie, gone: undefined, fn: () => 1, sym: Symbol("s"), kept: null }, JSON);
+  const fields = serializeFields("sid1", {
+    cookie,
+    gone: undefined,
+    fn: () => 1,
+    sym: Symbol("s"),
+    kept: null,
+  }, JSON);
   assert.deepEqual([...fields.keys()], ["cookie", "kept"]);
   assert.equal(fields.get("kept"), "null");
 });
