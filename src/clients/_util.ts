@@ -117,3 +117,15 @@ export function scanThroughKeyPrefix(
     ];
   };
 }
+
+/**
+ * Lets the process exit while a timer is pending (Node `unref`, Deno `unrefTimer`).
+ * @param timer What `setTimeout` returned.
+ */
+export function unrefTimer(timer: unknown): void {
+  if (typeof timer === "object" && timer !== null && "unref" in timer) {
+    (timer as { unref(): void }).unref();
+  } else if (typeof timer === "number") {
+    (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(timer);
+  }
+}

@@ -5,7 +5,7 @@
 
 import type { RedisConnection, RedisNode } from "./connection.ts";
 import { addressOf, type NodeRedisOptions } from "./node_redis.ts";
-import { settleReply, StateReporter } from "./_util.ts";
+import { settleReply, StateReporter, unrefTimer } from "./_util.ts";
 
 /** A node-redis client for one cluster node (the parts the adapter uses). */
 interface NodeClient {
@@ -81,7 +81,16 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
     cluster.on(event, () => update());
   }
   if (!cluster.isOpen) {
-    cluster.connect().then(() => update(), (error) => update(error));
+    // node-redis gives up on a cluster whose first connection fails; the store keeps trying
+    // (with backoff, up to every 2 s) until it connects once, then node-redis reconnects by itself.
+    const connect = (attempt: number) =>
+      cluster.connect().then(() => update(), (error) => {
+        update(error);
+        if (!cluster.isOpen) {
+          unrefTimer(setTimeout(() => connect(attempt + 1), Math.min(100 * 2 ** attempt, 2000)));
+        }
+      });
+    connect(0);
   } else if (cluster.masters.length === 0) {
     // Opened by the caller and still discovering: node-redis 4 announces no end to that.
     const poll = setInterval(() => {

@@ -1,0 +1,175 @@
+/**
+ * The npm package under Node: builds `npm/` once (scripts/build_npm.ts), packs it, installs the
+ * tarball with express, express-session and redis into a fresh folder, and runs each Node check of
+ * tests/npm/ there as a subprocess, against a redis-server of its own.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildNpm } from "../scripts/build_npm.ts";
+import { answersPing, startRedisServer } from "../scripts/redis_server.ts";
+import { test } from "./_helpers.ts";
+
+/** What the consumer folder installs beside the tarball. */
+const CONSUMER_PACKAGES = [
+  "express@4.22.3",
+  "express-session@1.19.0",
+  "redis@5.12.1",
+  "typescript@5.9.3",
+  "@types/express-session@1.19.0",
+  "@types/express@4.17.25",
+  "@types/node@20.19.43",
+];
+const CHECKS = fileURLToPath(new URL("./npm/", import.meta.url));
+
+/** The installed consumer folder and what `npm pack` reported, made once for all the cases. */
+interface Consumer {
+  dir: string;
+  packed: { files: { path: string }[] };
+}
+
+let consumer: Promise<Consumer> | undefined;
+
+function installedConsumer(): Promise<Consumer> {
+  return consumer ??= installConsumer();
+}
+
+async function installConsumer(): Promise<Consumer> {
+  const { outDir } = await buildNpm({ verbose: false });
+  const dir = await Deno.makeTempDir({ prefix: "connect-smart-redis-npm-" });
+  addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+  const pack = await command("npm", ["pack", "--json", "--pack-destination", dir], outDir);
+  assert.equal(pack.code, 0, pack.output);
+  const [packed] = JSON.parse(pack.stdout);
+  await Deno.writeTextFile(join(dir, "package.json"), JSON.stringify({ private: true }));
+  const install = await command(
+    "npm",
+    ["install", "--no-audit", "--no-fund", "--loglevel=error", `./${packed.filename}`, ...CONSUMER_PACKAGES],
+    dir,
+  );
+  assert.equal(install.code, 0, install.output);
+  for await (const entry of Deno.readDir(CHECKS)) {
+    if (entry.isFile) await Deno.copyFile(join(CHECKS, entry.name), join(dir, entry.name));
+  }
+  return { dir, packed };
+}
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  /** stdout and stderr, for assertion messages. */
+  output: string;
+}
+
+/** Runs a command to completion; SIGTERM after `timeout` ms. */
+async function command(
+  name: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+  timeout = 40_000,
+): Promise<Outcome> {
+  const { code, stdout, stderr } = await new Deno.Command(name, {
+    args,
+    cwd,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(timeout),
+  }).output();
+  const decoder = new TextDecoder();
+  const out = decoder.decode(stdout);
+  return { code, stdout: out, output: `${out}${decoder.decode(stderr)}` };
+}
+
+/** Runs one Node check of tests/npm/ in the consumer folder with its own redis-server. */
+async function runCheck(script: string): Promise<Outcome> {
+  const { dir } = await installedConsumer();
+  await using redis = await startRedisServer();
+  const outcome = await command("node", [script], dir, { REDIS_URL: redis.url });
+  assert.equal(outcome.code, 0, `node ${script} failed:\n${outcome.output}`);
+  return outcome;
+}
+
+function portIsFree(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test("npm: the packed package holds only built JS, .d.ts, README, LICENSE and package.json", async () => {
+  const { dir, packed } = await installedConsumer();
+  const files = packed.files.map((file) => file.path);
+  for (const file of files) {
+    assert.match(file, /^(package\.json|README\.md|LICENSE|(esm|script)\/.+\.(js|d\.ts|json))$/, file);
+    assert.doesNotMatch(file, /test/, file);
+  }
+  for (const entry of ["esm/mod.js", "esm/mod.d.ts", "script/main.js", "script/main.d.ts", "script/mod.js"]) {
+    assert.ok(files.includes(entry), entry);
+  }
+  const manifest = JSON.parse(
+    await Deno.readTextFile(join(dir, "node_modules", "connect-smart-redis", "package.json")),
+  );
+  const denoJson = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  assert.equal(manifest.version, denoJson.version);
+  assert.equal(manifest.license, "MIT");
+  assert.deepEqual(manifest.engines, { node: ">=18" });
+  assert.equal(manifest.peerDependencies.redis, "^4.6.0 || ^5.0.0");
+  assert.ok(manifest.peerDependencies["express-session"]);
+  assert.deepEqual(manifest.peerDependenciesMeta.redis, { optional: true });
+  assert.equal(manifest.dependencies, undefined, "no runtime dependencies");
+});
+
+// The seed example's createClient() has no arguments: it needs a Redis on localhost:6379. Start one there, or use
+// the one already running (a system redis-server); skip only when something else holds the port.
+const seedPortFree = portIsFree(6379);
+const seedRedisRunning = !seedPortFree && await answersPing("127.0.0.1", 6379);
+if (!seedPortFree && !seedRedisRunning) {
+  console.warn(
+    "npm_package_test: port 6379 is held by something that is not Redis, so the seed README example " +
+      "(whose createClient() has no arguments: localhost:6379) is skipped.",
+  );
+}
+Deno.test({
+  name: "npm: the seed README example runs verbatim as CommonJS under Node and counts visits 1, 2, 3",
+  ignore: !seedPortFree && !seedRedisRunning,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { dir } = await installedConsumer();
+    await using _redis = seedRedisRunning ? undefined : await startRedisServer({ port: 6379 });
+    const outcome = await command("node", ["seed_readme_check.cjs"], dir);
+    assert.equal(outcome.code, 0, `the seed README example failed:\n${outcome.output}`);
+    assert.match(outcome.stdout, /visits 1, 2, 3 counted/);
+    if (outcome.stdout.includes("port 3000 is taken")) console.log(outcome.stdout.trim());
+  },
+});
+
+test("npm: require() returns the seed factory, which carries every named export", async () => {
+  const { stdout } = await runCheck("require_check.cjs");
+  assert.match(stdout, /factory, named exports and a store round trip work/);
+});
+
+test("npm: import gives the default factory and SmartRedisStore, both making express-session Stores", async () => {
+  const { stdout } = await runCheck("import_check.mjs");
+  assert.match(stdout, /default factory and SmartRedisStore make working express-session Stores/);
+});
+
+test("npm: parallel requests keep all their writes and a destroyed session is not resurrected", async () => {
+  const { stdout } = await runCheck("concurrency_check.mjs");
+  assert.match(stdout, /20 parallel requests on one session: all 20 properties kept/);
+  assert.match(stdout, /did not resurrect a session destroyed meanwhile/);
+});
+
+for (const resolution of ["NodeNext", "Bundler"]) {
+  test(`npm: a TypeScript consumer type-checks with "moduleResolution": "${resolution}"`, async () => {
+    const { dir } = await installedConsumer();
+    const tsc = join(dir, "node_modules", "typescript", "bin", "tsc");
+    const outcome = await command("node", [tsc, "-p", `tsconfig.${resolution.toLowerCase()}.json`], dir);
+    assert.equal(outcome.code, 0, `tsc --noEmit (${resolution}) failed:\n${outcome.output}`);
+  });
+}
