@@ -6,7 +6,8 @@
  *
  * @example Create a store
  * ```ts
- * import { SmartRedisStore, type RedisConnection } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * import { RedisUnavailableError, SmartRedisStore, type RedisConnection } from "./mod.ts";
  *
  * // Any node-redis client works: `new SmartRedisStore({ client: createClient() })`.
  * // Here, a connection that is never ready shows the options and the fail-fast error.
@@ -18,7 +19,7 @@
  *   onStateChange: () => {},
  * };
  * const store = new SmartRedisStore({ client: offline, ttl: 30 * 24 * 3600, commandTimeout: 50 });
- * await store.get("some-session-id").catch((error) => console.log(error.name)); // RedisUnavailableError
+ * await assert.rejects(store.get("some-session-id"), RedisUnavailableError);
  * ```
  *
  * @module
