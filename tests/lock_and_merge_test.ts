@@ -5,7 +5,9 @@
 
 import assert from "node:assert/strict";
 import type express from "express";
+import { createCluster } from "redis";
 import { SessionLockedError, SmartRedisStore } from "../mod.ts";
+import { startRedisCluster } from "../scripts/redis_cluster.ts";
 import type { SmartRedisStoreOptions } from "../mod.ts";
 import { Browser, delay, startApp, storeFixture, test } from "./_helpers.ts";
 
@@ -182,4 +184,23 @@ test("session.reload() in lock mode does not wait for its own lock", async () =>
   assert.equal((await browser.get(`${app.url}/reload`)).body, "reloaded");
   assert.ok(Date.now() - started < 500);
   assert.equal(await fx.redis.hExists(`session:${browser.sid}`, "\0lock"), 0, "the lock was released");
+});
+
+test("lock mode on a Redis Cluster: 20 parallel increments of each of three sessions make 20", async () => {
+  await using cluster = await startRedisCluster();
+  const client = createCluster({ rootNodes: cluster.urls.map((url) => ({ url })) });
+  const store = new SmartRedisStore({ client, lock: true, retryTime: 10 });
+  try {
+    await using app = await startApp(store, counterRoutes);
+    const browsers = Array.from({ length: 3 }, () => new Browser());
+    for (const browser of browsers) await browser.get(`${app.url}/start`);
+    await Promise.all(
+      browsers.flatMap((browser) =>
+        Array.from({ length: 20 }, (_, i) => browser.get(`${app.url}/increment/${i}`))
+      ),
+    );
+    for (const browser of browsers) assert.equal((await browser.get(`${app.url}/read`)).body, "20");
+  } finally {
+    await client.close();
+  }
 });
