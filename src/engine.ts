@@ -12,6 +12,7 @@ import { cookieExpiry, type Expiry, expiryOf } from "./expiry.ts";
 import { COOKIE_FIELD, isReservedField } from "./fields.ts";
 import { ABSENT, mergeValues } from "./merge.ts";
 import type { ResolvedOptions, SessionRecord } from "./options.ts";
+import { ALL_SCRIPTS } from "./scripts/all_scripts.ts";
 import { COMMIT_SCRIPT } from "./scripts/commit_script.ts";
 import { DESTROY_SCRIPT } from "./scripts/destroy_script.ts";
 import { LOAD_SCRIPT } from "./scripts/load_script.ts";
@@ -47,17 +48,9 @@ export class SessionEngine {
   }
 
   #preloadScripts(): void {
-    const scripts = [
-      LOAD_SCRIPT,
-      COMMIT_SCRIPT,
-      REPLACE_SCRIPT,
-      REFRESH_SCRIPT,
-      DESTROY_SCRIPT,
-      RELEASE_SCRIPT,
-    ];
     this.#connection.masters().then((nodes) =>
       Promise.all(
-        nodes.flatMap((node) => scripts.map((script) => node.send(["SCRIPT", "LOAD", script.source]))),
+        nodes.flatMap((node) => ALL_SCRIPTS.map((script) => node.send(["SCRIPT", "LOAD", script.source]))),
       )
     ).catch(() => {/* NOSCRIPT falls back to EVAL anyway */});
   }

@@ -16,6 +16,36 @@ import type { Server } from "node:http";
 export { startRedisServer };
 export type { RedisServer };
 
+declare module "express-session" {
+  interface SessionData {
+    visits: number;
+    [property: string]: unknown;
+  }
+}
+
+/**
+ * The routes most end-to-end tests share: the seed's visit counter at `/`, `/read`,
+ * `/set/:name/:value?delay=ms`, `/logout`, and `/has` (whether the request has a session).
+ */
+export function visitRoutes(app: express.Express): void {
+  app.get("/", (req, res) => {
+    req.session.visits = (req.session.visits || 0) + 1;
+    res.send(`You visited this site ${req.session.visits} times!`);
+  });
+  app.get("/read", (req, res) => {
+    res.send(String(req.session.visits ?? "none"));
+  });
+  app.get("/set/:name/:value", async (req, res) => {
+    await delay(Number(req.query.delay ?? 0));
+    req.session[req.params.name] = req.params.value;
+    res.send("set");
+  });
+  app.get("/logout", (req, res) => {
+    req.session.destroy(() => res.send("bye"));
+  });
+  app.get("/has", (req, res) => res.send(req.session ? "yes" : "no"));
+}
+
 /** A test that owns sockets and child processes across awaits: skip Deno's op/resource sanitizers. */
 export function test(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
   Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });

@@ -7,7 +7,6 @@
  */
 
 import assert from "node:assert/strict";
-import type express from "express";
 import { createClient, createCluster } from "redis";
 import { createClient as createClient4, createCluster as createCluster4 } from "redis4";
 import { Cluster, Redis } from "ioredis";
@@ -15,14 +14,7 @@ import { type RedisCluster, startRedisCluster } from "../scripts/redis_cluster.t
 import { SmartRedisStore, type SmartRedisStoreOptions } from "../mod.ts";
 import { connectionFor } from "../src/clients/detect.ts";
 import type { RedisConnection } from "../src/clients/connection.ts";
-import { Browser, delay, startApp, startRedisServer, test } from "./_helpers.ts";
-
-declare module "express-session" {
-  interface SessionData {
-    visits: number;
-    [property: string]: unknown;
-  }
-}
+import { Browser, delay, startApp, startRedisServer, test, visitRoutes } from "./_helpers.ts";
 
 /** Where the clients connect: one redis-server, or the masters of a cluster. */
 interface Target extends AsyncDisposable {
@@ -196,25 +188,6 @@ async function openLab(
   };
 }
 
-function routes(app: express.Express): void {
-  app.get("/", (req, res) => {
-    req.session.visits = (req.session.visits || 0) + 1;
-    res.send(`You visited this site ${req.session.visits} times!`);
-  });
-  app.get("/read", (req, res) => {
-    res.send(String(req.session.visits ?? "none"));
-  });
-  app.get("/set/:name/:value", async (req, res) => {
-    await delay(Number(req.query.delay ?? 0));
-    req.session[req.params.name] = req.params.value;
-    res.send("set");
-  });
-  app.get("/logout", (req, res) => {
-    req.session.destroy(() => res.send("bye"));
-  });
-  app.get("/has", (req, res) => res.send(req.session ? "yes" : "no"));
-}
-
 async function untilReady(connection: RedisConnection): Promise<void> {
   for (let i = 0; i < 250 && !connection.ready; i++) await delay(20);
   assert.ok(connection.ready, `${connection.address} did not become ready`);
@@ -277,7 +250,7 @@ for (const kind of KINDS) {
 
     await t.step("the visit counter counts 1, 2, 3 over HTTP", async () => {
       await using lab = await openLab(kind, target);
-      await using app = await startApp(lab.store, routes);
+      await using app = await startApp(lab.store, visitRoutes);
       const browser = new Browser();
       for (const n of [1, 2, 3]) {
         assert.equal((await browser.get(app.url)).body, `You visited this site ${n} times!`);
@@ -290,7 +263,7 @@ for (const kind of KINDS) {
 
     await t.step("20 parallel requests each setting its own property lose nothing", async () => {
       await using lab = await openLab(kind, target);
-      await using app = await startApp(lab.store, routes);
+      await using app = await startApp(lab.store, visitRoutes);
       const browser = new Browser();
       await browser.get(app.url);
       const answers = await Promise.all(
@@ -304,7 +277,7 @@ for (const kind of KINDS) {
 
     await t.step("a slow write racing a logout answers 200 and the session stays destroyed", async () => {
       await using lab = await openLab(kind, target);
-      await using app = await startApp(lab.store, routes);
+      await using app = await startApp(lab.store, visitRoutes);
       const browser = new Browser();
       await browser.get(app.url);
       const sid = browser.sid;
@@ -322,7 +295,7 @@ for (const kind of KINDS) {
 
     await t.step("length, ids, all and clear count exactly the live sessions", async () => {
       await using lab = await openLab(kind, target);
-      await using app = await startApp(lab.store, routes);
+      await using app = await startApp(lab.store, visitRoutes);
       const browsers = Array.from({ length: 30 }, () => new Browser());
       await Promise.all(browsers.map((browser) => browser.get(app.url)));
       const destroyed = browsers.slice(0, 5);
@@ -349,7 +322,7 @@ for (const kind of KINDS) {
 
     await t.step("a session idle past its cookie maxAge is gone", async () => {
       await using lab = await openLab(kind, target);
-      await using app = await startApp(lab.store, routes, { cookie: { maxAge: 300 } });
+      await using app = await startApp(lab.store, visitRoutes, { cookie: { maxAge: 300 } });
       const browser = new Browser();
       await browser.get(app.url);
       assert.equal((await browser.get(`${app.url}/read`)).body, "1");
@@ -362,7 +335,7 @@ for (const kind of KINDS) {
 
     await t.step("SCRIPT FLUSH on every master while requests run fails no request", async () => {
       await using lab = await openLab(kind, target);
-      await using app = await startApp(lab.store, routes);
+      await using app = await startApp(lab.store, visitRoutes);
       const browsers = Array.from({ length: 10 }, () => new Browser());
       await Promise.all(browsers.map((browser) => browser.get(app.url)));
       await Promise.all(lab.masters.map((admin) => admin.configResetStat()));
@@ -389,7 +362,7 @@ for (const kind of KINDS) {
       const { options, create } = kind.configured;
       await t.step(`a client made with { ${options} } works the same`, async () => {
         await using lab = await openLab(kind, target, {}, create);
-        await using app = await startApp(lab.store, routes);
+        await using app = await startApp(lab.store, visitRoutes);
         const browsers = Array.from({ length: 12 }, () => new Browser());
         await Promise.all(browsers.map((browser) => browser.get(app.url)));
         assert.equal((await browsers[0].get(app.url)).body, "You visited this site 2 times!");
@@ -408,7 +381,7 @@ for (const kind of KINDS) {
       `the store emits 'disconnect' when Redis dies, requests proceed without a session, and 'connect' on return`,
       async () => {
         await using lab = await openLab(kind, target, { commandTimeout: 1000 });
-        await using app = await startApp(lab.store, routes);
+        await using app = await startApp(lab.store, visitRoutes);
         const browser = new Browser();
         assert.equal((await browser.get(app.url)).body, "You visited this site 1 times!");
         const events: string[] = [];
@@ -431,7 +404,7 @@ for (const kind of KINDS) {
           const lateStore = new SmartRedisStore({ client: late, commandTimeout: 1000 });
           const lateEvents: string[] = [];
           lateStore.on("connect", () => lateEvents.push("connect"));
-          await using lateApp = await startApp(lateStore, routes);
+          await using lateApp = await startApp(lateStore, visitRoutes);
           await delay(200);
 
           await target.restart();

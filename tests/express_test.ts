@@ -5,37 +5,11 @@
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import type express from "express";
-import { Browser, delay, Monitor, startApp, storeFixture, test } from "./_helpers.ts";
-
-declare module "express-session" {
-  interface SessionData {
-    visits: number;
-    [property: string]: unknown;
-  }
-}
-
-function visitCounter(app: express.Express): void {
-  app.get("/", (req, res) => {
-    req.session.visits = (req.session.visits || 0) + 1;
-    res.send(`You visited this site ${req.session.visits} times!`);
-  });
-  app.get("/read", (req, res) => {
-    res.send(String(req.session.visits ?? "none"));
-  });
-  app.get("/set/:name/:value", async (req, res) => {
-    await delay(Number(req.query.delay ?? 0));
-    req.session[req.params.name] = req.params.value;
-    res.send("set");
-  });
-  app.get("/logout", (req, res) => {
-    req.session.destroy(() => res.send("bye"));
-  });
-}
+import { Browser, delay, Monitor, startApp, storeFixture, test, visitRoutes } from "./_helpers.ts";
 
 test("the visit counter counts 1, 2, 3 over HTTP", async () => {
   await using fx = await storeFixture();
-  await using app = await startApp(fx.store, visitCounter);
+  await using app = await startApp(fx.store, visitRoutes);
   const browser = new Browser();
   for (const n of [1, 2, 3]) {
     assert.equal((await browser.get(app.url)).body, `You visited this site ${n} times!`);
@@ -49,7 +23,7 @@ test("the visit counter counts 1, 2, 3 over HTTP", async () => {
 
 test("20 parallel requests each setting its own property lose nothing", async () => {
   await using fx = await storeFixture();
-  await using app = await startApp(fx.store, visitCounter);
+  await using app = await startApp(fx.store, visitRoutes);
   const browser = new Browser();
   await browser.get(app.url);
   const answers = await Promise.all(
@@ -64,7 +38,7 @@ test("20 parallel requests each setting its own property lose nothing", async ()
 test("parallel edits of different keys of one object are merged key by key", async () => {
   await using fx = await storeFixture();
   await using app = await startApp(fx.store, (app) => {
-    visitCounter(app);
+    visitRoutes(app);
     app.get("/pref/:key", async (req, res) => {
       const prefs = (req.session.prefs ?? {}) as Record<string, unknown>;
       await delay(50);
@@ -82,7 +56,7 @@ test("parallel edits of different keys of one object are merged key by key", asy
 
 test("a slow request that writes while another destroys the session leaves it destroyed", async () => {
   await using fx = await storeFixture();
-  await using app = await startApp(fx.store, visitCounter);
+  await using app = await startApp(fx.store, visitRoutes);
   const browser = new Browser();
   await browser.get(app.url);
   const sid = browser.sid;
@@ -99,7 +73,7 @@ test("a slow request that writes while another destroys the session leaves it de
 
 test("after logout the next request gets a new session id", async () => {
   await using fx = await storeFixture();
-  await using app = await startApp(fx.store, visitCounter);
+  await using app = await startApp(fx.store, visitRoutes);
   const browser = new Browser();
   await browser.get(app.url);
   await browser.get(app.url);
@@ -111,7 +85,7 @@ test("after logout the next request gets a new session id", async () => {
 
 test("round trips: a read costs 1 command, a change 2, a destroy 1", async (t) => {
   await using fx = await storeFixture();
-  await using app = await startApp(fx.store, visitCounter);
+  await using app = await startApp(fx.store, visitRoutes);
   const browser = new Browser();
   await browser.get(app.url);
   await using monitor = await Monitor.start(fx.server);
@@ -140,7 +114,7 @@ test("round trips: a read costs 1 command, a change 2, a destroy 1", async (t) =
 
 test("the sliding expiry is renewed at load and shows in cookie.expires", async () => {
   await using fx = await storeFixture();
-  await using app = await startApp(fx.store, visitCounter, { cookie: { maxAge: 600 } });
+  await using app = await startApp(fx.store, visitRoutes, { cookie: { maxAge: 600 } });
   const browser = new Browser();
   await browser.get(app.url);
   const key = `session:${browser.sid}`;
@@ -160,7 +134,7 @@ test("the sliding expiry is renewed at load and shows in cookie.expires", async 
 
 test("a session stored by connect-redis (a JSON string) is read and becomes a hash at its next write", async () => {
   await using fx = await storeFixture();
-  await using app = await startApp(fx.store, visitCounter);
+  await using app = await startApp(fx.store, visitRoutes);
   const sid = "legacy-session-id";
   const cookie = {
     originalMaxAge: 60000,
@@ -180,10 +154,7 @@ test("a session stored by connect-redis (a JSON string) is read and becomes a ha
 
 test("while Redis is down requests proceed without a session instead of hanging, and recover", async () => {
   await using fx = await storeFixture();
-  await using app = await startApp(fx.store, (app) => {
-    visitCounter(app);
-    app.get("/has", (req, res) => res.send(req.session ? "yes" : "no"));
-  });
+  await using app = await startApp(fx.store, visitRoutes);
   const events: string[] = [];
   fx.store.on("disconnect", () => events.push("disconnect"));
   fx.store.on("connect", () => events.push("connect"));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { COMMIT_SCRIPT } from "../src/scripts/commit_script.ts";
 import { DESTROY_SCRIPT } from "../src/scripts/destroy_script.ts";
+import { ALL_SCRIPTS } from "../src/scripts/all_scripts.ts";
 import { LOAD_SCRIPT } from "../src/scripts/load_script.ts";
 import { REFRESH_SCRIPT } from "../src/scripts/refresh_script.ts";
 import { RELEASE_SCRIPT } from "../src/scripts/release_script.ts";
@@ -669,14 +670,8 @@ test("runScript() rejects with the send function's error when it is not NOSCRIPT
 });
 
 test("each script's sha is the SHA1 of its source and the names are distinct", async () => {
-  const scripts = [
-    LOAD_SCRIPT,
-    COMMIT_SCRIPT,
-    REPLACE_SCRIPT,
-    REFRESH_SCRIPT,
-    DESTROY_SCRIPT,
-    RELEASE_SCRIPT,
-  ];
+  const scripts = ALL_SCRIPTS;
+  assert.equal(scripts.length, 6);
   await using fx = await scriptFixture();
   for (const script of scripts) {
     assert.equal(await fx.redis.scriptLoad(script.source), script.sha, script.name);
