@@ -86,8 +86,7 @@ export class SessionEngine {
       if (lockToken) this.#run(RELEASE_SCRIPT, sid, [lockToken]).catch(() => {/* expires by itself */});
       throw error;
     }
-    showRemainingLife(session, pttl, now);
-    const expires = cookieExpiry(session.cookie as { expires?: unknown } | undefined);
+    const expires = showRemainingLife(session, pttl, now);
     if (expires !== undefined && expires <= now) {
       if (lockToken) await this.#run(RELEASE_SCRIPT, sid, [lockToken]);
       return null;
@@ -473,18 +472,27 @@ function slidingArg(expiry: Expiry): string {
 }
 
 /** Makes the returned cookie show when the session really expires (after any renewal). */
-function showRemainingLife(session: SessionRecord, pttl: number, now: number): void {
+/**
+ * Makes the returned cookie show when the session really expires (after any renewal).
+ * @returns When the cookie expires, or `undefined` when it has no valid `expires`.
+ */
+function showRemainingLife(session: SessionRecord, pttl: number, now: number): number | undefined {
   const cookie = session.cookie as { expires?: unknown } | undefined;
-  if (pttl <= 0 || typeof cookie !== "object" || cookie === null) return;
-  if (cookie.expires === null || cookie.expires === undefined) return;
-  if (cookieExpiry(cookie) === undefined) return;
-  const expires = new Date(now + pttl);
-  cookie.expires = cookie.expires instanceof Date ? expires : expires.toISOString();
+  if (typeof cookie !== "object" || cookie === null) return undefined;
+  // With a Redis expiry, it is the truth: no need to parse the stored date first.
+  if (pttl <= 0 || cookie.expires === null || cookie.expires === undefined) return cookieExpiry(cookie);
+  const renewed = new Date(now + pttl);
+  cookie.expires = cookie.expires instanceof Date ? renewed : renewed.toISOString();
+  return now + pttl;
 }
 
-/** Sets a property as own data, even for names like `__proto__`. */
+/** Sets a property as own data, even `__proto__` (which plain assignment would turn into the prototype). */
 function define(target: SessionRecord, name: string, value: unknown): void {
-  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  if (name === "__proto__") {
+    Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[name] = value;
+  }
 }
 
 function checkSid(sid: unknown): string {
