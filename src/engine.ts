@@ -5,11 +5,12 @@
  * @module
  */
 
+import { randomBytes } from "node:crypto";
 import { GuardedConnection } from "./clients/guarded_connection.ts";
 import type { RedisConnection } from "./clients/connection.ts";
 import { SessionConflictError, SessionDataError, SessionLockedError } from "./errors.ts";
 import { cookieExpiry, type Expiry, expiryOf } from "./expiry.ts";
-import { COOKIE_FIELD, isReservedField } from "./fields.ts";
+import { COOKIE_FIELD, isReservedField, SLIDING_FIELD } from "./fields.ts";
 import { ABSENT, mergeValues } from "./merge.ts";
 import type { ResolvedOptions, SessionRecord } from "./options.ts";
 import { ALL_SCRIPTS } from "./scripts/all_scripts.ts";
@@ -95,10 +96,13 @@ export class SessionEngine {
       sid,
       fields,
       refreshed: renew && kind === "hash" && !this.#options.disableTTL,
+      sliding: fields.get(SLIDING_FIELD) ?? "",
+      expiresAt: pttl > 0 ? now + pttl : undefined,
       legacy: kind === "string",
       lockToken,
       readOnly,
     });
+    fields.delete(SLIDING_FIELD);
     return session;
   }
 
@@ -133,12 +137,18 @@ export class SessionEngine {
     }
   }
 
-  /** Parses a load reply's field/value pairs (metadata left out), recording each field's string. */
+  /**
+   * Parses a load reply's field/value pairs, recording each field's string (and of
+   * the metadata, only the sliding expiry).
+   */
   #parseHash(sid: string, reply: unknown[], fields: Map<string, string>): SessionRecord {
     const session: SessionRecord = {};
     for (let i = 2; i < reply.length; i += 2) {
       const field = String(reply[i]);
-      if (isReservedField(field)) continue;
+      if (isReservedField(field)) {
+        if (field === SLIDING_FIELD) fields.set(field, String(reply[i + 1]));
+        continue;
+      }
       fields.set(field, String(reply[i + 1]));
       define(session, field, this.#parseField(sid, field, String(reply[i + 1])));
     }
@@ -177,10 +187,14 @@ export class SessionEngine {
             if (change.kind === "r") snapshot.fields.delete(change.field);
             else snapshot.fields.set(change.field, change.value);
           }
+          noteExpiry(snapshot, expiry);
           return;
         case "dead":
           return;
         case "gone":
+          // Expired while this request ran: write it back whole, as a fresh save would. Gone long
+          // before its time: destroyed, and its tombstone outlived; it stays destroyed.
+          if (snapshot.expiresAt === undefined || Date.now() < snapshot.expiresAt - EXPIRY_SLACK) return;
           return await this.#replace(id, record, fields, expiry);
         default:
           changes = await this.#merge(id, record, snapshot, changes, reply);
@@ -204,12 +218,12 @@ export class SessionEngine {
     const snapshot = snapshotOf(record, id);
     const token = snapshot?.lockToken;
     if (snapshot) snapshot.lockToken = undefined;
-    if (this.#options.disableTouch || snapshot?.refreshed || snapshot?.readOnly) {
+    if (snapshot?.legacy && !this.#options.disableTouch) return await this.commit(id, record);
+    const expiry = expiryOf(record, this.#options, Date.now());
+    if (!this.#touchWrites(record, snapshot, expiry)) {
       if (token) await this.#run(RELEASE_SCRIPT, id, [token]);
       return;
     }
-    if (snapshot?.legacy) return await this.commit(id, record);
-    const expiry = expiryOf(record, this.#options, Date.now());
     const cookie = record.cookie === undefined
       ? undefined
       : serializeFields(id, { cookie: record.cookie }, this.#options.serializer).get(COOKIE_FIELD);
@@ -222,6 +236,28 @@ export class SessionEngine {
     if (token) args.push(token);
     await this.#run(REFRESH_SCRIPT, id, args);
     if (snapshot && cookie !== undefined) snapshot.fields.set(COOKIE_FIELD, cookie);
+    if (snapshot) noteExpiry(snapshot, expiry);
+  }
+
+  /** Whether a touch has anything to write, or the load already did all of it. */
+  #touchWrites(record: SessionRecord, snapshot: Snapshot | undefined, expiry: Expiry): boolean {
+    if (this.#options.disableTouch || snapshot?.readOnly) return false;
+    if (!snapshot) return true; // a plain object handed to touch(): do as asked
+    if (slidingArg(expiry) !== snapshot.sliding) return true; // the request changed cookie.maxAge
+    // Without a Redis expiry, the stored cookie's `expires` is what ends the session: keep it current.
+    if (this.#options.disableTTL) return cookieExpiry(record.cookie as { expires?: unknown }) !== undefined;
+    return !snapshot.refreshed;
+  }
+
+  /**
+   * Lock mode: forgets the lock a loaded session holds without telling Redis, for a
+   * session about to be destroyed (its tombstone replaces the lock).
+   * @param sid The session id.
+   * @param session The session as loaded.
+   */
+  forgetLock(sid: string, session: object): void {
+    const snapshot = snapshotOf(session, sid);
+    if (snapshot) snapshot.lockToken = undefined;
   }
 
   /**
@@ -336,7 +372,16 @@ export class SessionEngine {
     const args = [String(expiry.pttl), slidingArg(expiry)];
     for (const [field, value] of fields) args.push(field, value);
     await this.#run(REPLACE_SCRIPT, sid, args);
-    attachSnapshot(session, { sid, fields, refreshed: false, legacy: false });
+    const snapshot: Snapshot = {
+      sid,
+      fields,
+      refreshed: false,
+      sliding: "",
+      expiresAt: undefined,
+      legacy: false,
+    };
+    noteExpiry(snapshot, expiry);
+    attachSnapshot(session, snapshot);
   }
 
   /** Merges the fields a commit found changed by someone else; returns the changes to retry with. */
@@ -447,8 +492,7 @@ export class SessionEngine {
 }
 
 function newToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return randomBytes(12).toString("hex");
 }
 
 function sleep(ms: number): Promise<void> {
@@ -465,6 +509,18 @@ function commitArgs(changes: FieldChange[], expiry: Expiry): string[] {
     );
   }
   return args;
+}
+
+/**
+ * How much earlier than expected a key may vanish and still count as expired
+ * rather than destroyed (clock steps, the time between Redis and this process).
+ */
+const EXPIRY_SLACK = 1000;
+
+/** Records in the snapshot the expiry a write gave the session. */
+function noteExpiry(snapshot: Snapshot, expiry: Expiry): void {
+  snapshot.sliding = slidingArg(expiry);
+  snapshot.expiresAt = expiry.pttl > 0 ? Date.now() + expiry.pttl : undefined;
 }
 
 function slidingArg(expiry: Expiry): string {
@@ -486,9 +542,12 @@ function showRemainingLife(session: SessionRecord, pttl: number, now: number): n
   return now + pttl;
 }
 
-/** Sets a property as own data, even `__proto__` (which plain assignment would turn into the prototype). */
+/**
+ * Sets a property as own data, even `__proto__` (which assignment would turn into the
+ * prototype) or `toString` (which assignment cannot shadow under frozen intrinsics).
+ */
 function define(target: SessionRecord, name: string, value: unknown): void {
-  if (name === "__proto__") {
+  if (name in Object.prototype) {
     Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
   } else {
     target[name] = value;

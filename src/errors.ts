@@ -30,8 +30,15 @@ export class SessionConflictError extends Error {
   }
 }
 
-/** What is stored for a session cannot be read (a field the serializer rejects, or a key of the wrong type). */
+/**
+ * What is stored for a session cannot be read (a field the serializer rejects, or a
+ * key of the wrong type). Its `code` is `"ENOENT"`, which express-session takes as
+ * "no such session": the request gets a new session instead of failing, and the
+ * unreadable data is left in Redis untouched until it expires.
+ */
 export class SessionDataError extends Error {
+  /** `"ENOENT"`: express-session treats the session as not found. */
+  readonly code: "ENOENT" = "ENOENT";
   /**
    * Creates the error.
    * @param message Which session, key or field, and why.

@@ -37,10 +37,18 @@ export function expiryOf(session: SessionRecord, policy: ExpiryPolicy, now: numb
     const maxAge = cookie?.originalMaxAge;
     const slides = !policy.disableTouch && typeof maxAge === "number" && maxAge > 0 &&
       Number.isFinite(maxAge);
-    return { pttl: Math.max(0, Math.ceil(expires - now)), sliding: slides ? Math.ceil(maxAge) : undefined };
+    return { pttl: milliseconds(expires - now), sliding: slides ? milliseconds(maxAge) : undefined };
   }
   const ttl = ttlMilliseconds(session, policy.ttl);
-  return { pttl: ttl, sliding: policy.disableTouch ? undefined : ttl };
+  return { pttl: ttl, sliding: policy.disableTouch || ttl <= 0 ? undefined : ttl };
+}
+
+/** The longest expiry Redis takes without overflowing (`PEXPIRE` wants an integer). */
+const MAX_MILLISECONDS = Number.MAX_SAFE_INTEGER - 2 ** 42;
+
+/** A whole, non-negative number of milliseconds PEXPIRE accepts. */
+function milliseconds(value: number): number {
+  return Math.min(MAX_MILLISECONDS, Math.max(0, Math.ceil(value)));
 }
 
 /**
@@ -61,5 +69,5 @@ function ttlMilliseconds(session: SessionRecord, ttl: ExpiryPolicy["ttl"]): numb
     throw new TypeError(`Option "ttl" must give a number of seconds, got ${String(seconds)}`);
   }
   if (seconds === Infinity) return -1;
-  return Math.max(0, Math.ceil(seconds * 1000));
+  return milliseconds(seconds * 1000);
 }

@@ -241,23 +241,38 @@ function createCarryingSnapshot(
 }
 
 /**
- * Lock mode: a request that ends without a commit or touch (its client went away,
- * say) gives its lock up at once rather than after `lockExpiry`; and a
- * `session.reload()` gives it up first, so the reload does not wait for itself.
+ * Lock mode: a request whose response ended without a commit or touch gives its lock
+ * up then, rather than after `lockExpiry`; `session.reload()` gives it up first, so the
+ * reload does not wait for itself; and `destroy()` / `regenerate()` forget it, since
+ * the tombstone replaces it. A response whose client went away mid-request keeps the
+ * lock until its handler ends (its commit or touch releases it).
  */
 function releaseWhenDone(engine: SessionEngine, req: object, created: session.Session): void {
   const release = () => engine.release(created.id, created);
-  const res = (req as { res?: { once(event: "close", listener: () => void): unknown } }).res;
-  res?.once("close", () => void release().catch(() => {/* it expires after lockExpiry */}));
-  const reload = Object.getPrototypeOf(created).reload as session.Session["reload"];
-  Object.defineProperty(created, "reload", {
-    configurable: true,
-    writable: true,
-    value(this: session.Session, callback: (error: unknown) => void) {
-      release().then(() => reload.call(this, callback), callback);
-      return this;
-    },
+  const res =
+    (req as { res?: { writableFinished?: boolean; once(event: "close", listener: () => void): unknown } })
+      .res;
+  res?.once("close", () => {
+    if (res.writableFinished) release().catch(() => {/* it expires after lockExpiry */});
   });
+  const proto = Object.getPrototypeOf(created) as session.Session;
+  const forget = () => engine.forgetLock(created.id, created);
+  overrideMethod(created, "reload", function (this: session.Session, callback: (error: unknown) => void) {
+    release().then(() => proto.reload.call(this, callback), callback);
+    return this;
+  });
+  overrideMethod(created, "destroy", function (this: session.Session, callback?: (error: unknown) => void) {
+    forget();
+    return proto.destroy.call(this, callback as (error: unknown) => void);
+  });
+  overrideMethod(created, "regenerate", function (this: session.Session, callback: (error: unknown) => void) {
+    forget();
+    return proto.regenerate.call(this, callback);
+  });
+}
+
+function overrideMethod(target: object, name: string, value: (...args: never[]) => unknown): void {
+  Object.defineProperty(target, name, { configurable: true, writable: true, value });
 }
 
 /** Reports the outcome to the callback exactly once, or through the Promise when there is none. */

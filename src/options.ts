@@ -18,8 +18,9 @@ export type SessionRecord = Record<string, unknown>;
 /** Options of {@linkcode SmartRedisStore}. */
 export interface SmartRedisStoreOptions {
   /**
-   * The Redis client: a node-redis 4/5 client from `createClient()` (connected or not:
-   * the store connects it), or any object implementing {@linkcode RedisConnection}.
+   * The Redis client: node-redis 4/5 `createClient()` or `createCluster()`, ioredis
+   * `new Redis()` or `new Cluster()` (connected or not: the store connects it before its
+   * first command if nobody has), or any object implementing {@linkcode RedisConnection}.
    */
   client: object;
   /**
@@ -40,14 +41,13 @@ export interface SmartRedisStoreOptions {
    */
   deleteExpiry?: number;
   /**
-   * Milliseconds after which an exclusive session lock expires if its request died.
-   * Reserved for the lock mode; validated now.
+   * Lock mode: milliseconds after which a session's lock expires if its request died
+   * (measured by Redis `TIME`).
    * @default {5000}
    */
   lockExpiry?: number;
   /**
-   * Milliseconds between attempts to take a held exclusive session lock.
-   * Reserved for the lock mode; validated now.
+   * Lock mode: milliseconds between attempts to take a held session lock (with ±50 % jitter).
    * @default {100}
    */
   retryTime?: number;
@@ -191,6 +191,9 @@ export function resolveOptions(options: Omit<SmartRedisStoreOptions, "client">):
   positive("lockExpiry", resolved.lockExpiry, "milliseconds");
   positive("retryTime", resolved.retryTime, "milliseconds");
   positive("commandTimeout", resolved.commandTimeout, "milliseconds");
+  // Redis takes whole milliseconds only.
+  resolved.deleteExpiry = Math.ceil(resolved.deleteExpiry);
+  resolved.lockExpiry = Math.ceil(resolved.lockExpiry);
   wholeNumber("scanCount", resolved.scanCount, 1);
   wholeNumber("conflictRetries", resolved.conflictRetries, 0);
   if (resolved.merge !== undefined && typeof resolved.merge !== "function") {

@@ -19,6 +19,10 @@ export interface Snapshot {
   readonly fields: Map<string, string>;
   /** The load already renewed the expiry, so an unmodified request need not touch Redis. */
   refreshed: boolean;
+  /** The sliding expiry stored with the session (its `\0ttl` field), "" for none. */
+  sliding: string;
+  /** When the key expires by itself, as far as this request knows (ms since the epoch); `undefined`: never. */
+  expiresAt: number | undefined;
   /** Loaded from a plain string value (connect-redis's format); the next write makes it a hash. */
   legacy: boolean;
   /** Lock mode: the token of the lock this request holds, until it commits, touches or releases. */

@@ -5,7 +5,18 @@
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { Browser, delay, Monitor, startApp, storeFixture, test, visitRoutes } from "./_helpers.ts";
+import { createClient } from "redis";
+import { SmartRedisStore } from "../mod.ts";
+import {
+  Browser,
+  delay,
+  Monitor,
+  startApp,
+  startRedisServer,
+  storeFixture,
+  test,
+  visitRoutes,
+} from "./_helpers.ts";
 
 test("the visit counter counts 1, 2, 3 over HTTP", async () => {
   await using fx = await storeFixture();
@@ -169,4 +180,66 @@ test("while Redis is down requests proceed without a session instead of hanging,
   for (let i = 0; i < 250 && events.at(-1) !== "connect"; i++) await delay(20);
   assert.deepEqual(events, ["disconnect", "connect"]);
   assert.equal((await browser.get(`${app.url}/has`)).body, "yes");
+});
+
+test("a request that changes only cookie.maxAge (remember me) has it stored by its touch", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, (app) => {
+    visitRoutes(app);
+    app.get("/remember", (req, res) => {
+      req.session.cookie.maxAge = 30 * 24 * 3600 * 1000;
+      res.send("remembered");
+    });
+  }, { cookie: { maxAge: 60_000 } });
+  const browser = new Browser();
+  await browser.get(app.url);
+  await browser.get(`${app.url}/remember`);
+  const key = `session:${browser.sid}`;
+  assert.ok(await fx.redis.pTTL(key) > 29 * 24 * 3600 * 1000, `pttl ${await fx.redis.pTTL(key)}`);
+  assert.equal(await fx.redis.hGet(key, "\0ttl"), String(30 * 24 * 3600 * 1000));
+  assert.equal((await fx.store.get(browser.sid))!.cookie.originalMaxAge, 30 * 24 * 3600 * 1000);
+});
+
+test("a session whose stored data cannot be read gets a fresh session instead of failing the request", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, visitRoutes);
+  const browser = new Browser();
+  await browser.get(app.url);
+  const broken = browser.sid;
+  await fx.redis.hSet(`session:${broken}`, "visits", "{not json");
+  const answer = await browser.get(app.url);
+  assert.equal(answer.status, 200);
+  assert.equal(answer.body, "You visited this site 1 times!");
+  assert.notEqual(browser.sid, broken);
+  assert.equal(
+    await fx.redis.hGet(`session:${broken}`, "visits"),
+    "{not json",
+    "the unreadable data is left alone",
+  );
+});
+
+test("with disableTTL, a request that only reads a session without maxAge still costs one command", async () => {
+  await using fx = await storeFixture({ disableTTL: true });
+  await using app = await startApp(fx.store, visitRoutes);
+  const browser = new Browser();
+  await browser.get(app.url);
+  assert.equal(await fx.redis.pTTL(`session:${browser.sid}`), -1);
+  await using monitor = await Monitor.start(fx.server);
+  assert.equal((await browser.get(`${app.url}/read`)).body, "1");
+  assert.deepEqual((await monitor.commands()).map((args) => args[0]), ["evalsha"]);
+});
+
+test("the app may still connect the client itself after creating the store", async () => {
+  await using server = await startRedisServer();
+  const client = createClient({ url: server.url });
+  try {
+    const store = new SmartRedisStore({ client });
+    await client.connect();
+    await using app = await startApp(store, visitRoutes);
+    const browser = new Browser();
+    assert.equal((await browser.get(app.url)).body, "You visited this site 1 times!");
+    assert.equal((await browser.get(app.url)).body, "You visited this site 2 times!");
+  } finally {
+    await client.close();
+  }
 });

@@ -157,3 +157,49 @@ test("a command slower than commandTimeout fails with a clear error and leaves n
   assert.ok([...seen].every((pair) => pair === "11" || pair === "22"), `half-written states: ${[...seen]}`);
   proxy.delay = 0;
 });
+
+test("a request that outlives the tombstone still cannot bring a destroyed session back", async () => {
+  await using fx = await storeFixture({ deleteExpiry: 100 });
+  await fx.store.set(
+    "outlived",
+    { cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000) } } as never,
+  );
+  const slow = await fx.store.get("outlived") as unknown as Record<string, unknown>;
+  await fx.store.destroy("outlived");
+  await delay(250); // the tombstone is gone now
+  slow.late = true;
+  await fx.store.set("outlived", slow as never);
+  assert.equal(await fx.redis.exists("session:outlived"), 0);
+  assert.equal(await fx.store.get("outlived"), null);
+});
+
+test("a session that expired while its request ran is written back whole by the commit", async () => {
+  await using fx = await storeFixture();
+  const cookie = { originalMaxAge: 300, expires: new Date(Date.now() + 300) };
+  await fx.store.set("expiring", { cookie, kept: 1 } as never);
+  const session = await fx.store.get("expiring") as unknown as Record<string, unknown>;
+  await delay(400); // expired in Redis
+  session.cookie = { originalMaxAge: 300, expires: new Date(Date.now() + 300) };
+  session.added = 2;
+  await fx.store.set("expiring", session as never);
+  const stored = await fx.redis.hGetAll("session:expiring");
+  assert.equal(stored.kept, "1");
+  assert.equal(stored.added, "2");
+});
+
+test("ttl: () => Infinity keeps sessions without an expiry, and they load again and again", async () => {
+  await using fx = await storeFixture({ ttl: () => Infinity });
+  await fx.store.set("forever", { cookie: { originalMaxAge: null, expires: null }, user: "ada" } as never);
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await fx.store.get("forever") as unknown as { user: string }).user, "ada");
+    assert.equal(await fx.redis.pTTL("session:forever"), -1);
+  }
+});
+
+test("a fractional deleteExpiry is rounded up to whole milliseconds and destroy works", async () => {
+  await using fx = await storeFixture({ deleteExpiry: 1500.5 });
+  await fx.store.set("fraction", { cookie: { originalMaxAge: null, expires: null } } as never);
+  await fx.store.destroy("fraction");
+  const pttl = await fx.redis.pTTL("session:fraction");
+  assert.ok(pttl > 1400 && pttl <= 1501, `tombstone pttl ${pttl}`);
+});

@@ -59,7 +59,14 @@ Deno.test("serializeFields() ignores inherited and symbol-keyed properties", () 
   const session = Object.create({ inherited: 1 });
   session.own = 2;
   session[Symbol("hidden")] = 3;
-  attachSnapshot(session, { sid: "s", fields: new Map(), refreshed: false, legacy: false });
+  attachSnapshot(session, {
+    sid: "s",
+    fields: new Map(),
+    refreshed: false,
+    sliding: "",
+    expiresAt: undefined,
+    legacy: false,
+  });
   assert.deepEqual(serializeFields("s", session, JSON), new Map([["own", "2"]]));
 });
 
@@ -206,7 +213,14 @@ Deno.test("diffFields() compares serialized strings exactly", () => {
 
 Deno.test("attachSnapshot() hides the snapshot from JSON and key enumeration", () => {
   const session: Record<string, unknown> = { a: 1 };
-  const snapshot: Snapshot = { sid: "s1", fields: new Map([["a", "1"]]), refreshed: true, legacy: false };
+  const snapshot: Snapshot = {
+    sid: "s1",
+    fields: new Map([["a", "1"]]),
+    refreshed: true,
+    sliding: "",
+    expiresAt: undefined,
+    legacy: false,
+  };
   attachSnapshot(session, snapshot);
   assert.equal(JSON.stringify(session), '{"a":1}');
   assert.deepEqual(Object.keys(session), ["a"]);
@@ -216,15 +230,36 @@ Deno.test("attachSnapshot() hides the snapshot from JSON and key enumeration", (
 
 Deno.test("snapshotOf() ignores a snapshot taken for another session id", () => {
   const session = {};
-  attachSnapshot(session, { sid: "s1", fields: new Map(), refreshed: false, legacy: false });
+  attachSnapshot(session, {
+    sid: "s1",
+    fields: new Map(),
+    refreshed: false,
+    sliding: "",
+    expiresAt: undefined,
+    legacy: false,
+  });
   assert.equal(snapshotOf(session, "s2"), undefined);
   assert.equal(snapshotOf({}, "s1"), undefined);
 });
 
 Deno.test("attachSnapshot() replaces an earlier snapshot", () => {
   const session = {};
-  attachSnapshot(session, { sid: "s1", fields: new Map(), refreshed: false, legacy: false });
-  const second: Snapshot = { sid: "s1", fields: new Map([["a", "1"]]), refreshed: false, legacy: false };
+  attachSnapshot(session, {
+    sid: "s1",
+    fields: new Map(),
+    refreshed: false,
+    sliding: "",
+    expiresAt: undefined,
+    legacy: false,
+  });
+  const second: Snapshot = {
+    sid: "s1",
+    fields: new Map([["a", "1"]]),
+    refreshed: false,
+    sliding: "",
+    expiresAt: undefined,
+    legacy: false,
+  };
   attachSnapshot(session, second);
   assert.equal(snapshotOf(session, "s1"), second);
 });

@@ -41,6 +41,12 @@ export interface RedisConnection {
   /** Where Redis is, for error messages (`host:port`). */
   readonly address: string;
   /**
+   * Connects the client if nobody has yet. The store calls it before its first
+   * command, not at construction, so an app may still call `client.connect()` itself
+   * after creating the store. Optional: leave it out if the client connects by itself.
+   */
+  open?(): void;
+  /**
    * Subscribes to connection state changes.
    * @param listener Called with every change.
    */

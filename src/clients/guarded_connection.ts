@@ -77,7 +77,10 @@ export class GuardedConnection {
 
   async #bounded<T>(work: () => Promise<T>, what: string | undefined): Promise<T> {
     const deadline = Date.now() + this.#timeout;
-    if (!this.#inner.ready) await this.#whenReady(deadline);
+    if (!this.#inner.ready) {
+      this.#inner.open?.();
+      await this.#whenReady(deadline);
+    }
     return await new Promise<T>((resolve, reject) => {
       const entry: Pending = { deadline, what, reject };
       this.#pending.add(entry);

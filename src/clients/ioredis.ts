@@ -40,7 +40,6 @@ export function ioRedisConnection(client: object): RedisConnection {
   for (const event of ["ready", "connect", "close", "reconnecting", "end"]) {
     redis.on(event, () => state.update());
   }
-  if (redis.status === "wait") redis.connect().catch((error) => state.update(error));
 
   const node: RedisNode = { send: ioRedisSend(redis) };
   return {
@@ -50,6 +49,9 @@ export function ioRedisConnection(client: object): RedisConnection {
       return redis.status === "ready";
     },
     address: ioRedisAddress(redis),
+    open() {
+      if (redis.status === "wait") redis.connect().catch((error) => state.update(error));
+    },
     onStateChange: (listener) => state.listen(listener),
   };
 }

@@ -39,7 +39,6 @@ export function ioRedisClusterConnection(client: object): RedisConnection {
   for (const event of ["ready", "connect", "close", "reconnecting", "end"]) {
     cluster.on(event, () => state.update());
   }
-  if (cluster.status === "wait") cluster.connect().catch((error) => state.update(error));
 
   const send = ioRedisSend(cluster);
   return {
@@ -59,6 +58,9 @@ export function ioRedisClusterConnection(client: object): RedisConnection {
         ? masters.map(ioRedisAddress)
         : (cluster.startupNodes ?? []).map(startupAddress);
       return `${nodes.join(", ") || "the startup nodes"} (Redis Cluster)`;
+    },
+    open() {
+      if (cluster.status === "wait") cluster.connect().catch((error) => state.update(error));
     },
     onStateChange: (listener) => state.listen(listener),
   };

@@ -36,7 +36,7 @@ export function isNodeRedisClient(client: object): boolean {
 }
 
 /**
- * Wraps a node-redis client. Connects it when it is not open yet, and listens
+ * Wraps a node-redis client. Connects it at first use when nobody has, and listens
  * for its `error` events (node-redis would otherwise crash the process on them).
  * @param client A client from node-redis `createClient()`.
  * @returns The store's view of it.
@@ -48,7 +48,6 @@ export function nodeRedisConnection(client: object): RedisConnection {
   redis.on("error", (error) => state.update(error));
   redis.on("end", () => state.update());
   redis.on("reconnecting", () => state.update());
-  if (!redis.isOpen) redis.connect().catch((error) => state.update(error));
 
   const send = (args: readonly string[]) => settleReply(redis.sendCommand([...args]));
   const node: RedisNode = { send };
@@ -59,6 +58,9 @@ export function nodeRedisConnection(client: object): RedisConnection {
       return redis.isReady;
     },
     address: addressOf(redis.options),
+    open() {
+      if (!redis.isOpen) redis.connect().catch((error) => state.update(error));
+    },
     onStateChange: (listener) => state.listen(listener),
   };
 }

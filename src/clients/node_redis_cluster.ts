@@ -80,7 +80,10 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
   for (const event of ["connect", "disconnect", "node-ready", "node-reconnecting", "node-disconnect"]) {
     cluster.on(event, () => update());
   }
-  if (!cluster.isOpen) {
+  let opened = false;
+  const open = () => {
+    if (opened || cluster.isOpen) return;
+    opened = true;
     // node-redis gives up on a cluster whose first connection fails; the store keeps trying
     // (with backoff, up to every 2 s) until it connects once, then node-redis reconnects by itself.
     const connect = (attempt: number) =>
@@ -91,13 +94,15 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
         }
       });
     connect(0);
-  } else if (cluster.masters.length === 0) {
+  };
+  if (cluster.isOpen && cluster.masters.length === 0) {
     // Opened by the caller and still discovering: node-redis 4 announces no end to that.
     const poll = setInterval(() => {
       if (cluster.isOpen && cluster.masters.length === 0) return;
       clearInterval(poll);
       update();
     }, 20);
+    unrefTimer(poll);
   }
   update();
 
@@ -117,6 +122,7 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
         : (cluster._options?.rootNodes ?? []).map(addressOf);
       return `${nodes.join(", ") || "the root nodes"} (Redis Cluster)`;
     },
+    open,
     onStateChange: (listener) => state.listen(listener),
   };
 }
