@@ -82,7 +82,7 @@ export class SessionEngine {
     try {
       session = kind === "string"
         ? this.#parseWhole(sid, String(reply[2]))
-        : this.#parseHash(sid, reply, fields);
+        : this.#parseHash(sid, reply[2] as unknown[], fields);
     } catch (error) {
       if (lockToken) this.#run(RELEASE_SCRIPT, sid, [lockToken]).catch(() => {/* expires by itself */});
       throw error;
@@ -138,19 +138,20 @@ export class SessionEngine {
   }
 
   /**
-   * Parses a load reply's field/value pairs, recording each field's string (and of
-   * the metadata, only the sliding expiry).
+   * Parses a hash's field/value pairs, recording each field's string (and of the
+   * metadata, only the sliding expiry).
    */
-  #parseHash(sid: string, reply: unknown[], fields: Map<string, string>): SessionRecord {
+  #parseHash(sid: string, pairs: unknown[], fields: Map<string, string>): SessionRecord {
     const session: SessionRecord = {};
-    for (let i = 2; i < reply.length; i += 2) {
-      const field = String(reply[i]);
+    for (let i = 0; i < pairs.length; i += 2) {
+      const field = String(pairs[i]);
+      const text = String(pairs[i + 1]);
       if (isReservedField(field)) {
-        if (field === SLIDING_FIELD) fields.set(field, String(reply[i + 1]));
+        if (field === SLIDING_FIELD) fields.set(field, text);
         continue;
       }
-      fields.set(field, String(reply[i + 1]));
-      define(session, field, this.#parseField(sid, field, String(reply[i + 1])));
+      fields.set(field, text);
+      define(session, field, this.#parseField(sid, field, text));
     }
     return session;
   }
@@ -331,9 +332,12 @@ export class SessionEngine {
     const [kind, pttl] = reply as [string, number];
     if (pttl > 0) return true; // Redis expires the key no later than its cookie
     let cookie: unknown;
-    if (kind === "string") cookie = this.#parseWhole(sid, String(reply[2])).cookie;
-    for (let i = 2; kind === "hash" && i < reply.length; i += 2) {
-      if (reply[i] === COOKIE_FIELD) cookie = this.#parseField(sid, COOKIE_FIELD, String(reply[i + 1]));
+    if (kind === "string") {
+      cookie = this.#parseWhole(sid, String(reply[2])).cookie;
+    } else {
+      const pairs = reply[2] as unknown[];
+      const at = pairs.findIndex((field, i) => i % 2 === 0 && field === COOKIE_FIELD);
+      if (at >= 0) cookie = this.#parseField(sid, COOKIE_FIELD, String(pairs[at + 1]));
     }
     const expires = cookieExpiry(cookie as { expires?: unknown } | undefined);
     return expires === undefined || expires > Date.now();

@@ -103,8 +103,9 @@ test("load script returns a hash tagged with its pttl, renewing the sliding expi
   assert.equal(reply[0], "hash");
   assert.equal(typeof reply[1], "number");
   assert.ok((reply[1] as number) > 59000 && (reply[1] as number) <= 60000, `pttl ${reply[1]}`);
+  const pairs = reply[2] as string[];
   const fields = Object.fromEntries(
-    Array.from({ length: (reply.length - 2) / 2 }, (_, i) => [reply[2 + 2 * i], reply[3 + 2 * i]]),
+    Array.from({ length: pairs.length / 2 }, (_, i) => [pairs[2 * i], pairs[2 * i + 1]]),
   );
   assert.deepEqual(fields, { cookie: "{}", n: "1", "\0ttl": "60000" });
   await assertPttl(fx.redis, 59000, 60000);
@@ -134,7 +135,7 @@ test("load script does not renew a hash without a sliding expiry", async () => {
 test("load script reports -1 for a hash without expiry", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { n: "1" });
-  assert.deepEqual(await fx.run(LOAD_SCRIPT, ["1"]), ["hash", -1, "n", "1"]);
+  assert.deepEqual(await fx.run(LOAD_SCRIPT, ["1"]), ["hash", -1, ["n", "1"]]);
 });
 
 test("load script returns a string value tagged with its pttl", async () => {
@@ -164,7 +165,7 @@ test("load script with a token takes the lock until Redis time + ARGV[3] ms", as
   const lock = await lockOf(fx.redis);
   assert.equal(lock?.token, "tokA");
   assert.ok(lock!.deadline >= before + 5000 && lock!.deadline <= after + 5000, `deadline ${lock?.deadline}`);
-  assert.ok(reply.includes("\0lock"), "the reply carries the metadata fields");
+  assert.deepEqual(reply[2], ["n", "1"], "the reply holds the fields as they were before the lock was taken");
 });
 
 test("load script answers 'locked' with the time left while another token holds the lock", async () => {
@@ -250,7 +251,7 @@ test("commit script records an empty sliding expiry when there is none", async (
 
 test("commit script with pttl '-1' removes the expiry", async () => {
   await using fx = await scriptFixture();
-  await fx.redis.hSet(KEY, { a: "1" });
+  await fx.redis.hSet(KEY, { "\0ttl": "", a: "1" });
   await fx.redis.pExpire(KEY, 5000);
   assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["-1", "", "u", "a", "1", "2"]), ["ok"]);
   assert.equal(await fx.redis.pTTL(KEY), -1);
@@ -278,7 +279,7 @@ test("commit script writes nothing and returns the current values of conflicting
 
 test("commit script treats 'a' on a field that now exists as a conflict", async () => {
   await using fx = await scriptFixture();
-  await fx.redis.hSet(KEY, { a: "theirs" });
+  await fx.redis.hSet(KEY, { "\0ttl": "", a: "theirs" });
   assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "a", "a", "", "ours"]), [
     "conflict",
     1,
@@ -290,14 +291,14 @@ test("commit script treats 'a' on a field that now exists as a conflict", async 
 
 test("commit script adds a field that is still absent", async () => {
   await using fx = await scriptFixture();
-  await fx.redis.hSet(KEY, { b: "1" });
+  await fx.redis.hSet(KEY, { "\0ttl": "", b: "1" });
   assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "a", "a", "", "ours"]), ["ok"]);
   assert.equal(await fx.redis.hGet(KEY, "a"), "ours");
 });
 
 test("commit script never reports a conflict on a 'w' field", async () => {
   await using fx = await scriptFixture();
-  await fx.redis.hSet(KEY, { cookie: "changed by someone else" });
+  await fx.redis.hSet(KEY, { "\0ttl": "", cookie: "changed by someone else" });
   assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "w", "cookie", "what we loaded", "ours"]), [
     "ok",
   ]);
@@ -330,14 +331,14 @@ test("commit script answers 'gone' for a string value and leaves it alone", asyn
 
 test("commit script with pttl '0' deletes the session", async () => {
   await using fx = await scriptFixture();
-  await fx.redis.hSet(KEY, { a: "1", cookie: "c" });
+  await fx.redis.hSet(KEY, { "\0ttl": "", a: "1", cookie: "c" });
   assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["0", "", "w", "cookie", "", "c2"]), ["ok"]);
   assert.equal(await fx.redis.exists(KEY), 0);
 });
 
 test("commit script with pttl '0' still checks its bases first", async () => {
   await using fx = await scriptFixture();
-  await fx.redis.hSet(KEY, { a: "5" });
+  await fx.redis.hSet(KEY, { "\0ttl": "", a: "5" });
   assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["0", "", "u", "a", "1", "2"]), ["conflict", 1, "1", "5"]);
   assert.equal(await fx.redis.hGet(KEY, "a"), "5");
 });
@@ -349,7 +350,7 @@ test("commit script rejects a list with a WRONGTYPE error and leaves it alone", 
 
 test("commit script releases the lock its token holds once it writes", async () => {
   await using fx = await scriptFixture();
-  await fx.redis.hSet(KEY, { a: "1" });
+  await fx.redis.hSet(KEY, { "\0ttl": "", a: "1" });
   await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
   assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "u", "a", "1", "2", "tokA"]), ["ok"]);
   assert.deepEqual(await hash(fx.redis), { a: "2", "\0ttl": "" });
@@ -357,7 +358,7 @@ test("commit script releases the lock its token holds once it writes", async () 
 
 test("commit script with no changes still releases the lock and renews the expiry", async () => {
   await using fx = await scriptFixture();
-  await fx.redis.hSet(KEY, { a: "1" });
+  await fx.redis.hSet(KEY, { "\0ttl": "", a: "1" });
   await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
   assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "60000", "", "tokA"]), ["ok"]);
   assert.deepEqual(await hash(fx.redis), { a: "1", "\0ttl": "60000" });
@@ -366,7 +367,7 @@ test("commit script with no changes still releases the lock and renews the expir
 
 test("commit script leaves a lock held by another token", async () => {
   await using fx = await scriptFixture();
-  await fx.redis.hSet(KEY, { a: "1" });
+  await fx.redis.hSet(KEY, { "\0ttl": "", a: "1" });
   await fx.run(LOAD_SCRIPT, ["0", "tokB", "5000"]);
   const held = await fx.redis.hGet(KEY, "\0lock");
   assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "u", "a", "1", "2", "tokA"]), ["ok"]);
@@ -379,7 +380,7 @@ test("commit script leaves a lock held by another token", async () => {
 
 test("commit script keeps its lock when it meets a conflict", async () => {
   await using fx = await scriptFixture();
-  await fx.redis.hSet(KEY, { a: "5" });
+  await fx.redis.hSet(KEY, { "\0ttl": "", a: "5" });
   await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
   const held = await fx.redis.hGet(KEY, "\0lock");
   assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "u", "a", "1", "2", "tokA"]), [
@@ -631,20 +632,20 @@ test("runScript() uses EVALSHA once the script is cached", async () => {
 
 test("runScript() falls back to EVAL after SCRIPT FLUSH, then uses EVALSHA again", async (t) => {
   await using fx = await scriptFixture();
-  await fx.redis.hSet(KEY, { n: "1" });
+  await fx.redis.hSet(KEY, { "\0ttl": "", n: "1" });
   await fx.run(LOAD_SCRIPT, ["0"]);
   await fx.redis.scriptFlush();
   assert.deepEqual(await fx.redis.scriptExists(LOAD_SCRIPT.sha), [0]);
   fx.sent.length = 0;
 
   await t.step("the first call after the flush still works, through EVAL", async () => {
-    assert.deepEqual(await fx.run(LOAD_SCRIPT, ["0"]), ["hash", -1, "n", "1"]);
+    assert.deepEqual(await fx.run(LOAD_SCRIPT, ["0"]), ["hash", -1, ["\0ttl", "", "n", "1"]]);
     assert.deepEqual(fx.sent.map((args) => args[0]), ["EVALSHA", "EVAL"]);
     assert.deepEqual(fx.sent[1], ["EVAL", LOAD_SCRIPT.source, "1", KEY, "0"]);
   });
   await t.step("the next call is an EVALSHA hit", async () => {
     fx.sent.length = 0;
-    assert.deepEqual(await fx.run(LOAD_SCRIPT, ["0"]), ["hash", -1, "n", "1"]);
+    assert.deepEqual(await fx.run(LOAD_SCRIPT, ["0"]), ["hash", -1, ["\0ttl", "", "n", "1"]]);
     assert.deepEqual(fx.sent.map((args) => args[0]), ["EVALSHA"]);
   });
 });

@@ -2,7 +2,8 @@
  * The commit script: an optimistic compare-and-set of the fields a request changed.
  * Every checked field must still hold the value the request loaded; then all
  * changes are written at once, else nothing is written and the current values
- * come back for a merge.
+ * come back for a merge. On every changing request's path, so it is lean: one HMGET
+ * reads the metadata and every checked field, one HSET and one HDEL write.
  *
  * KEYS[1]  the session key
  * ARGV[1]  the key's life in ms after the write; "-1" for no expiry; "0" deletes the session
@@ -13,7 +14,8 @@
  * ARGV[3n+4]  optional, after the n changes: a lock token; a successful write releases the lock it holds
  * Reply    {"ok"} written;
  *          {"dead"} the session was destroyed: nothing written;
- *          {"gone"} the key is missing or not a hash: nothing written (the caller rewrites it whole);
+ *          {"gone"} the key is missing, a string, or a hash without `\0ttl` (every session hash the store
+ *            writes has that field): nothing written (the caller decides whether to rewrite it whole);
  *          {"conflict", i, present, value, ...} for each change i whose check failed:
  *            present "1" with the field's current value, or "0" and "" when it is absent;
  *          an error starting "WRONGTYPE" for a key that is not a hash or string.
@@ -27,20 +29,35 @@ export const COMMIT_SCRIPT: LuaScript = defineScript(
   "commit",
   `
 local key = KEYS[1]
-local kind = redis.call('TYPE', key).ok
-if kind == 'none' or kind == 'string' then return { 'gone' } end
-if kind ~= 'hash' then return redis.error_reply('WRONGTYPE the key holds a ' .. kind .. ', not a session') end
-if redis.call('HEXISTS', key, '\\0dead') == 1 then return { 'dead' } end
 local kinds = ARGV[3]
+local n = #kinds
+local token = ARGV[3 * n + 4]
+-- unpack() has a stack limit: send long lists in slices.
+local function sliced(command, args)
+  for first = 1, #args, 4000 do
+    redis.call(command, key, unpack(args, first, math.min(first + 3999, #args)))
+  end
+end
+local names = { '\\0dead', '\\0ttl', '\\0lock' }
+for i = 1, n do names[i + 3] = ARGV[3 * i + 1] end
+local current = redis.pcall('HMGET', key, unpack(names, 1, math.min(#names, 4000)))
+if current.err then
+  local kind = redis.call('TYPE', key).ok
+  if kind == 'string' then return { 'gone' } end
+  return redis.error_reply('WRONGTYPE the key holds a ' .. kind .. ', not a session')
+end
+for i = 4001, #names do current[i] = redis.call('HGET', key, names[i]) end
+if current[1] then return { 'dead' } end
+if not current[2] then return { 'gone' } end
 local reply = { 'conflict' }
-for i = 1, #kinds do
+for i = 1, n do
   local change = string.sub(kinds, i, i)
   if change ~= 'w' then
-    local current = redis.call('HGET', key, ARGV[3 * i + 1])
-    if (change == 'a' and current) or (change ~= 'a' and current ~= ARGV[3 * i + 2]) then
+    local value = current[i + 3]
+    if (change == 'a' and value) or (change ~= 'a' and value ~= ARGV[3 * i + 2]) then
       reply[#reply + 1] = i
-      reply[#reply + 1] = current and '1' or '0'
-      reply[#reply + 1] = current or ''
+      reply[#reply + 1] = value and '1' or '0'
+      reply[#reply + 1] = value or ''
     end
   end
 end
@@ -49,19 +66,21 @@ if ARGV[1] == '0' then
   redis.call('DEL', key)
   return { 'ok' }
 end
-for i = 1, #kinds do
+local sets, removals = {}, {}
+if current[2] ~= ARGV[2] then sets[1] = '\\0ttl'; sets[2] = ARGV[2] end
+for i = 1, n do
   if string.sub(kinds, i, i) == 'r' then
-    redis.call('HDEL', key, ARGV[3 * i + 1])
+    removals[#removals + 1] = ARGV[3 * i + 1]
   else
-    redis.call('HSET', key, ARGV[3 * i + 1], ARGV[3 * i + 3])
+    sets[#sets + 1] = ARGV[3 * i + 1]
+    sets[#sets + 1] = ARGV[3 * i + 3]
   end
 end
-redis.call('HSET', key, '\\0ttl', ARGV[2])
-local token = ARGV[3 * #kinds + 4]
-if token and token ~= '' then
-  local held = redis.call('HGET', key, '\\0lock')
-  if held and string.sub(held, -#token - 1) == ':' .. token then redis.call('HDEL', key, '\\0lock') end
+if token and token ~= '' and current[3] and string.sub(current[3], -#token - 1) == ':' .. token then
+  removals[#removals + 1] = '\\0lock'
 end
+sliced('HSET', sets)
+sliced('HDEL', removals)
 if ARGV[1] == '-1' then redis.call('PERSIST', key) else redis.call('PEXPIRE', key, ARGV[1]) end
 return { 'ok' }
 `,

@@ -1,6 +1,8 @@
 /**
  * The load script: reads a session and renews its sliding expiry in the same
- * round trip, so a request that only reads its session costs one command.
+ * round trip, so a request that only reads its session costs one command. It is on
+ * every request's path, so it is lean: one HGETALL (metadata found in its reply)
+ * and one PEXPIRE.
  *
  * KEYS[1]  the session key
  * ARGV[1]  "1" to renew the expiry by the milliseconds recorded in the `\0ttl` field, "0" to only read
@@ -8,7 +10,7 @@
  * ARGV[3]  with ARGV[2]: how long the lock lasts, in ms (Redis TIME, not the app's clock)
  * Reply    nil when the key is missing or holds a tombstone;
  *          {"locked", ms} when another token holds an unexpired lock (ms: until it expires; nothing changed);
- *          {"hash", pttl, field1, value1, ...} for a session hash (metadata fields included);
+ *          {"hash", pttl, {field1, value1, ...}} for a session hash (metadata fields included);
  *          {"string", pttl, value} for a plain string value (connect-redis's format);
  *          an error starting "WRONGTYPE" for a key of any other type (nothing is changed).
  *          pttl is the key's remaining life in ms after any renewal (-1: no expiry).
@@ -22,31 +24,35 @@ export const LOAD_SCRIPT: LuaScript = defineScript(
   "load",
   `
 local key = KEYS[1]
-local kind = redis.call('TYPE', key).ok
-if kind == 'hash' then
-  local meta = redis.call('HMGET', key, '\\0dead', '\\0ttl')
-  if meta[1] then return nil end
-  if ARGV[2] and ARGV[2] ~= '' then
-    local time = redis.call('TIME')
-    local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-    local held = redis.call('HGET', key, '\\0lock')
-    if held then
-      local colon = string.find(held, ':', 1, true)
-      local deadline = tonumber(string.sub(held, 1, colon - 1))
-      if deadline > now and string.sub(held, colon + 1) ~= ARGV[2] then return { 'locked', deadline - now } end
-    end
-    redis.call('HSET', key, '\\0lock', string.format('%.0f', now + tonumber(ARGV[3])) .. ':' .. ARGV[2])
-  end
-  if ARGV[1] == '1' and meta[2] and meta[2] ~= '' then redis.call('PEXPIRE', key, meta[2]) end
-  local reply = { 'hash', redis.call('PTTL', key) }
-  local fields = redis.call('HGETALL', key)
-  for i = 1, #fields do reply[i + 2] = fields[i] end
-  return reply
-elseif kind == 'string' then
-  return { 'string', redis.call('PTTL', key), redis.call('GET', key) }
-elseif kind == 'none' then
-  return nil
+local fields = redis.pcall('HGETALL', key)
+if fields.err then
+  local kind = redis.call('TYPE', key).ok
+  if kind == 'string' then return { 'string', redis.call('PTTL', key), redis.call('GET', key) } end
+  return redis.error_reply('WRONGTYPE the key holds a ' .. kind .. ', not a session')
 end
-return redis.error_reply('WRONGTYPE the key holds a ' .. kind .. ', not a session')
+if #fields == 0 then return nil end
+local sliding, lock
+for i = 1, #fields, 2 do
+  local name = fields[i]
+  if string.byte(name, 1) == 0 then
+    if name == '\\0dead' then return nil end
+    if name == '\\0ttl' then sliding = fields[i + 1] elseif name == '\\0lock' then lock = fields[i + 1] end
+  end
+end
+if ARGV[2] and ARGV[2] ~= '' then
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  if lock then
+    local colon = string.find(lock, ':', 1, true)
+    local deadline = tonumber(string.sub(lock, 1, colon - 1))
+    if deadline > now and string.sub(lock, colon + 1) ~= ARGV[2] then return { 'locked', deadline - now } end
+  end
+  redis.call('HSET', key, '\\0lock', string.format('%.0f', now + tonumber(ARGV[3])) .. ':' .. ARGV[2])
+end
+if ARGV[1] == '1' and sliding and (tonumber(sliding) or 0) > 0 then
+  redis.call('PEXPIRE', key, sliding)
+  return { 'hash', tonumber(sliding), fields }
+end
+return { 'hash', redis.call('PTTL', key), fields }
 `,
 );

@@ -18,16 +18,18 @@ export const REPLACE_SCRIPT: LuaScript = defineScript(
   "replace",
   `
 local key = KEYS[1]
-local kind = redis.call('TYPE', key).ok
-if kind == 'hash' then
-  if redis.call('HEXISTS', key, '\\0dead') == 1 then return 'dead' end
-elseif kind ~= 'none' and kind ~= 'string' then
-  return redis.error_reply('WRONGTYPE the key holds a ' .. kind .. ', not a session')
+local dead = redis.pcall('HEXISTS', key, '\\0dead')
+if type(dead) == 'table' then
+  local kind = redis.call('TYPE', key).ok
+  if kind ~= 'string' then return redis.error_reply('WRONGTYPE the key holds a ' .. kind .. ', not a session') end
+elseif dead == 1 then
+  return 'dead'
 end
 redis.call('DEL', key)
 if ARGV[1] == '0' then return 'ok' end
-for i = 3, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
-redis.call('HSET', key, '\\0ttl', ARGV[2])
+-- unpack() has a stack limit: send long lists in slices (an even size keeps pairs together).
+redis.call('HSET', key, '\\0ttl', ARGV[2], unpack(ARGV, 3, math.min(#ARGV, 4002)))
+for first = 4003, #ARGV, 4000 do redis.call('HSET', key, unpack(ARGV, first, math.min(first + 3999, #ARGV))) end
 if ARGV[1] ~= '-1' then redis.call('PEXPIRE', key, ARGV[1]) end
 return 'ok'
 `,
