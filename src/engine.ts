@@ -166,7 +166,7 @@ export class SessionEngine {
   async commit(sid: unknown, session: unknown): Promise<void> {
     const id = checkSid(sid);
     const record = checkSession(id, session);
-    const fields = serializeFields(id, record, this.#options.serializer);
+    const fields = this.#serialize(id, record);
     const expiry = expiryOf(record, this.#options, Date.now());
     const snapshot = snapshotOf(record, id);
     if (snapshot?.readOnly) {
@@ -227,7 +227,7 @@ export class SessionEngine {
     }
     const cookie = record.cookie === undefined
       ? undefined
-      : serializeFields(id, { cookie: record.cookie }, this.#options.serializer).get(COOKIE_FIELD);
+      : this.#serialize(id, { cookie: record.cookie }).get(COOKIE_FIELD);
     const args = [
       String(expiry.pttl),
       slidingArg(expiry),
@@ -428,6 +428,30 @@ export class SessionEngine {
     return retry.filter((_, i) => !dropped.has(i));
   }
 
+  /**
+   * Serializes a session's properties; the cookie without its `expires` when the key's
+   * Redis expiry holds it (the load rebuilds it from PTTL). The cookie then changes only
+   * when its settings do, so commits do not rewrite it, and a small session stays
+   * within Redis's compact hash encoding.
+   */
+  #serialize(sid: string, record: SessionRecord): Map<string, string> {
+    const fields = serializeFields(sid, record, this.#options.serializer);
+    const cookie = record.cookie as
+      | { expires?: unknown; originalMaxAge?: unknown; toJSON?: () => object }
+      | undefined;
+    if (
+      this.#options.disableTTL || typeof cookie !== "object" || cookie === null ||
+      typeof cookie.originalMaxAge !== "number" || cookieExpiry(cookie) === undefined
+    ) return fields;
+    const { expires: _, ...settings } = (typeof cookie.toJSON === "function" ? cookie.toJSON() : cookie) as {
+      expires?: unknown;
+    };
+    return fields.set(
+      COOKIE_FIELD,
+      serializeFields(sid, { cookie: settings }, this.#options.serializer).get(COOKIE_FIELD)!,
+    );
+  }
+
   /** Merges one property with the user's hook, or key by key. Works with `ABSENT` for missing values. */
   async #mergeField(field: string, base: unknown, ours: unknown, theirs: unknown): Promise<unknown> {
     const hook = this.#options.merge;
@@ -537,10 +561,14 @@ function slidingArg(expiry: Expiry): string {
  * @returns When the cookie expires, or `undefined` when it has no valid `expires`.
  */
 function showRemainingLife(session: SessionRecord, pttl: number, now: number): number | undefined {
-  const cookie = session.cookie as { expires?: unknown } | undefined;
+  const cookie = session.cookie as { expires?: unknown; originalMaxAge?: unknown } | undefined;
   if (typeof cookie !== "object" || cookie === null) return undefined;
-  // With a Redis expiry, it is the truth: no need to parse the stored date first.
-  if (pttl <= 0 || cookie.expires === null || cookie.expires === undefined) return cookieExpiry(cookie);
+  // With a Redis expiry, it is the truth: no need to parse the stored date first. A cookie
+  // stored without `expires` (see #serialize) gets it back from the key's life.
+  const derived = cookie.expires === undefined && typeof cookie.originalMaxAge === "number";
+  if (pttl <= 0 || cookie.expires === null || (cookie.expires === undefined && !derived)) {
+    return cookieExpiry(cookie);
+  }
   const renewed = new Date(now + pttl);
   cookie.expires = cookie.expires instanceof Date ? renewed : renewed.toISOString();
   return now + pttl;

@@ -135,6 +135,8 @@ test("the sliding expiry is renewed at load and shows in cookie.expires", async 
   await browser.get(`${app.url}/read`);
   const after = await fx.redis.pTTL(key);
   assert.ok(after > 500 && after <= 600, `pttl after a read ${after}`);
+  const stored = await fx.redis.hGet(key, "cookie");
+  assert.ok(!stored!.includes("expires"), `the Redis expiry holds it, not the cookie field: ${stored}`);
   const session = await fx.store.get(browser.sid);
   const expires = new Date(session!.cookie.expires as unknown as string).getTime();
   assert.ok(Math.abs(expires - (Date.now() + 600)) < 100, `cookie.expires ${session!.cookie.expires}`);
