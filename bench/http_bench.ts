@@ -17,12 +17,7 @@ import { RedisStore } from "connect-redis";
 import { fileURLToPath } from "node:url";
 import { SmartRedisStore } from "../mod.ts";
 import { startRedisServer } from "../scripts/redis_server.ts";
-import { COMMIT_SCRIPT } from "../src/scripts/commit_script.ts";
-import { DESTROY_SCRIPT } from "../src/scripts/destroy_script.ts";
-import { LOAD_SCRIPT } from "../src/scripts/load_script.ts";
-import { REFRESH_SCRIPT } from "../src/scripts/refresh_script.ts";
-import { RELEASE_SCRIPT } from "../src/scripts/release_script.ts";
-import { REPLACE_SCRIPT } from "../src/scripts/replace_script.ts";
+import { ALL_SCRIPTS } from "../src/scripts/all_scripts.ts";
 import type { AppConfig, StoreName } from "./_app_server.ts";
 import { Children, delay, type LineChild, processCpuMs } from "./_processes.ts";
 import { sessionData, type SessionSize } from "./_sessions.ts";
@@ -163,17 +158,9 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 /** Commands our scripts run inside Redis, read from their Lua. */
 export function scriptCommandNames(): string[] {
   const names = new Set<string>();
-  for (
-    const script of [
-      LOAD_SCRIPT,
-      COMMIT_SCRIPT,
-      REPLACE_SCRIPT,
-      REFRESH_SCRIPT,
-      DESTROY_SCRIPT,
-      RELEASE_SCRIPT,
-    ]
-  ) {
-    for (const match of script.source.matchAll(/redis\.call\('([A-Za-z]+)'/g)) {
+  for (const script of ALL_SCRIPTS) {
+    // redis.call('X', …), redis.pcall('X', …), and the scripts' sliced('X', …) helper.
+    for (const match of script.source.matchAll(/(?:redis\.p?call|sliced)\('([A-Za-z]+)'/g)) {
       names.add(match[1].toLowerCase());
     }
   }
