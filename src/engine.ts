@@ -318,6 +318,12 @@ export class SessionEngine {
    * once every session is destroyed.
    */
   async clear(): Promise<void> {
+    if (this.#options.prefix === "") {
+      throw new RangeError(
+        'clear() with prefix "" would destroy every hash and string in the database; ' +
+          "use a prefix, or FLUSHDB on a database of your own",
+      );
+    }
     let failure: unknown;
     for await (const sids of this.#sidPages()) {
       const outcomes = await Promise.allSettled(sids.map((sid) => this.destroy(sid)));

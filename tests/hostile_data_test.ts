@@ -115,3 +115,14 @@ test("a key of the wrong type under the prefix makes bulk operations fail naming
   }
   assert.deepEqual(await fx.redis.sMembers("session:a-set"), ["member"]);
 });
+
+test("clear() refuses to run with an empty prefix, which would take in every key of the database", async () => {
+  await using fx = await storeFixture({ prefix: "" });
+  await fx.redis.set("unrelated", "value");
+  await assert.rejects(fx.store.clear(), (error: Error) => {
+    assert.ok(error instanceof RangeError);
+    assert.match(error.message, /prefix ""/);
+    return true;
+  });
+  assert.equal(await fx.redis.get("unrelated"), "value");
+});
