@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type RedisServer, startRedisServer } from "./redis_server.ts";
+import { portIsFree, type RedisServer, startRedisServer } from "./redis_server.ts";
 
 /** A running local Redis Cluster. */
 export interface RedisCluster extends AsyncDisposable {
@@ -124,18 +124,9 @@ export function clusterPorts(count: number): number[] {
     if (attempt > 1000) throw new Error("No free port pairs (port, port + 10000) on 127.0.0.1");
     const port = 20000 + Math.floor(Math.random() * 35000);
     if (ports.some((taken) => Math.abs(taken - port) === 10000 || taken === port)) continue;
-    if (isFree(port) && isFree(port + 10000)) ports.push(port);
+    if (portIsFree(port) && portIsFree(port + 10000)) ports.push(port);
   }
   return ports;
-}
-
-function isFree(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Waits until every node says `cluster_state:ok`, knows every node and sees every slot served. */

@@ -74,6 +74,16 @@ export async function requireRedisServer(): Promise<void> {
   }
 }
 
+/** Whether nothing listens on 127.0.0.1:`port` right now. */
+export function portIsFree(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A TCP port nobody listens on right now. */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

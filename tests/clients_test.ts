@@ -14,7 +14,15 @@ import { type RedisCluster, startRedisCluster } from "../scripts/redis_cluster.t
 import { SmartRedisStore, type SmartRedisStoreOptions } from "../mod.ts";
 import { connectionFor } from "../src/clients/detect.ts";
 import type { RedisConnection } from "../src/clients/connection.ts";
-import { Browser, delay, startApp, startRedisServer, test, visitRoutes } from "./_helpers.ts";
+import {
+  Browser,
+  delay,
+  slowWriteRacingLogout,
+  startApp,
+  startRedisServer,
+  test,
+  visitRoutes,
+} from "./_helpers.ts";
 
 /** Where the clients connect: one redis-server, or the masters of a cluster. */
 interface Target extends AsyncDisposable {
@@ -279,16 +287,7 @@ for (const kind of KINDS) {
     await t.step("a slow write racing a logout answers 200 and the session stays destroyed", async () => {
       await using lab = await openLab(kind, target);
       await using app = await startApp(lab.store, visitRoutes);
-      const browser = new Browser();
-      await browser.get(app.url);
-      const sid = browser.sid;
-      const slow = browser.get(`${app.url}/set/late/yes?delay=300`);
-      await delay(50);
-      assert.equal((await browser.get(`${app.url}/logout`)).body, "bye");
-      const answer = await slow;
-      assert.equal(answer.status, 200);
-      assert.equal(answer.body, "set");
-      assert.equal(await lab.store.get(sid), null);
+      const sid = await slowWriteRacingLogout(lab.store, app.url);
       const key = lab.prefix + sid;
       assert.deepEqual({ ...await (await lab.ownerOf(key)).hGetAll(key) }, { "\0dead": "1" });
       assert.equal(await lab.store.length(), 0);

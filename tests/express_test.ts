@@ -11,6 +11,7 @@ import {
   Browser,
   delay,
   Monitor,
+  slowWriteRacingLogout,
   startApp,
   startRedisServer,
   storeFixture,
@@ -68,16 +69,7 @@ test("parallel edits of different keys of one object are merged key by key", asy
 test("a slow request that writes while another destroys the session leaves it destroyed", async () => {
   await using fx = await storeFixture();
   await using app = await startApp(fx.store, visitRoutes);
-  const browser = new Browser();
-  await browser.get(app.url);
-  const sid = browser.sid;
-  const slow = browser.get(`${app.url}/set/late/yes?delay=300`);
-  await delay(50);
-  assert.equal((await browser.get(`${app.url}/logout`)).body, "bye");
-  const answer = await slow;
-  assert.equal(answer.status, 200);
-  assert.equal(answer.body, "set");
-  assert.equal(await fx.store.get(sid), null);
+  const sid = await slowWriteRacingLogout(fx.store, app.url);
   assert.deepEqual({ ...await fx.redis.hGetAll(`session:${sid}`) }, { "\0dead": "1" });
   assert.equal(await fx.store.length(), 0);
 });

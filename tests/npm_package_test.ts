@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildNpm } from "../scripts/build_npm.ts";
-import { answersPing, startRedisServer } from "../scripts/redis_server.ts";
+import { answersPing, portIsFree, startRedisServer } from "../scripts/redis_server.ts";
 import { test } from "./_helpers.ts";
 
 /** What the consumer folder installs beside the tarball. */
@@ -90,15 +90,6 @@ async function runCheck(script: string): Promise<Outcome> {
   const outcome = await command("node", [script], dir, { REDIS_URL: redis.url });
   assert.equal(outcome.code, 0, `node ${script} failed:\n${outcome.output}`);
   return outcome;
-}
-
-function portIsFree(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test("npm: the packed package holds only built JS, .d.ts, README, LICENSE and package.json", async () => {
