@@ -177,6 +177,13 @@ export class SessionEngine {
     if (!snapshot || snapshot.legacy) return await this.#replace(id, record, fields, expiry);
 
     let changes = diffFields(snapshot.fields, fields);
+    if (changes.length === 0 && !this.#touchWrites(record, snapshot, expiry)) {
+      // Nothing changed and the load renewed the expiry (express-session with resave: true).
+      const token = snapshot.lockToken;
+      snapshot.lockToken = undefined;
+      if (token) await this.#run(RELEASE_SCRIPT, id, [token]);
+      return;
+    }
     for (let attempt = 0; attempt <= this.#options.conflictRetries; attempt++) {
       const args = commitArgs(changes, expiry);
       if (snapshot.lockToken) args.push(snapshot.lockToken);

@@ -237,3 +237,13 @@ test("the app may still connect the client itself after creating the store", asy
     await client.close();
   }
 });
+
+test("with resave: true, a request that changes nothing still costs one command", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, visitRoutes, { resave: true, cookie: { maxAge: 60_000 } });
+  const browser = new Browser();
+  await browser.get(app.url);
+  await using monitor = await Monitor.start(fx.server);
+  assert.equal((await browser.get(`${app.url}/read`)).body, "1");
+  assert.deepEqual((await monitor.commands()).map((args) => args[0]), ["evalsha"]);
+});
