@@ -68,6 +68,7 @@ export class SessionEngine {
   async load(sid: unknown, renew = true, lock = true): Promise<SessionRecord | null> {
     if (typeof sid !== "string" || sid === "") return null;
     renew &&= !this.#options.disableTouch;
+    const sentAt = Date.now();
     const { reply, token, readOnly } = await this.#loadReply(
       sid,
       renew,
@@ -97,7 +98,7 @@ export class SessionEngine {
       fields,
       refreshed: renew && kind === "hash" && !this.#options.disableTTL,
       sliding: fields.get(SLIDING_FIELD) ?? "",
-      expiresAt: pttl > 0 ? now + pttl : undefined,
+      liveAt: sentAt,
       legacy: kind === "string",
       lockToken,
       readOnly,
@@ -177,7 +178,7 @@ export class SessionEngine {
     if (!snapshot || snapshot.legacy) return await this.#replace(id, record, fields, expiry);
 
     let changes = diffFields(snapshot.fields, fields);
-    if (changes.length === 0 && !this.#touchWrites(record, snapshot, expiry)) {
+    if (changes.length === 0 && !this.#options.disableTouch && !this.#touchWrites(record, snapshot, expiry)) {
       // Nothing changed and the load renewed the expiry (express-session with resave: true).
       const token = snapshot.lockToken;
       snapshot.lockToken = undefined;
@@ -187,6 +188,7 @@ export class SessionEngine {
     for (let attempt = 0; attempt <= this.#options.conflictRetries; attempt++) {
       const args = commitArgs(changes, expiry);
       if (snapshot.lockToken) args.push(snapshot.lockToken);
+      const sentAt = Date.now();
       const reply = await this.#run(COMMIT_SCRIPT, id, args) as unknown[];
       if (reply[0] !== "conflict") snapshot.lockToken = undefined;
       switch (reply[0]) {
@@ -195,14 +197,17 @@ export class SessionEngine {
             if (change.kind === "r") snapshot.fields.delete(change.field);
             else snapshot.fields.set(change.field, change.value);
           }
-          noteExpiry(snapshot, expiry);
+          snapshot.sliding = slidingArg(expiry);
+          snapshot.liveAt = sentAt;
           return;
         case "dead":
           return;
         case "gone":
-          // Expired while this request ran: write it back whole, as a fresh save would. Gone long
-          // before its time: destroyed, and its tombstone outlived; it stays destroyed.
-          if (snapshot.expiresAt === undefined || Date.now() < snapshot.expiresAt - EXPIRY_SLACK) return;
+          // Vanished without a tombstone. Had it been destroyed since it was last seen live, the
+          // tombstone would still be there until liveAt + deleteExpiry: before then, it expired
+          // or was evicted, so write it back whole, as a fresh save would. After, it may have
+          // been destroyed: it stays gone (raise deleteExpiry for requests that run longer).
+          if (Date.now() >= snapshot.liveAt + this.#options.deleteExpiry) return;
           return await this.#replace(id, record, fields, expiry);
         default:
           changes = await this.#merge(id, record, snapshot, changes, reply);
@@ -244,7 +249,7 @@ export class SessionEngine {
     if (token) args.push(token);
     await this.#run(REFRESH_SCRIPT, id, args);
     if (snapshot && cookie !== undefined) snapshot.fields.set(COOKIE_FIELD, cookie);
-    if (snapshot) noteExpiry(snapshot, expiry);
+    if (snapshot) snapshot.sliding = slidingArg(expiry);
   }
 
   /** Whether a touch has anything to write, or the load already did all of it. */
@@ -389,16 +394,14 @@ export class SessionEngine {
     const args = [String(expiry.pttl), slidingArg(expiry)];
     for (const [field, value] of fields) args.push(field, value);
     await this.#run(REPLACE_SCRIPT, sid, args);
-    const snapshot: Snapshot = {
+    attachSnapshot(session, {
       sid,
       fields,
-      refreshed: false,
-      sliding: "",
-      expiresAt: undefined,
+      refreshed: !this.#options.disableTTL, // the expiry was just written
+      sliding: slidingArg(expiry),
+      liveAt: Date.now(),
       legacy: false,
-    };
-    noteExpiry(snapshot, expiry);
-    attachSnapshot(session, snapshot);
+    });
   }
 
   /** Merges the fields a commit found changed by someone else; returns the changes to retry with. */
@@ -550,18 +553,6 @@ function commitArgs(changes: FieldChange[], expiry: Expiry): string[] {
     );
   }
   return args;
-}
-
-/**
- * How much earlier than expected a key may vanish and still count as expired
- * rather than destroyed (clock steps, the time between Redis and this process).
- */
-const EXPIRY_SLACK = 1000;
-
-/** Records in the snapshot the expiry a write gave the session. */
-function noteExpiry(snapshot: Snapshot, expiry: Expiry): void {
-  snapshot.sliding = slidingArg(expiry);
-  snapshot.expiresAt = expiry.pttl > 0 ? Date.now() + expiry.pttl : undefined;
 }
 
 function slidingArg(expiry: Expiry): string {

@@ -21,8 +21,11 @@ export interface Snapshot {
   refreshed: boolean;
   /** The sliding expiry stored with the session (its `\0ttl` field), "" for none. */
   sliding: string;
-  /** When the key expires by itself, as far as this request knows (ms since the epoch); `undefined`: never. */
-  expiresAt: number | undefined;
+  /**
+   * When (ms since the epoch, taken before sending) a command last found the session
+   * live. A destroy after that leaves a tombstone until at least `liveAt + deleteExpiry`.
+   */
+  liveAt: number;
   /** Loaded from a plain string value (connect-redis's format); the next write makes it a hash. */
   legacy: boolean;
   /** Lock mode: the token of the lock this request holds, until it commits, touches or releases. */

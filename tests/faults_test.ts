@@ -203,3 +203,67 @@ test("a fractional deleteExpiry is rounded up to whole milliseconds and destroy 
   const pttl = await fx.redis.pTTL("session:fraction");
   assert.ok(pttl > 1400 && pttl <= 1501, `tombstone pttl ${pttl}`);
 });
+
+test("a destroyed session stays destroyed even when it would have expired soon after", async () => {
+  await using fx = await storeFixture({ deleteExpiry: 200 });
+  const cookie = { originalMaxAge: 1500, expires: new Date(Date.now() + 1500) };
+  await fx.store.set("short", { cookie, user: "ada" } as never);
+  const slow = await fx.store.get("short") as unknown as Record<string, unknown>;
+  await fx.store.destroy("short");
+  await delay(700); // the tombstone is gone, the session's own expiry not yet reached
+  slow.user = "eve";
+  await fx.store.set("short", slow as never);
+  assert.equal(await fx.redis.exists("session:short"), 0);
+});
+
+test("a session evicted (or lost in a failover) while its request ran is written back whole", async () => {
+  await using fx = await storeFixture();
+  await fx.store.set(
+    "evicted",
+    { cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000) }, a: 1 } as never,
+  );
+  const session = await fx.store.get("evicted") as unknown as Record<string, unknown>;
+  await fx.redis.del("session:evicted");
+  session.b = 2;
+  await fx.store.set("evicted", session as never);
+  const stored = await fx.redis.hGetAll("session:evicted");
+  assert.equal(stored.a, "1");
+  assert.equal(stored.b, "2");
+});
+
+test("with disableTouch, a set() that changes nothing still renews the expiry, as a write does", async () => {
+  await using fx = await storeFixture({ disableTouch: true });
+  await fx.store.set(
+    "still",
+    { cookie: { originalMaxAge: 2000, expires: new Date(Date.now() + 2000) } } as never,
+  );
+  await delay(500);
+  const session = await fx.store.get("still") as unknown as { cookie: { expires: unknown } };
+  session.cookie.expires = new Date(Date.now() + 2000); // express-session's rolling touch
+  await fx.store.set("still", session as never);
+  assert.ok(await fx.redis.pTTL("session:still") > 1900);
+});
+
+test("a client the app has closed is not reopened by the store", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  const store = new SmartRedisStore({ client, commandTimeout: 300 });
+  await store.set("x", { cookie: { originalMaxAge: null } } as never);
+  await client.close();
+  await assert.rejects(store.get("x"), RedisUnavailableError);
+  await delay(50);
+  assert.equal(client.isOpen, false);
+});
+
+test("with Redis down from the start, the store reports 'disconnect' before any request", async () => {
+  const client = createClient({ url: `redis://127.0.0.1:${freePort()}` });
+  try {
+    const store = new SmartRedisStore({ client });
+    const events: string[] = [];
+    store.on("disconnect", () => events.push("disconnect"));
+    for (let i = 0; i < 100 && events.length === 0; i++) await delay(10);
+    assert.deepEqual(events, ["disconnect"]);
+  } finally {
+    await client.destroy();
+  }
+});

@@ -64,7 +64,7 @@ Deno.test("serializeFields() ignores inherited and symbol-keyed properties", () 
     fields: new Map(),
     refreshed: false,
     sliding: "",
-    expiresAt: undefined,
+    liveAt: 0,
     legacy: false,
   });
   assert.deepEqual(serializeFields("s", session, JSON), new Map([["own", "2"]]));
@@ -218,7 +218,7 @@ Deno.test("attachSnapshot() hides the snapshot from JSON and key enumeration", (
     fields: new Map([["a", "1"]]),
     refreshed: true,
     sliding: "",
-    expiresAt: undefined,
+    liveAt: 0,
     legacy: false,
   };
   attachSnapshot(session, snapshot);
@@ -235,7 +235,7 @@ Deno.test("snapshotOf() ignores a snapshot taken for another session id", () => 
     fields: new Map(),
     refreshed: false,
     sliding: "",
-    expiresAt: undefined,
+    liveAt: 0,
     legacy: false,
   });
   assert.equal(snapshotOf(session, "s2"), undefined);
@@ -249,7 +249,7 @@ Deno.test("attachSnapshot() replaces an earlier snapshot", () => {
     fields: new Map(),
     refreshed: false,
     sliding: "",
-    expiresAt: undefined,
+    liveAt: 0,
     legacy: false,
   });
   const second: Snapshot = {
@@ -257,7 +257,7 @@ Deno.test("attachSnapshot() replaces an earlier snapshot", () => {
     fields: new Map([["a", "1"]]),
     refreshed: false,
     sliding: "",
-    expiresAt: undefined,
+    liveAt: 0,
     legacy: false,
   };
   attachSnapshot(session, second);

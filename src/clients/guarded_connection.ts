@@ -31,6 +31,10 @@ export class GuardedConnection {
   constructor(inner: RedisConnection, timeout: number) {
     this.#inner = inner;
     this.#timeout = timeout;
+    // Connect a client nobody has connected: soon (so a Redis that is down from the start is
+    // reported at once), but not now, so that an app calling client.connect() right after
+    // creating the store still can. Commands also open it, in case this comes later.
+    unrefTimer(setTimeout(() => this.#inner.ready || this.#inner.open?.(), 0));
     inner.onStateChange((state: ConnectionState) => {
       if (state.ready) {
         this.#lastError = undefined;

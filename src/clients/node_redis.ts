@@ -49,6 +49,10 @@ export function nodeRedisConnection(client: object): RedisConnection {
   redis.on("end", () => state.update());
   redis.on("reconnecting", () => state.update());
 
+  // Connect a client nobody opened, once; never reopen one the app has closed.
+  let mayOpen = !redis.isOpen;
+  redis.on("connect", () => mayOpen = false);
+
   const send = (args: readonly string[]) => settleReply(redis.sendCommand([...args]));
   const node: RedisNode = { send };
   return {
@@ -59,7 +63,9 @@ export function nodeRedisConnection(client: object): RedisConnection {
     },
     address: addressOf(redis.options),
     open() {
-      if (!redis.isOpen) redis.connect().catch((error) => state.update(error));
+      if (!mayOpen || redis.isOpen) return;
+      mayOpen = false;
+      redis.connect().catch((error) => state.update(error));
     },
     onStateChange: (listener) => state.listen(listener),
   };

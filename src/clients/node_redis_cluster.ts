@@ -80,10 +80,11 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
   for (const event of ["connect", "disconnect", "node-ready", "node-reconnecting", "node-disconnect"]) {
     cluster.on(event, () => update());
   }
-  let opened = false;
+  // Connect a cluster nobody opened, once; never reopen one the app has closed.
+  let mayOpen = !cluster.isOpen;
   const open = () => {
-    if (opened || cluster.isOpen) return;
-    opened = true;
+    if (!mayOpen || cluster.isOpen) return;
+    mayOpen = false;
     // node-redis gives up on a cluster whose first connection fails; the store keeps trying
     // (with backoff, up to every 2 s) until it connects once, then node-redis reconnects by itself.
     const connect = (attempt: number) =>
