@@ -451,22 +451,20 @@ export class SessionEngine {
    * within Redis's compact hash encoding.
    */
   #serialize(sid: string, record: SessionRecord): Map<string, string> {
-    const fields = serializeFields(sid, record, this.#options.serializer);
-    const cookie = record.cookie as
-      | { expires?: unknown; originalMaxAge?: unknown; toJSON?: () => object }
-      | undefined;
+    return serializeFields(sid, record, this.#options.serializer, this.#storedValue);
+  }
+
+  #storedValue = (name: string, value: unknown): unknown => {
+    const cookie = value as { expires?: unknown; originalMaxAge?: unknown; toJSON?: () => object } | null;
     if (
-      this.#options.disableTTL || typeof cookie !== "object" || cookie === null ||
+      name !== COOKIE_FIELD || this.#options.disableTTL || typeof cookie !== "object" || cookie === null ||
       typeof cookie.originalMaxAge !== "number" || cookieExpiry(cookie) === undefined
-    ) return fields;
+    ) return value;
     const { expires: _, ...settings } = (typeof cookie.toJSON === "function" ? cookie.toJSON() : cookie) as {
       expires?: unknown;
     };
-    return fields.set(
-      COOKIE_FIELD,
-      serializeFields(sid, { cookie: settings }, this.#options.serializer).get(COOKIE_FIELD)!,
-    );
-  }
+    return settings;
+  };
 
   /** Merges one property with the user's hook, or key by key. Works with `ABSENT` for missing values. */
   async #mergeField(field: string, base: unknown, ours: unknown, theirs: unknown): Promise<unknown> {

@@ -61,12 +61,14 @@ export function attachSnapshot(session: object, snapshot: Snapshot): void {
  * @param sid The session id, for error messages.
  * @param session The session.
  * @param serializer Turns one property into a string.
+ * @param stored What to store of a property's value, when not the value itself.
  * @returns Field name → serialized value; properties serializing to `undefined` are left out.
  */
 export function serializeFields(
   sid: string,
   session: SessionRecord,
   serializer: Serializer,
+  stored: (name: string, value: unknown) => unknown = (_, value) => value,
 ): Map<string, string> {
   const fields = new Map<string, string>();
   for (const name of Object.keys(session)) {
@@ -80,7 +82,7 @@ export function serializeFields(
     }
     let text: string | undefined;
     try {
-      text = serializer.stringify(session[name]);
+      text = serializer.stringify(stored(name, session[name]));
     } catch (error) {
       throw new TypeError(
         `Session "${sid}" property "${name}" cannot be serialized (${(error as Error)?.message ?? error}); ` +
