@@ -1,17 +1,19 @@
 /**
- * How long a session lives in Redis, in milliseconds, worked out from its cookie
- * the way express-session's cookie works: `expires` when it is a valid date,
- * else the `ttl` option.
+ * How long a session lives, in milliseconds, worked out from its cookie the way
+ * express-session's cookie works: `expires` when it is a valid date, else the
+ * `ttl` option; and when a request has to renew it.
  * @module
  */
 
-import type { SessionRecord } from "./options.ts";
+import { MAX_MILLISECONDS, type SessionRecord } from "./options.ts";
 
 /** The expiry of one write. */
 export interface Expiry {
-  /** Milliseconds the key should live: `-1` for no expiry, `0` when already expired (delete). */
+  /** Milliseconds the Redis key should live: `-1` for no expiry, `0` when already expired (delete). */
   pttl: number;
-  /** Milliseconds to renew the key by at each load, or `undefined` when it must not slide. */
+  /** When the session expires, in ms since the epoch; `undefined` for never. */
+  at: number | undefined;
+  /** Milliseconds a renewal extends the session by, or `undefined` when it must not slide. */
   sliding: number | undefined;
 }
 
@@ -27,24 +29,51 @@ export interface ExpiryPolicy {
  * @param session The session, with its `cookie` if it has one.
  * @param policy The store's ttl settings.
  * @param now The current time in ms since the epoch.
- * @returns The key's lifetime and its sliding renewal.
+ * @returns The key's lifetime, the session's end and its sliding renewal.
  */
 export function expiryOf(session: SessionRecord, policy: ExpiryPolicy, now: number): Expiry {
-  if (policy.disableTTL) return { pttl: -1, sliding: undefined };
   const cookie = session.cookie as { expires?: unknown; originalMaxAge?: unknown } | undefined;
   const expires = cookieExpiry(cookie);
   if (expires !== undefined) {
     const maxAge = cookie?.originalMaxAge;
     const slides = !policy.disableTouch && typeof maxAge === "number" && maxAge > 0 &&
       Number.isFinite(maxAge);
-    return { pttl: milliseconds(expires - now), sliding: slides ? milliseconds(maxAge) : undefined };
+    const pttl = milliseconds(expires - now);
+    return {
+      pttl: policy.disableTTL ? -1 : pttl,
+      at: now + pttl,
+      sliding: slides ? milliseconds(maxAge) : undefined,
+    };
   }
+  // Without a Redis expiry, only a cookie's own expiry ends a session.
+  if (policy.disableTTL) return { pttl: -1, at: undefined, sliding: undefined };
   const ttl = ttlMilliseconds(session, policy.ttl);
-  return { pttl: ttl, sliding: policy.disableTouch || ttl <= 0 ? undefined : ttl };
+  return {
+    pttl: ttl,
+    at: ttl < 0 ? undefined : now + ttl,
+    sliding: policy.disableTouch || ttl <= 0 ? undefined : ttl,
+  };
 }
 
-/** The longest expiry Redis takes without overflowing (`PEXPIRE` wants an integer). */
-const MAX_MILLISECONDS = Number.MAX_SAFE_INTEGER - 2 ** 42;
+/**
+ * Whether a request must renew a session, or the stored expiry is close enough to
+ * what a renewal would give: within `renewAfter` of the sliding expiry.
+ * @param expiry What a renewal now would write.
+ * @param stored When the stored session expires (`undefined`: never).
+ * @param now The current time in ms since the epoch.
+ * @param renewAfter The fraction of the sliding expiry a session may lose before it is renewed.
+ * @returns True when the renewal is due.
+ */
+export function renewalDue(
+  expiry: Expiry,
+  stored: number | undefined,
+  now: number,
+  renewAfter: number,
+): boolean {
+  if (expiry.at === undefined || stored === undefined) return expiry.at !== stored;
+  const span = expiry.sliding ?? Math.max(0, expiry.at - now);
+  return expiry.at - stored > renewAfter * span;
+}
 
 /** A whole, non-negative number of milliseconds PEXPIRE accepts. */
 function milliseconds(value: number): number {

@@ -63,6 +63,16 @@ export interface SmartRedisStoreOptions {
    */
   disableTouch?: boolean;
   /**
+   * Lazy renewal of the sliding expiry: a request renews a session only once the
+   * session has lost more than this fraction of its `maxAge` (or `ttl`) since its last
+   * renewal, so most requests read it with one plain `HGETALL` and write nothing. A
+   * session always lives at least `(1 - renewAfter) × maxAge` after its last request.
+   * `0` renews at every read, inside the read's own round trip (a Lua script: more
+   * Redis CPU).
+   * @default {0.01}
+   */
+  renewAfter?: number;
+  /**
    * Store sessions without a Redis expiry (expired cookies are still reported as not found).
    * @default {false}
    */
@@ -141,6 +151,7 @@ export interface ResolvedOptions {
   serializer: Serializer;
   disableTouch: boolean;
   disableTTL: boolean;
+  renewAfter: number;
   scanCount: number;
   commandTimeout: number;
   conflictRetries: number;
@@ -157,6 +168,7 @@ const DEFAULTS: ResolvedOptions = {
   serializer: JSON,
   disableTouch: false,
   disableTTL: false,
+  renewAfter: 0.01,
   scanCount: 100,
   commandTimeout: 2000,
   conflictRetries: 100,
@@ -183,14 +195,27 @@ export function resolveOptions(options: Omit<SmartRedisStoreOptions, "client">):
     }
     (resolved as unknown as Record<string, unknown>)[name] = value;
   }
-  if (typeof resolved.ttl !== "function") positive("ttl", resolved.ttl, "seconds");
+  if (typeof resolved.ttl !== "function") {
+    positive("ttl", resolved.ttl, "seconds", false, MAX_MILLISECONDS / 1000);
+  }
   if (typeof resolved.prefix !== "string") {
     throw new TypeError(`Option "prefix" must be a string, got ${describe(resolved.prefix)}`);
   }
-  positive("deleteExpiry", resolved.deleteExpiry, "milliseconds", true);
-  positive("lockExpiry", resolved.lockExpiry, "milliseconds");
-  positive("retryTime", resolved.retryTime, "milliseconds");
-  positive("commandTimeout", resolved.commandTimeout, "milliseconds");
+  // Expiries go to PEXPIRE; waits to setTimeout, which fires at once past 2^31 - 1 ms.
+  positive("deleteExpiry", resolved.deleteExpiry, "milliseconds", true, MAX_MILLISECONDS);
+  positive("lockExpiry", resolved.lockExpiry, "milliseconds", false, MAX_MILLISECONDS);
+  positive("retryTime", resolved.retryTime, "milliseconds", false, MAX_TIMER);
+  positive("commandTimeout", resolved.commandTimeout, "milliseconds", false, MAX_TIMER);
+  if (typeof resolved.renewAfter !== "number" || Number.isNaN(resolved.renewAfter)) {
+    throw new TypeError(
+      `Option "renewAfter" must be a fraction such as 0.01, got ${describe(resolved.renewAfter)}`,
+    );
+  }
+  if (!(resolved.renewAfter >= 0 && resolved.renewAfter <= 0.5)) {
+    throw new RangeError(
+      `Option "renewAfter" must be between 0 (renew at every read) and 0.5, got ${resolved.renewAfter}`,
+    );
+  }
   // Redis takes whole milliseconds only.
   resolved.deleteExpiry = Math.ceil(resolved.deleteExpiry);
   resolved.lockExpiry = Math.ceil(resolved.lockExpiry);
@@ -230,20 +255,27 @@ function resolveLock(lock: unknown): Required<LockOptions> | undefined {
   if (unknown.length > 0) {
     throw new TypeError(`Unknown lock option "${unknown[0]}": expected timeout or onTimeout`);
   }
-  positive("lock.timeout", timeout, "milliseconds", true);
+  positive("lock.timeout", timeout, "milliseconds", true, MAX_TIMER);
   if (onTimeout !== "error" && onTimeout !== "readonly") {
     throw new TypeError(`Option "lock.onTimeout" must be "error" or "readonly", got ${describe(onTimeout)}`);
   }
   return { timeout, onTimeout };
 }
 
-function positive(name: string, value: unknown, unit: string, zeroAllowed = false): void {
+/** The longest expiry in ms the store sends to Redis (PEXPIRE wants an integer that fits with "now" added). */
+export const MAX_MILLISECONDS = 2 ** 52;
+/** The longest wait setTimeout keeps (longer ones fire at once). */
+const MAX_TIMER = 2 ** 31 - 1;
+
+function positive(name: string, value: unknown, unit: string, zeroAllowed: boolean, max: number): void {
   if (typeof value !== "number" || Number.isNaN(value)) {
     throw new TypeError(`Option "${name}" must be a number of ${unit}, got ${describe(value)}`);
   }
-  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed)) {
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed) || value > max) {
     throw new RangeError(
-      `Option "${name}" must be a finite number of ${unit} ${zeroAllowed ? "≥ 0" : "> 0"}, got ${value}`,
+      `Option "${name}" must be a finite number of ${unit}, ${
+        zeroAllowed ? "≥ 0" : "> 0"
+      } and ≤ ${max}, got ${value}`,
     );
   }
 }

@@ -15,19 +15,26 @@ export const SNAPSHOT: unique symbol = Symbol("connect-smart-redis snapshot");
 export interface Snapshot {
   /** The session id it was loaded for; a snapshot never applies to another id. */
   readonly sid: string;
+  /**
+   * The store that took it; a snapshot never applies to another store (copying sessions
+   * between stores writes them whole).
+   */
+  readonly owner: object;
   /** Field name → serialized value, as loaded or as last written. */
   readonly fields: Map<string, string>;
-  /** The load already renewed the expiry, so an unmodified request need not touch Redis. */
-  refreshed: boolean;
   /** The sliding expiry stored with the session (its `\0ttl` field), "" for none. */
   sliding: string;
+  /** When the stored session expires (ms since the epoch), `undefined` for never. */
+  expires: number | undefined;
+  /** The load already renewed the expiry exactly (`renewAfter: 0`), so a touch need not. */
+  renewed: boolean;
   /**
    * When (ms since the epoch, taken before sending) a command last found the session
    * live. A destroy after that leaves a tombstone until at least `liveAt + deleteExpiry`.
    */
   liveAt: number;
-  /** Loaded from a plain string value (connect-redis's format); the next write makes it a hash. */
-  legacy: boolean;
+  /** Loaded from a plain string value (connect-redis's format): that string, until it is converted. */
+  legacy?: string;
   /** Lock mode: the token of the lock this request holds, until it commits, touches or releases. */
   lockToken?: string;
   /** Lock mode: loaded without the lock after waiting `lock.timeout`; writes are refused. */
@@ -45,10 +52,10 @@ export type FieldChange =
   | { kind: "r"; field: string; base: string }
   | { kind: "w"; field: string; value: string };
 
-/** Reads the snapshot hidden on a session object, if it has one for `sid`. */
-export function snapshotOf(session: object, sid: string): Snapshot | undefined {
+/** Reads the snapshot hidden on a session object, if it has one for `sid` taken by `owner`. */
+export function snapshotOf(session: object, sid: string, owner: object): Snapshot | undefined {
   const snapshot = (session as { [SNAPSHOT]?: Snapshot })[SNAPSHOT];
-  return snapshot?.sid === sid ? snapshot : undefined;
+  return snapshot?.sid === sid && snapshot.owner === owner ? snapshot : undefined;
 }
 
 /** Hides a snapshot on a session object (non-enumerable: JSON and express-session's hash ignore it). */

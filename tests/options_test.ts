@@ -26,6 +26,7 @@ Deno.test("resolveOptions() fills in the documented defaults", () => {
     serializer: JSON,
     disableTouch: false,
     disableTTL: false,
+    renewAfter: 0.01,
     scanCount: 100,
     commandTimeout: 2000,
     conflictRetries: 100,
@@ -48,6 +49,7 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     serializer,
     disableTouch: true,
     disableTTL: true,
+    renewAfter: 0,
     scanCount: 1,
     commandTimeout: 10,
     conflictRetries: 0,
@@ -64,6 +66,7 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     serializer,
     disableTouch: true,
     disableTTL: true,
+    renewAfter: 0,
     scanCount: 1,
     commandTimeout: 10,
     conflictRetries: 0,
@@ -192,24 +195,24 @@ const policy: ExpiryPolicy = { ttl: 86400, disableTTL: false, disableTouch: fals
 
 Deno.test("expiryOf() follows the cookie's expires and slides by its originalMaxAge", () => {
   const session = { cookie: { originalMaxAge: 60000, expires: new Date(NOW + 45000) } };
-  assert.deepEqual(expiryOf(session, policy, NOW), { pttl: 45000, sliding: 60000 });
+  assert.deepEqual(timing(expiryOf(session, policy, NOW)), { pttl: 45000, sliding: 60000 });
 });
 
 Deno.test("expiryOf() reads a cookie whose expires is an ISO string (a loaded cookie)", () => {
   const session = { cookie: { originalMaxAge: 60000, expires: new Date(NOW + 30000).toISOString() } };
-  assert.deepEqual(expiryOf(session, policy, NOW), { pttl: 30000, sliding: 60000 });
+  assert.deepEqual(timing(expiryOf(session, policy, NOW)), { pttl: 30000, sliding: 60000 });
 });
 
 Deno.test("expiryOf() keeps milliseconds, never rounding to seconds", () => {
   const session = { cookie: { originalMaxAge: 5, expires: new Date(NOW + 5) } };
-  assert.deepEqual(expiryOf(session, policy, NOW), { pttl: 5, sliding: 5 });
+  assert.deepEqual(timing(expiryOf(session, policy, NOW)), { pttl: 5, sliding: 5 });
 });
 
 Deno.test("expiryOf() does not slide a cookie with an expires but no originalMaxAge", () => {
   for (const originalMaxAge of [null, undefined, 0, -1, Infinity, "60000"]) {
     const session = { cookie: { originalMaxAge, expires: new Date(NOW + 1000) } };
     assert.deepEqual(
-      expiryOf(session, policy, NOW),
+      timing(expiryOf(session, policy, NOW)),
       { pttl: 1000, sliding: undefined },
       String(originalMaxAge),
     );
@@ -219,17 +222,17 @@ Deno.test("expiryOf() does not slide a cookie with an expires but no originalMax
 Deno.test("expiryOf() falls back to ttl for an Invalid Date expires", () => {
   for (const expires of [new Date(Number.NaN), "not a date"]) {
     const session = { cookie: { originalMaxAge: 60000, expires } };
-    assert.deepEqual(expiryOf(session, { ...policy, ttl: 10 }, NOW), { pttl: 10000, sliding: 10000 });
+    assert.deepEqual(timing(expiryOf(session, { ...policy, ttl: 10 }, NOW)), { pttl: 10000, sliding: 10000 });
   }
 });
 
 Deno.test("expiryOf() falls back to ttl for a browser-session cookie or no cookie", () => {
-  assert.deepEqual(expiryOf({ cookie: { originalMaxAge: null, expires: null } }, policy, NOW), {
+  assert.deepEqual(timing(expiryOf({ cookie: { originalMaxAge: null, expires: null } }, policy, NOW)), {
     pttl: 86400000,
     sliding: 86400000,
   });
-  assert.deepEqual(expiryOf({}, policy, NOW), { pttl: 86400000, sliding: 86400000 });
-  assert.deepEqual(expiryOf({ cookie: { expires: false } }, { ...policy, ttl: 1.5 }, NOW), {
+  assert.deepEqual(timing(expiryOf({}, policy, NOW)), { pttl: 86400000, sliding: 86400000 });
+  assert.deepEqual(timing(expiryOf({ cookie: { expires: false } }, { ...policy, ttl: 1.5 }, NOW)), {
     pttl: 1500,
     sliding: 1500,
   });
@@ -242,9 +245,9 @@ Deno.test("expiryOf() calls a ttl function with the session", () => {
     return session.admin ? 60 : 3600;
   };
   const admin = { admin: true, cookie: { expires: null } };
-  assert.deepEqual(expiryOf(admin, { ...policy, ttl }, NOW), { pttl: 60000, sliding: 60000 });
+  assert.deepEqual(timing(expiryOf(admin, { ...policy, ttl }, NOW)), { pttl: 60000, sliding: 60000 });
   assert.equal(seen[0], admin);
-  assert.deepEqual(expiryOf({ cookie: { expires: null } }, { ...policy, ttl }, NOW), {
+  assert.deepEqual(timing(expiryOf({ cookie: { expires: null } }, { ...policy, ttl }, NOW)), {
     pttl: 3600000,
     sliding: 3600000,
   });
@@ -263,10 +266,29 @@ Deno.test("expiryOf() maps an infinite ttl to no expiry and a negative one to 0"
   assert.equal(expiryOf({}, { ...policy, ttl: () => -5 }, NOW).pttl, 0);
 });
 
-Deno.test("expiryOf() gives -1 and no sliding under disableTTL", () => {
+/** The parts of an expiry the tests below compare (`at` is tested on its own). */
+function timing({ pttl, sliding }: { pttl: number; sliding: number | undefined }) {
+  return { pttl, sliding };
+}
+
+Deno.test("expiryOf() gives when the session ends: now + pttl, or undefined for never", () => {
+  assert.equal(expiryOf({}, policy, NOW).at, NOW + 86400000);
+  assert.equal(expiryOf({}, { ...policy, ttl: () => Infinity }, NOW).at, undefined);
+  const cookie = { originalMaxAge: 60000, expires: new Date(NOW + 45000) };
+  assert.equal(expiryOf({ cookie }, { ...policy, disableTTL: true }, NOW).at, NOW + 45000);
+  assert.equal(expiryOf({}, { ...policy, disableTTL: true }, NOW).at, undefined);
+});
+
+Deno.test("expiryOf() gives -1 under disableTTL, sliding by the cookie's maxAge (kept in \\0exp)", () => {
   const session = { cookie: { originalMaxAge: 60000, expires: new Date(NOW + 60000) } };
-  assert.deepEqual(expiryOf(session, { ...policy, disableTTL: true }, NOW), { pttl: -1, sliding: undefined });
-  assert.deepEqual(expiryOf({}, { ...policy, disableTTL: true }, NOW), { pttl: -1, sliding: undefined });
+  assert.deepEqual(timing(expiryOf(session, { ...policy, disableTTL: true }, NOW)), {
+    pttl: -1,
+    sliding: 60000,
+  });
+  assert.deepEqual(timing(expiryOf({}, { ...policy, disableTTL: true }, NOW)), {
+    pttl: -1,
+    sliding: undefined,
+  });
 });
 
 Deno.test("expiryOf() gives 0 for a cookie that already expired", () => {
@@ -278,11 +300,11 @@ Deno.test("expiryOf() gives 0 for a cookie that already expired", () => {
 
 Deno.test("expiryOf() never slides under disableTouch", () => {
   const session = { cookie: { originalMaxAge: 60000, expires: new Date(NOW + 60000) } };
-  assert.deepEqual(expiryOf(session, { ...policy, disableTouch: true }, NOW), {
+  assert.deepEqual(timing(expiryOf(session, { ...policy, disableTouch: true }, NOW)), {
     pttl: 60000,
     sliding: undefined,
   });
-  assert.deepEqual(expiryOf({}, { ...policy, ttl: 20, disableTouch: true }, NOW), {
+  assert.deepEqual(timing(expiryOf({}, { ...policy, ttl: 20, disableTouch: true }, NOW)), {
     pttl: 20000,
     sliding: undefined,
   });

@@ -60,9 +60,20 @@ async function lockOf(redis: Client): Promise<{ deadline: number; token: string 
   return { deadline: Number(held.slice(0, colon)), token: held.slice(colon + 1) };
 }
 
-/** Reads a hash as a plain object (node-redis gives a null-prototype one). */
+/** Reads a hash as a plain object (node-redis gives a null-prototype one), without `\0exp` (tested on its own). */
 async function hash(redis: Client, key = KEY): Promise<Record<string, string>> {
-  return { ...await redis.hGetAll(key) };
+  const { "\0exp": _, ...fields } = await redis.hGetAll(key);
+  return fields;
+}
+
+/**
+ * The expiry arguments of the writing scripts: pttl, the matching `\0exp`, sliding, no guard, now.
+ * @param pttl The key's life ("-1" none, "0" delete).
+ * @param sliding The sliding expiry to record.
+ */
+function expiry(pttl: string, sliding: string): string[] {
+  const now = Date.now();
+  return [pttl, Number(pttl) > 0 ? String(now + Number(pttl)) : "", sliding, "", String(now)];
 }
 
 /** Asserts the script rejects with a WRONGTYPE error and the list under KEY is untouched. */
@@ -83,7 +94,7 @@ async function assertWrongTypeKeepsList(fx: ScriptFixture, script: LuaScript, ar
 
 test("load script answers null for a missing key", async () => {
   await using fx = await scriptFixture();
-  assert.equal(await fx.run(LOAD_SCRIPT, ["1"]), null);
+  assert.equal(await fx.run(LOAD_SCRIPT, [String(Date.now())]), null);
   assert.equal(await fx.redis.exists(KEY), 0);
 });
 
@@ -91,15 +102,16 @@ test("load script answers null for a tombstone and leaves it as it is", async ()
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0dead": "1", "\0ttl": "60000" });
   await fx.redis.pExpire(KEY, 3000);
-  assert.equal(await fx.run(LOAD_SCRIPT, ["1"]), null);
+  assert.equal(await fx.run(LOAD_SCRIPT, [String(Date.now())]), null);
   await assertPttl(fx.redis, 1, 3000);
 });
 
-test("load script returns a hash tagged with its pttl, renewing the sliding expiry on '1'", async () => {
+test("load script returns a hash tagged with its pttl, renewing the sliding expiry when given the time", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { cookie: "{}", n: "1", "\0ttl": "60000" });
   await fx.redis.pExpire(KEY, 1000);
-  const reply = await fx.run(LOAD_SCRIPT, ["1"]) as unknown[];
+  const now = Date.now();
+  const reply = await fx.run(LOAD_SCRIPT, [String(now)]) as unknown[];
   assert.equal(reply[0], "hash");
   assert.equal(typeof reply[1], "number");
   assert.ok((reply[1] as number) > 59000 && (reply[1] as number) <= 60000, `pttl ${reply[1]}`);
@@ -107,7 +119,8 @@ test("load script returns a hash tagged with its pttl, renewing the sliding expi
   const fields = Object.fromEntries(
     Array.from({ length: pairs.length / 2 }, (_, i) => [pairs[2 * i], pairs[2 * i + 1]]),
   );
-  assert.deepEqual(fields, { cookie: "{}", n: "1", "\0ttl": "60000" });
+  assert.deepEqual(fields, { cookie: "{}", n: "1", "\0ttl": "60000", "\0exp": String(now + 60000) });
+  assert.equal(await fx.redis.hGet(KEY, "\0exp"), String(now + 60000));
   await assertPttl(fx.redis, 59000, 60000);
 });
 
@@ -115,7 +128,7 @@ test("load script only reads on '0': the expiry is not renewed", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { n: "1", "\0ttl": "60000" });
   await fx.redis.pExpire(KEY, 1000);
-  const reply = await fx.run(LOAD_SCRIPT, ["0"]) as unknown[];
+  const reply = await fx.run(LOAD_SCRIPT, [""]) as unknown[];
   assert.equal(reply[0], "hash");
   assert.ok((reply[1] as number) > 0 && (reply[1] as number) <= 1000, `pttl ${reply[1]}`);
   await assertPttl(fx.redis, 1, 1000);
@@ -125,41 +138,41 @@ test("load script does not renew a hash without a sliding expiry", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { n: "1", "\0ttl": "" });
   await fx.redis.pExpire(KEY, 1000);
-  assert.equal((await fx.run(LOAD_SCRIPT, ["1"]) as unknown[])[0], "hash");
+  assert.equal((await fx.run(LOAD_SCRIPT, [String(Date.now())]) as unknown[])[0], "hash");
   await assertPttl(fx.redis, 1, 1000);
   await fx.redis.hDel(KEY, "\0ttl");
-  assert.equal((await fx.run(LOAD_SCRIPT, ["1"]) as unknown[])[0], "hash");
+  assert.equal((await fx.run(LOAD_SCRIPT, [String(Date.now())]) as unknown[])[0], "hash");
   await assertPttl(fx.redis, 1, 1000);
 });
 
 test("load script reports -1 for a hash without expiry", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { n: "1" });
-  assert.deepEqual(await fx.run(LOAD_SCRIPT, ["1"]), ["hash", -1, ["n", "1"]]);
+  assert.deepEqual(await fx.run(LOAD_SCRIPT, [String(Date.now())]), ["hash", -1, ["n", "1"]]);
 });
 
 test("load script returns a string value tagged with its pttl", async () => {
   await using fx = await scriptFixture();
   await fx.redis.set(KEY, '{"cookie":{},"n":1}', { PX: 5000 });
-  const reply = await fx.run(LOAD_SCRIPT, ["1"]) as unknown[];
+  const reply = await fx.run(LOAD_SCRIPT, [String(Date.now())]) as unknown[];
   assert.equal(reply.length, 3);
   assert.equal(reply[0], "string");
   assert.ok((reply[1] as number) > 4000 && (reply[1] as number) <= 5000, `pttl ${reply[1]}`);
   assert.equal(reply[2], '{"cookie":{},"n":1}');
   await fx.redis.persist(KEY);
-  assert.deepEqual(await fx.run(LOAD_SCRIPT, ["1"]), ["string", -1, '{"cookie":{},"n":1}']);
+  assert.deepEqual(await fx.run(LOAD_SCRIPT, [String(Date.now())]), ["string", -1, '{"cookie":{},"n":1}']);
 });
 
 test("load script rejects a list with a WRONGTYPE error and leaves it alone", async () => {
   await using fx = await scriptFixture();
-  await assertWrongTypeKeepsList(fx, LOAD_SCRIPT, ["1"]);
+  await assertWrongTypeKeepsList(fx, LOAD_SCRIPT, [String(Date.now())]);
 });
 
 test("load script with a token takes the lock until Redis time + ARGV[3] ms", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { n: "1" });
   const before = await redisNow(fx.redis);
-  const reply = await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]) as unknown[];
+  const reply = await fx.run(LOAD_SCRIPT, ["", "tokA", "5000"]) as unknown[];
   const after = await redisNow(fx.redis);
   assert.equal(reply[0], "hash");
   const lock = await lockOf(fx.redis);
@@ -172,9 +185,9 @@ test("load script answers 'locked' with the time left while another token holds 
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { n: "1", "\0ttl": "60000" });
   await fx.redis.pExpire(KEY, 1000);
-  await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
+  await fx.run(LOAD_SCRIPT, ["", "tokA", "5000"]);
   const held = await fx.redis.hGet(KEY, "\0lock");
-  const reply = await fx.run(LOAD_SCRIPT, ["1", "tokB", "5000"]) as unknown[];
+  const reply = await fx.run(LOAD_SCRIPT, [String(Date.now()), "tokB", "5000"]) as unknown[];
   assert.equal(reply.length, 2);
   assert.equal(reply[0], "locked");
   assert.ok((reply[1] as number) > 4000 && (reply[1] as number) <= 5000, `ms ${reply[1]}`);
@@ -185,9 +198,9 @@ test("load script answers 'locked' with the time left while another token holds 
 test("load script lets the token that holds the lock load again, extending it", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { n: "1" });
-  await fx.run(LOAD_SCRIPT, ["0", "tokA", "1000"]);
+  await fx.run(LOAD_SCRIPT, ["", "tokA", "1000"]);
   const first = await lockOf(fx.redis);
-  const reply = await fx.run(LOAD_SCRIPT, ["0", "tokA", "60000"]) as unknown[];
+  const reply = await fx.run(LOAD_SCRIPT, ["", "tokA", "60000"]) as unknown[];
   assert.equal(reply[0], "hash");
   const second = await lockOf(fx.redis);
   assert.equal(second?.token, "tokA");
@@ -197,16 +210,16 @@ test("load script lets the token that holds the lock load again, extending it", 
 test("load script takes over a lock whose deadline has passed", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { n: "1", "\0lock": `${(await redisNow(fx.redis)) - 1}:tokA` });
-  assert.equal((await fx.run(LOAD_SCRIPT, ["0", "tokB", "5000"]) as unknown[])[0], "hash");
+  assert.equal((await fx.run(LOAD_SCRIPT, ["", "tokB", "5000"]) as unknown[])[0], "hash");
   assert.equal((await lockOf(fx.redis))?.token, "tokB");
 });
 
 test("load script without a token reads a locked session and leaves the lock alone", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { n: "1" });
-  await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
+  await fx.run(LOAD_SCRIPT, ["", "tokA", "5000"]);
   const held = await fx.redis.hGet(KEY, "\0lock");
-  for (const args of [["0"], ["0", "", "5000"]]) {
+  for (const args of [[""], ["", "", "5000"]]) {
     assert.equal((await fx.run(LOAD_SCRIPT, args) as unknown[])[0], "hash");
     assert.equal(await fx.redis.hGet(KEY, "\0lock"), held);
   }
@@ -214,10 +227,10 @@ test("load script without a token reads a locked session and leaves the lock alo
 
 test("load script with a token creates nothing for a missing key or a tombstone", async () => {
   await using fx = await scriptFixture();
-  assert.equal(await fx.run(LOAD_SCRIPT, ["1", "tokA", "5000"]), null);
+  assert.equal(await fx.run(LOAD_SCRIPT, [String(Date.now()), "tokA", "5000"]), null);
   assert.equal(await fx.redis.exists(KEY), 0);
   await fx.redis.hSet(KEY, { "\0dead": "1" });
-  assert.equal(await fx.run(LOAD_SCRIPT, ["1", "tokA", "5000"]), null);
+  assert.equal(await fx.run(LOAD_SCRIPT, [String(Date.now()), "tokA", "5000"]), null);
   assert.deepEqual(await hash(fx.redis), { "\0dead": "1" });
 });
 
@@ -229,8 +242,7 @@ test("commit script writes updates, adds and removals when every base still hold
   await fx.redis.hSet(KEY, { cookie: "c1", a: "1", b: "2", "\0ttl": "1000" });
   await fx.redis.pExpire(KEY, 1000);
   const reply = await fx.run(COMMIT_SCRIPT, [
-    "60000",
-    "30000",
+    ...expiry("60000", "30000"),
     "uraw",
     ...["a", "1", "10"],
     ...["b", "2", ""],
@@ -245,7 +257,7 @@ test("commit script writes updates, adds and removals when every base still hold
 test("commit script records an empty sliding expiry when there is none", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { a: "1", "\0ttl": "1000" });
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "u", "a", "1", "2"]), ["ok"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, [...expiry("60000", ""), "u", "a", "1", "2"]), ["ok"]);
   assert.deepEqual(await hash(fx.redis), { a: "2", "\0ttl": "" });
 });
 
@@ -253,7 +265,7 @@ test("commit script with pttl '-1' removes the expiry", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0ttl": "", a: "1" });
   await fx.redis.pExpire(KEY, 5000);
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["-1", "", "u", "a", "1", "2"]), ["ok"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, [...expiry("-1", ""), "u", "a", "1", "2"]), ["ok"]);
   assert.equal(await fx.redis.pTTL(KEY), -1);
   assert.equal(await fx.redis.hGet(KEY, "a"), "2");
 });
@@ -263,8 +275,7 @@ test("commit script writes nothing and returns the current values of conflicting
   await fx.redis.hSet(KEY, { cookie: "c1", a: "5", b: "2", d: "4", "\0ttl": "1000" });
   await fx.redis.pExpire(KEY, 1000);
   const reply = await fx.run(COMMIT_SCRIPT, [
-    "60000",
-    "60000",
+    ...expiry("60000", "60000"),
     "wuuur",
     ...["cookie", "", "c2"],
     ...["a", "1", "10"], // someone changed a: 1 → 5
@@ -280,7 +291,7 @@ test("commit script writes nothing and returns the current values of conflicting
 test("commit script treats 'a' on a field that now exists as a conflict", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0ttl": "", a: "theirs" });
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "a", "a", "", "ours"]), [
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, [...expiry("60000", ""), "a", "a", "", "ours"]), [
     "conflict",
     1,
     "1",
@@ -292,16 +303,19 @@ test("commit script treats 'a' on a field that now exists as a conflict", async 
 test("commit script adds a field that is still absent", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0ttl": "", b: "1" });
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "a", "a", "", "ours"]), ["ok"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, [...expiry("60000", ""), "a", "a", "", "ours"]), ["ok"]);
   assert.equal(await fx.redis.hGet(KEY, "a"), "ours");
 });
 
 test("commit script never reports a conflict on a 'w' field", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0ttl": "", cookie: "changed by someone else" });
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "w", "cookie", "what we loaded", "ours"]), [
-    "ok",
-  ]);
+  assert.deepEqual(
+    await fx.run(COMMIT_SCRIPT, [...expiry("60000", ""), "w", "cookie", "what we loaded", "ours"]),
+    [
+      "ok",
+    ],
+  );
   assert.equal(await fx.redis.hGet(KEY, "cookie"), "ours");
 });
 
@@ -309,58 +323,66 @@ test("commit script answers 'dead' for a tombstone and writes nothing", async ()
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0dead": "1" });
   await fx.redis.pExpire(KEY, 3000);
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "60000", "aw", "a", "", "1", "cookie", "", "c"]), [
-    "dead",
-  ]);
+  assert.deepEqual(
+    await fx.run(COMMIT_SCRIPT, [...expiry("60000", "60000"), "aw", "a", "", "1", "cookie", "", "c"]),
+    [
+      "dead",
+    ],
+  );
   assert.deepEqual(await hash(fx.redis), { "\0dead": "1" });
   await assertPttl(fx.redis, 1, 3000);
 });
 
 test("commit script answers 'gone' for a missing key and creates nothing", async () => {
   await using fx = await scriptFixture();
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "u", "a", "1", "2"]), ["gone"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, [...expiry("60000", ""), "u", "a", "1", "2"]), ["gone"]);
   assert.equal(await fx.redis.exists(KEY), 0);
 });
 
 test("commit script answers 'gone' for a string value and leaves it alone", async () => {
   await using fx = await scriptFixture();
   await fx.redis.set(KEY, "legacy");
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "u", "a", "1", "2"]), ["gone"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, [...expiry("60000", ""), "u", "a", "1", "2"]), ["gone"]);
   assert.equal(await fx.redis.get(KEY), "legacy");
 });
 
 test("commit script with pttl '0' deletes the session", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0ttl": "", a: "1", cookie: "c" });
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["0", "", "w", "cookie", "", "c2"]), ["ok"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, [...expiry("0", ""), "w", "cookie", "", "c2"]), ["ok"]);
   assert.equal(await fx.redis.exists(KEY), 0);
 });
 
 test("commit script with pttl '0' still checks its bases first", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0ttl": "", a: "5" });
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["0", "", "u", "a", "1", "2"]), ["conflict", 1, "1", "5"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, [...expiry("0", ""), "u", "a", "1", "2"]), [
+    "conflict",
+    1,
+    "1",
+    "5",
+  ]);
   assert.equal(await fx.redis.hGet(KEY, "a"), "5");
 });
 
 test("commit script rejects a list with a WRONGTYPE error and leaves it alone", async () => {
   await using fx = await scriptFixture();
-  await assertWrongTypeKeepsList(fx, COMMIT_SCRIPT, ["60000", "", "a", "a", "", "1"]);
+  await assertWrongTypeKeepsList(fx, COMMIT_SCRIPT, [...expiry("60000", ""), "a", "a", "", "1"]);
 });
 
 test("commit script releases the lock its token holds once it writes", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0ttl": "", a: "1" });
-  await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "u", "a", "1", "2", "tokA"]), ["ok"]);
+  await fx.run(LOAD_SCRIPT, ["", "tokA", "5000"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, [...expiry("60000", ""), "u", "a", "1", "2", "tokA"]), ["ok"]);
   assert.deepEqual(await hash(fx.redis), { a: "2", "\0ttl": "" });
 });
 
 test("commit script with no changes still releases the lock and renews the expiry", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0ttl": "", a: "1" });
-  await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "60000", "", "tokA"]), ["ok"]);
+  await fx.run(LOAD_SCRIPT, ["", "tokA", "5000"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, [...expiry("60000", "60000"), "", "tokA"]), ["ok"]);
   assert.deepEqual(await hash(fx.redis), { a: "1", "\0ttl": "60000" });
   await assertPttl(fx.redis, 59000, 60000);
 });
@@ -368,22 +390,22 @@ test("commit script with no changes still releases the lock and renews the expir
 test("commit script leaves a lock held by another token", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0ttl": "", a: "1" });
-  await fx.run(LOAD_SCRIPT, ["0", "tokB", "5000"]);
+  await fx.run(LOAD_SCRIPT, ["", "tokB", "5000"]);
   const held = await fx.redis.hGet(KEY, "\0lock");
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "u", "a", "1", "2", "tokA"]), ["ok"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, [...expiry("60000", ""), "u", "a", "1", "2", "tokA"]), ["ok"]);
   assert.equal(await fx.redis.hGet(KEY, "a"), "2");
   assert.equal(await fx.redis.hGet(KEY, "\0lock"), held);
   // A token that is only a suffix of the holder's does not match either.
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "", "okB"]), ["ok"]);
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, [...expiry("60000", ""), "", "okB"]), ["ok"]);
   assert.equal(await fx.redis.hGet(KEY, "\0lock"), held);
 });
 
 test("commit script keeps its lock when it meets a conflict", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0ttl": "", a: "5" });
-  await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
+  await fx.run(LOAD_SCRIPT, ["", "tokA", "5000"]);
   const held = await fx.redis.hGet(KEY, "\0lock");
-  assert.deepEqual(await fx.run(COMMIT_SCRIPT, ["60000", "", "u", "a", "1", "2", "tokA"]), [
+  assert.deepEqual(await fx.run(COMMIT_SCRIPT, [...expiry("60000", ""), "u", "a", "1", "2", "tokA"]), [
     "conflict",
     1,
     "1",
@@ -398,7 +420,7 @@ test("commit script keeps its lock when it meets a conflict", async () => {
 test("replace script turns a string value into a hash with expiry", async () => {
   await using fx = await scriptFixture();
   await fx.redis.set(KEY, '{"cookie":{},"old":1}');
-  assert.equal(await fx.run(REPLACE_SCRIPT, ["60000", "60000", "cookie", "{}", "n", "1"]), "ok");
+  assert.equal(await fx.run(REPLACE_SCRIPT, [...expiry("60000", "60000"), "cookie", "{}", "n", "1"]), "ok");
   assert.equal(await fx.redis.type(KEY), "hash");
   assert.deepEqual(await hash(fx.redis), { cookie: "{}", n: "1", "\0ttl": "60000" });
   await assertPttl(fx.redis, 59000, 60000);
@@ -408,28 +430,28 @@ test("replace script drops the fields the new session does not have", async () =
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { cookie: "old", stale: "1", "\0ttl": "5" });
   await fx.redis.pExpire(KEY, 100000);
-  assert.equal(await fx.run(REPLACE_SCRIPT, ["60000", "", "cookie", "new"]), "ok");
+  assert.equal(await fx.run(REPLACE_SCRIPT, [...expiry("60000", ""), "cookie", "new"]), "ok");
   assert.deepEqual(await hash(fx.redis), { cookie: "new", "\0ttl": "" });
   await assertPttl(fx.redis, 59000, 60000);
 });
 
 test("replace script creates a missing session", async () => {
   await using fx = await scriptFixture();
-  assert.equal(await fx.run(REPLACE_SCRIPT, ["60000", "60000", "cookie", "c"]), "ok");
+  assert.equal(await fx.run(REPLACE_SCRIPT, [...expiry("60000", "60000"), "cookie", "c"]), "ok");
   assert.deepEqual(await hash(fx.redis), { cookie: "c", "\0ttl": "60000" });
 });
 
 test("replace script with pttl '-1' writes without expiry", async () => {
   await using fx = await scriptFixture();
   await fx.redis.set(KEY, "legacy", { PX: 5000 });
-  assert.equal(await fx.run(REPLACE_SCRIPT, ["-1", "", "cookie", "c"]), "ok");
+  assert.equal(await fx.run(REPLACE_SCRIPT, [...expiry("-1", ""), "cookie", "c"]), "ok");
   assert.equal(await fx.redis.pTTL(KEY), -1);
 });
 
 test("replace script with pttl '0' deletes the session", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { cookie: "old" });
-  assert.equal(await fx.run(REPLACE_SCRIPT, ["0", "", "cookie", "c"]), "ok");
+  assert.equal(await fx.run(REPLACE_SCRIPT, [...expiry("0", ""), "cookie", "c"]), "ok");
   assert.equal(await fx.redis.exists(KEY), 0);
 });
 
@@ -437,14 +459,14 @@ test("replace script refuses to overwrite a tombstone", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0dead": "1" });
   await fx.redis.pExpire(KEY, 3000);
-  assert.equal(await fx.run(REPLACE_SCRIPT, ["60000", "60000", "cookie", "c", "n", "1"]), "dead");
+  assert.equal(await fx.run(REPLACE_SCRIPT, [...expiry("60000", "60000"), "cookie", "c", "n", "1"]), "dead");
   assert.deepEqual(await hash(fx.redis), { "\0dead": "1" });
   await assertPttl(fx.redis, 1, 3000);
 });
 
 test("replace script rejects a list with a WRONGTYPE error and leaves it alone", async () => {
   await using fx = await scriptFixture();
-  await assertWrongTypeKeepsList(fx, REPLACE_SCRIPT, ["60000", "", "cookie", "c"]);
+  await assertWrongTypeKeepsList(fx, REPLACE_SCRIPT, [...expiry("60000", ""), "cookie", "c"]);
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -454,7 +476,7 @@ test("refresh script renews the expiry and stores the cookie", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { cookie: "old", n: "1", "\0ttl": "1000" });
   await fx.redis.pExpire(KEY, 1000);
-  assert.equal(await fx.run(REFRESH_SCRIPT, ["60000", "30000", "cookie", "new"]), 1);
+  assert.equal(await fx.run(REFRESH_SCRIPT, [...expiry("60000", "30000"), "cookie", "new"]), 1);
   assert.deepEqual(await hash(fx.redis), { cookie: "new", n: "1", "\0ttl": "30000" });
   await assertPttl(fx.redis, 59000, 60000);
 });
@@ -463,7 +485,7 @@ test("refresh script without a cookie only renews the expiry", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { cookie: "old", "\0ttl": "1000" });
   await fx.redis.pExpire(KEY, 1000);
-  assert.equal(await fx.run(REFRESH_SCRIPT, ["60000", ""]), 1);
+  assert.equal(await fx.run(REFRESH_SCRIPT, [...expiry("60000", ""), "", ""]), 1);
   assert.deepEqual(await hash(fx.redis), { cookie: "old", "\0ttl": "" });
   await assertPttl(fx.redis, 59000, 60000);
 });
@@ -473,18 +495,18 @@ test("refresh script with '-1' removes the expiry and with '0' deletes", async (
   await fx.redis.hSet(KEY, { cookie: "c" });
   await fx.redis.pExpire(KEY, 1000);
   await t.step("-1 persists", async () => {
-    assert.equal(await fx.run(REFRESH_SCRIPT, ["-1", ""]), 1);
+    assert.equal(await fx.run(REFRESH_SCRIPT, [...expiry("-1", ""), "", ""]), 1);
     assert.equal(await fx.redis.pTTL(KEY), -1);
   });
   await t.step("0 deletes", async () => {
-    assert.equal(await fx.run(REFRESH_SCRIPT, ["0", ""]), 1);
+    assert.equal(await fx.run(REFRESH_SCRIPT, [...expiry("0", ""), "", ""]), 1);
     assert.equal(await fx.redis.exists(KEY), 0);
   });
 });
 
 test("refresh script answers 0 for a missing key and creates nothing", async () => {
   await using fx = await scriptFixture();
-  assert.equal(await fx.run(REFRESH_SCRIPT, ["60000", "60000", "cookie", "c"]), 0);
+  assert.equal(await fx.run(REFRESH_SCRIPT, [...expiry("60000", "60000"), "cookie", "c"]), 0);
   assert.equal(await fx.redis.exists(KEY), 0);
 });
 
@@ -492,7 +514,7 @@ test("refresh script answers 0 for a tombstone and writes nothing", async () => 
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0dead": "1" });
   await fx.redis.pExpire(KEY, 3000);
-  assert.equal(await fx.run(REFRESH_SCRIPT, ["60000", "60000", "cookie", "c"]), 0);
+  assert.equal(await fx.run(REFRESH_SCRIPT, [...expiry("60000", "60000"), "cookie", "c"]), 0);
   assert.deepEqual(await hash(fx.redis), { "\0dead": "1" });
   await assertPttl(fx.redis, 1, 3000);
 });
@@ -500,20 +522,20 @@ test("refresh script answers 0 for a tombstone and writes nothing", async () => 
 test("refresh script renews a string value without changing it", async () => {
   await using fx = await scriptFixture();
   await fx.redis.set(KEY, "legacy", { PX: 1000 });
-  assert.equal(await fx.run(REFRESH_SCRIPT, ["60000", "60000", "cookie", "c"]), 1);
+  assert.equal(await fx.run(REFRESH_SCRIPT, [...expiry("60000", "60000"), "cookie", "c"]), 1);
   assert.equal(await fx.redis.get(KEY), "legacy");
   await assertPttl(fx.redis, 59000, 60000);
 });
 
 test("refresh script rejects a list with a WRONGTYPE error and leaves it alone", async () => {
   await using fx = await scriptFixture();
-  await assertWrongTypeKeepsList(fx, REFRESH_SCRIPT, ["60000", "", "cookie", "c"]);
+  await assertWrongTypeKeepsList(fx, REFRESH_SCRIPT, [...expiry("60000", ""), "cookie", "c"]);
 });
 
 test("refresh script stores no cookie when the cookie name is empty", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { cookie: "old", "\0ttl": "1000" });
-  assert.equal(await fx.run(REFRESH_SCRIPT, ["60000", "60000", "", ""]), 1);
+  assert.equal(await fx.run(REFRESH_SCRIPT, [...expiry("60000", "60000"), "", ""]), 1);
   assert.deepEqual(await hash(fx.redis), { cookie: "old", "\0ttl": "60000" });
   await assertPttl(fx.redis, 59000, 60000);
 });
@@ -521,14 +543,14 @@ test("refresh script stores no cookie when the cookie name is empty", async () =
 test("refresh script releases the lock its token holds, and only that one", async (t) => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { cookie: "old" });
-  await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
+  await fx.run(LOAD_SCRIPT, ["", "tokA", "5000"]);
   const held = await fx.redis.hGet(KEY, "\0lock");
   await t.step("another token leaves it", async () => {
-    assert.equal(await fx.run(REFRESH_SCRIPT, ["60000", "", "cookie", "c1", "tokB"]), 1);
+    assert.equal(await fx.run(REFRESH_SCRIPT, [...expiry("60000", ""), "cookie", "c1", "tokB"]), 1);
     assert.equal(await fx.redis.hGet(KEY, "\0lock"), held);
   });
   await t.step("the holder's token releases it", async () => {
-    assert.equal(await fx.run(REFRESH_SCRIPT, ["60000", "", "cookie", "c2", "tokA"]), 1);
+    assert.equal(await fx.run(REFRESH_SCRIPT, [...expiry("60000", ""), "cookie", "c2", "tokA"]), 1);
     assert.deepEqual(await hash(fx.redis), { cookie: "c2", "\0ttl": "" });
   });
 });
@@ -588,7 +610,7 @@ test("release script gives up the lock its token holds and nothing else", async 
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { cookie: "c", n: "1", "\0ttl": "60000" });
   await fx.redis.pExpire(KEY, 3000);
-  await fx.run(LOAD_SCRIPT, ["0", "tokA", "5000"]);
+  await fx.run(LOAD_SCRIPT, ["", "tokA", "5000"]);
   assert.equal(await fx.run(RELEASE_SCRIPT, ["tokA"]), 1);
   assert.deepEqual(await hash(fx.redis), { cookie: "c", n: "1", "\0ttl": "60000" });
   await assertPttl(fx.redis, 1, 3000);
@@ -598,7 +620,7 @@ test("release script gives up the lock its token holds and nothing else", async 
 test("release script answers 0 and keeps a lock held by another token", async () => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { n: "1" });
-  await fx.run(LOAD_SCRIPT, ["0", "tokB", "5000"]);
+  await fx.run(LOAD_SCRIPT, ["", "tokB", "5000"]);
   const held = await fx.redis.hGet(KEY, "\0lock");
   for (const token of ["tokA", "okB", "B"]) {
     assert.equal(await fx.run(RELEASE_SCRIPT, [token]), 0, token);
@@ -624,28 +646,28 @@ test("release script answers 0 for a missing key, a string or a list, changing n
 
 test("runScript() uses EVALSHA once the script is cached", async () => {
   await using fx = await scriptFixture();
-  await fx.run(LOAD_SCRIPT, ["1"]);
+  await fx.run(LOAD_SCRIPT, [""]);
   fx.sent.length = 0;
-  assert.equal(await fx.run(LOAD_SCRIPT, ["1"]), null);
-  assert.deepEqual(fx.sent, [["EVALSHA", LOAD_SCRIPT.sha, "1", KEY, "1"]]);
+  assert.equal(await fx.run(LOAD_SCRIPT, [""]), null);
+  assert.deepEqual(fx.sent, [["EVALSHA", LOAD_SCRIPT.sha, "1", KEY, ""]]);
 });
 
 test("runScript() falls back to EVAL after SCRIPT FLUSH, then uses EVALSHA again", async (t) => {
   await using fx = await scriptFixture();
   await fx.redis.hSet(KEY, { "\0ttl": "", n: "1" });
-  await fx.run(LOAD_SCRIPT, ["0"]);
+  await fx.run(LOAD_SCRIPT, [""]);
   await fx.redis.scriptFlush();
   assert.deepEqual(await fx.redis.scriptExists(LOAD_SCRIPT.sha), [0]);
   fx.sent.length = 0;
 
   await t.step("the first call after the flush still works, through EVAL", async () => {
-    assert.deepEqual(await fx.run(LOAD_SCRIPT, ["0"]), ["hash", -1, ["\0ttl", "", "n", "1"]]);
+    assert.deepEqual(await fx.run(LOAD_SCRIPT, [""]), ["hash", -1, ["\0ttl", "", "n", "1"]]);
     assert.deepEqual(fx.sent.map((args) => args[0]), ["EVALSHA", "EVAL"]);
-    assert.deepEqual(fx.sent[1], ["EVAL", LOAD_SCRIPT.source, "1", KEY, "0"]);
+    assert.deepEqual(fx.sent[1], ["EVAL", LOAD_SCRIPT.source, "1", KEY, ""]);
   });
   await t.step("the next call is an EVALSHA hit", async () => {
     fx.sent.length = 0;
-    assert.deepEqual(await fx.run(LOAD_SCRIPT, ["0"]), ["hash", -1, ["\0ttl", "", "n", "1"]]);
+    assert.deepEqual(await fx.run(LOAD_SCRIPT, [""]), ["hash", -1, ["\0ttl", "", "n", "1"]]);
     assert.deepEqual(fx.sent.map((args) => args[0]), ["EVALSHA"]);
   });
 });
@@ -672,7 +694,7 @@ test("runScript() rejects with the send function's error when it is not NOSCRIPT
 
 test("each script's sha is the SHA1 of its source and the names are distinct", async () => {
   const scripts = ALL_SCRIPTS;
-  assert.equal(scripts.length, 6);
+  assert.equal(scripts.length, 7);
   await using fx = await scriptFixture();
   for (const script of scripts) {
     assert.equal(await fx.redis.scriptLoad(script.source), script.sha, script.name);

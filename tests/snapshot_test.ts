@@ -11,6 +11,9 @@ import {
 
 const cookie = { originalMaxAge: 60000, expires: "2030-01-01T00:00:00.000Z", httpOnly: true, path: "/" };
 
+/** Stands for the store that takes the snapshots. */
+const OWNER = {};
+
 Deno.test("serializeFields() serializes each top-level property on its own", () => {
   const fields = serializeFields(
     "sid1",
@@ -62,10 +65,11 @@ Deno.test("serializeFields() ignores inherited and symbol-keyed properties", () 
   attachSnapshot(session, {
     sid: "s",
     fields: new Map(),
-    refreshed: false,
+    owner: OWNER,
+    renewed: false,
     sliding: "",
+    expires: undefined,
     liveAt: 0,
-    legacy: false,
   });
   assert.deepEqual(serializeFields("s", session, JSON), new Map([["own", "2"]]));
 });
@@ -216,16 +220,17 @@ Deno.test("attachSnapshot() hides the snapshot from JSON and key enumeration", (
   const snapshot: Snapshot = {
     sid: "s1",
     fields: new Map([["a", "1"]]),
-    refreshed: true,
+    owner: OWNER,
+    renewed: true,
     sliding: "",
+    expires: undefined,
     liveAt: 0,
-    legacy: false,
   };
   attachSnapshot(session, snapshot);
   assert.equal(JSON.stringify(session), '{"a":1}');
   assert.deepEqual(Object.keys(session), ["a"]);
   assert.equal(Object.getOwnPropertyDescriptor(session, SNAPSHOT)?.enumerable, false);
-  assert.equal(snapshotOf(session, "s1"), snapshot);
+  assert.equal(snapshotOf(session, "s1", OWNER), snapshot);
 });
 
 Deno.test("snapshotOf() ignores a snapshot taken for another session id", () => {
@@ -233,13 +238,28 @@ Deno.test("snapshotOf() ignores a snapshot taken for another session id", () => 
   attachSnapshot(session, {
     sid: "s1",
     fields: new Map(),
-    refreshed: false,
+    owner: OWNER,
+    renewed: false,
     sliding: "",
+    expires: undefined,
     liveAt: 0,
-    legacy: false,
   });
-  assert.equal(snapshotOf(session, "s2"), undefined);
-  assert.equal(snapshotOf({}, "s1"), undefined);
+  assert.equal(snapshotOf(session, "s2", OWNER), undefined);
+  assert.equal(snapshotOf({}, "s1", OWNER), undefined);
+});
+
+Deno.test("snapshotOf() ignores a snapshot another store took", () => {
+  const session = {};
+  attachSnapshot(session, {
+    sid: "s1",
+    owner: {},
+    fields: new Map(),
+    renewed: false,
+    sliding: "",
+    expires: undefined,
+    liveAt: 0,
+  });
+  assert.equal(snapshotOf(session, "s1", OWNER), undefined);
 });
 
 Deno.test("attachSnapshot() replaces an earlier snapshot", () => {
@@ -247,19 +267,21 @@ Deno.test("attachSnapshot() replaces an earlier snapshot", () => {
   attachSnapshot(session, {
     sid: "s1",
     fields: new Map(),
-    refreshed: false,
+    owner: OWNER,
+    renewed: false,
     sliding: "",
+    expires: undefined,
     liveAt: 0,
-    legacy: false,
   });
   const second: Snapshot = {
     sid: "s1",
     fields: new Map([["a", "1"]]),
-    refreshed: false,
+    owner: OWNER,
+    renewed: false,
     sliding: "",
+    expires: undefined,
     liveAt: 0,
-    legacy: false,
   };
   attachSnapshot(session, second);
-  assert.equal(snapshotOf(session, "s1"), second);
+  assert.equal(snapshotOf(session, "s1", OWNER), second);
 });

@@ -26,6 +26,10 @@ export function normalizeReply(value: unknown): unknown {
     return [...value].flatMap(([field, item]) => [normalizeReply(field), normalizeReply(item)]);
   }
   if (value instanceof Set) return [...value].map(normalizeReply);
+  // RESP3 maps, as node-redis 5 gives them by default: a plain object.
+  if (typeof value === "object" && !(value instanceof Error)) {
+    return Object.entries(value).flatMap(([field, item]) => [field, normalizeReply(item)]);
+  }
   return value;
 }
 

@@ -4,6 +4,7 @@
  */
 
 import { COMMIT_SCRIPT } from "./commit_script.ts";
+import { CONVERT_SCRIPT } from "./convert_script.ts";
 import { DESTROY_SCRIPT } from "./destroy_script.ts";
 import { LOAD_SCRIPT } from "./load_script.ts";
 import { REFRESH_SCRIPT } from "./refresh_script.ts";
@@ -19,4 +20,5 @@ export const ALL_SCRIPTS: readonly LuaScript[] = [
   REFRESH_SCRIPT,
   DESTROY_SCRIPT,
   RELEASE_SCRIPT,
+  CONVERT_SCRIPT,
 ];

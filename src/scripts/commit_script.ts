@@ -6,13 +6,14 @@
  * reads the metadata and every checked field, one HSET and one HDEL write.
  *
  * KEYS[1]  the session key
- * ARGV[1]  the key's life in ms after the write; "-1" for no expiry; "0" deletes the session
- * ARGV[2]  the sliding expiry in ms to record in `\0ttl` ("" for none)
- * ARGV[3]  one letter per change: "u" update and "r" remove (field must hold base),
+ * ARGV[1..5]  the expiry, as in `_expiry_lua.ts`
+ * ARGV[6]  one letter per change: "u" update and "r" remove (field must hold base),
  *          "a" add (field must be absent), "w" write unchecked
- * ARGV[3i+1], ARGV[3i+2], ARGV[3i+3]  change i's field, base and new value ("" where unused)
- * ARGV[3n+4]  optional, after the n changes: a lock token; a successful write releases the lock it holds
- * Reply    {"ok"} written;
+ * ARGV[3i+4], ARGV[3i+5], ARGV[3i+6]  change i's field, base and new value ("" where unused)
+ * ARGV[3n+7]  optional, after the n changes: a lock token; a successful write releases the lock it holds
+ * Reply    {"ok"} written with this request's expiry;
+ *          {"ok", sliding, exp} written, keeping the expiry another request set meanwhile
+ *            (exp as stored when the key's expiry was left as it was);
  *          {"dead"} the session was destroyed: nothing written;
  *          {"gone"} the key is missing, a string, or a hash without `\0ttl` (every session hash the store
  *            writes has that field): nothing written (the caller decides whether to rewrite it whole);
@@ -22,6 +23,7 @@
  * @module
  */
 
+import { EXPIRY_ARGS } from "./_expiry_lua.ts";
 import { defineScript, type LuaScript } from "./script_runner.ts";
 
 /** See the module doc for the contract. */
@@ -29,17 +31,18 @@ export const COMMIT_SCRIPT: LuaScript = defineScript(
   "commit",
   `
 local key = KEYS[1]
-local kinds = ARGV[3]
+${EXPIRY_ARGS}
+local kinds = ARGV[6]
 local n = #kinds
-local token = ARGV[3 * n + 4]
+local token = ARGV[3 * n + 7]
 -- unpack() has a stack limit: send long lists in slices.
 local function sliced(command, args)
   for first = 1, #args, 4000 do
     redis.call(command, key, unpack(args, first, math.min(first + 3999, #args)))
   end
 end
-local names = { '\\0dead', '\\0ttl', '\\0lock' }
-for i = 1, n do names[i + 3] = ARGV[3 * i + 1] end
+local names = { '\\0dead', '\\0ttl', '\\0lock', '\\0exp' }
+for i = 1, n do names[i + 4] = ARGV[3 * i + 4] end
 local current = redis.pcall('HMGET', key, unpack(names, 1, math.min(#names, 4000)))
 if current.err then
   local kind = redis.call('TYPE', key).ok
@@ -53,8 +56,8 @@ local reply = { 'conflict' }
 for i = 1, n do
   local change = string.sub(kinds, i, i)
   if change ~= 'w' then
-    local value = current[i + 3]
-    if (change == 'a' and value) or (change ~= 'a' and value ~= ARGV[3 * i + 2]) then
+    local value = current[i + 4]
+    if (change == 'a' and value) or (change ~= 'a' and value ~= ARGV[3 * i + 5]) then
       reply[#reply + 1] = i
       reply[#reply + 1] = value and '1' or '0'
       reply[#reply + 1] = value or ''
@@ -62,18 +65,20 @@ for i = 1, n do
   end
 end
 if #reply > 1 then return reply end
-if ARGV[1] == '0' then
+local kept = keep_newer_expiry(current[2])
+if pttl == '0' then
   redis.call('DEL', key)
   return { 'ok' }
 end
 local sets, removals = {}, {}
-if current[2] ~= ARGV[2] then sets[1] = '\\0ttl'; sets[2] = ARGV[2] end
+if current[2] ~= sliding then sets[1] = '\\0ttl'; sets[2] = sliding end
+if exp and current[4] ~= exp then sets[#sets + 1] = '\\0exp'; sets[#sets + 1] = exp end
 for i = 1, n do
   if string.sub(kinds, i, i) == 'r' then
-    removals[#removals + 1] = ARGV[3 * i + 1]
+    removals[#removals + 1] = ARGV[3 * i + 4]
   else
-    sets[#sets + 1] = ARGV[3 * i + 1]
-    sets[#sets + 1] = ARGV[3 * i + 3]
+    sets[#sets + 1] = ARGV[3 * i + 4]
+    sets[#sets + 1] = ARGV[3 * i + 6]
   end
 end
 if token and token ~= '' and current[3] and string.sub(current[3], -#token - 1) == ':' .. token then
@@ -81,7 +86,8 @@ if token and token ~= '' and current[3] and string.sub(current[3], -#token - 1) 
 end
 sliced('HSET', sets)
 sliced('HDEL', removals)
-if ARGV[1] == '-1' then redis.call('PERSIST', key) else redis.call('PEXPIRE', key, ARGV[1]) end
+apply_expiry(key)
+if kept then return { 'ok', sliding, exp or current[4] or '' } end
 return { 'ok' }
 `,
 );

@@ -3,7 +3,8 @@
  * already in flight can write it back; the tombstone expires by itself.
  *
  * KEYS[1]  the session key
- * ARGV[1]  how long the tombstone stays, in ms ("0": delete without a tombstone)
+ * ARGV[1]  how long the tombstone stays, in whole ms ("0": delete without a tombstone); checked
+ *          before anything is written
  * Reply    1 a live session was destroyed; 0 there was none;
  *          an error starting "WRONGTYPE" for a key that is not a hash or string (nothing deleted).
  * @module
@@ -16,6 +17,9 @@ export const DESTROY_SCRIPT: LuaScript = defineScript(
   "destroy",
   `
 local key = KEYS[1]
+if #ARGV[1] > 16 or not string.match(ARGV[1], '^%d+$') then
+  return redis.error_reply('ERR invalid tombstone life in ms: ' .. ARGV[1])
+end
 local kind = redis.call('TYPE', key).ok
 local live = 0
 if kind == 'string' then

@@ -1,17 +1,20 @@
 /**
  * The refresh script: renews a live session's expiry and stores its current
- * cookie, for the touches the load could not do ahead of time.
+ * cookie, for the touches that have something to write (a renewal that fell
+ * due, a changed cookie, a lock to give up).
  *
  * KEYS[1]  the session key
- * ARGV[1]  the key's life in ms; "-1" for no expiry; "0" deletes the session (its cookie expired)
- * ARGV[2]  the sliding expiry in ms to record in `\0ttl` ("" for none)
- * ARGV[3], ARGV[4]  optional: the cookie's field name and value to store ("" name: none)
- * ARGV[5]  optional: a lock token whose lock to release
+ * ARGV[1..5]  the expiry, as in `_expiry_lua.ts`
+ * ARGV[6], ARGV[7]  the cookie's field name and value to store ("" name: none)
+ * ARGV[8]  optional: a lock token whose lock to release
  * Reply    1 refreshed; 0 missing or destroyed: nothing written;
+ *          {1, sliding, exp} refreshed, keeping the expiry another request set meanwhile;
  *          an error starting "WRONGTYPE" for a key that is not a hash or string.
+ *          A string value (connect-redis's format) only has its key's expiry renewed.
  * @module
  */
 
+import { EXPIRY_ARGS } from "./_expiry_lua.ts";
 import { defineScript, type LuaScript } from "./script_runner.ts";
 
 /** See the module doc for the contract. */
@@ -19,26 +22,34 @@ export const REFRESH_SCRIPT: LuaScript = defineScript(
   "refresh",
   `
 local key = KEYS[1]
+${EXPIRY_ARGS}
 local kind = redis.call('TYPE', key).ok
 if kind == 'none' then return 0 end
-if kind == 'hash' then
-  if redis.call('HEXISTS', key, '\\0dead') == 1 then return 0 end
-  if ARGV[3] and ARGV[3] ~= '' then redis.call('HSET', key, ARGV[3], ARGV[4]) end
-  if ARGV[5] and ARGV[5] ~= '' then
-    local held = redis.call('HGET', key, '\\0lock')
-    if held and string.sub(held, -#ARGV[5] - 1) == ':' .. ARGV[5] then redis.call('HDEL', key, '\\0lock') end
-  end
-  redis.call('HSET', key, '\\0ttl', ARGV[2])
-elseif kind ~= 'string' then
+if kind == 'string' then
+  if pttl == '0' then redis.call('DEL', key) else apply_expiry(key) end
+  return 1
+end
+if kind ~= 'hash' then
   return redis.error_reply('WRONGTYPE the key holds a ' .. kind .. ', not a session')
 end
-if ARGV[1] == '0' then
+local current = redis.call('HMGET', key, '\\0dead', '\\0ttl', '\\0lock', '\\0exp')
+if current[1] then return 0 end
+local kept = keep_newer_expiry(current[2])
+if pttl == '0' then
   redis.call('DEL', key)
-elseif ARGV[1] == '-1' then
-  redis.call('PERSIST', key)
-else
-  redis.call('PEXPIRE', key, ARGV[1])
+  return 1
 end
+local sets = {}
+if ARGV[6] ~= '' then sets[1] = ARGV[6]; sets[2] = ARGV[7] end
+if current[2] ~= sliding then sets[#sets + 1] = '\\0ttl'; sets[#sets + 1] = sliding end
+if exp and current[4] ~= exp then sets[#sets + 1] = '\\0exp'; sets[#sets + 1] = exp end
+if #sets > 0 then redis.call('HSET', key, unpack(sets)) end
+local token = ARGV[8]
+if token and token ~= '' and current[3] and string.sub(current[3], -#token - 1) == ':' .. token then
+  redis.call('HDEL', key, '\\0lock')
+end
+apply_expiry(key)
+if kept then return { 1, sliding, exp or current[4] or '' } end
 return 1
 `,
 );

@@ -1,0 +1,79 @@
+/**
+ * What every part of the engine shares: the guarded connection, the options,
+ * the codec, and running a script or a command on a session's key with errors
+ * that say what is wrong.
+ * @module
+ */
+
+import type { GuardedConnection } from "./clients/guarded_connection.ts";
+import { SessionDataError } from "./errors.ts";
+import type { ResolvedOptions } from "./options.ts";
+import { type LuaScript, runScript } from "./scripts/script_runner.ts";
+import type { SessionCodec } from "./session_codec.ts";
+import { type Snapshot, snapshotOf } from "./snapshot.ts";
+
+/** One store's connection, options and codec. Snapshots it takes name it as their owner. */
+export class EngineContext {
+  /** The connection, every command time-bounded. */
+  readonly connection: GuardedConnection;
+  /** The resolved options. */
+  readonly options: ResolvedOptions;
+  /** Parses and serializes session fields. */
+  readonly codec: SessionCodec;
+  #send = (key: string, args: readonly string[]) => this.connection.send(key, args);
+
+  /**
+   * @param connection The guarded connection.
+   * @param options The resolved options.
+   * @param codec The codec.
+   */
+  constructor(connection: GuardedConnection, options: ResolvedOptions, codec: SessionCodec) {
+    this.connection = connection;
+    this.options = options;
+    this.codec = codec;
+  }
+
+  /** The Redis key of a session. */
+  key(sid: string): string {
+    return this.options.prefix + sid;
+  }
+
+  /** The snapshot this store took of `session`, if any. */
+  snapshotOf(session: object, sid: string): Snapshot | undefined {
+    return snapshotOf(session, sid, this);
+  }
+
+  /** Runs a script on a session's key. */
+  async run(script: LuaScript, sid: string, args: string[]): Promise<unknown> {
+    const key = this.key(sid);
+    try {
+      return await runScript(this.#send, script, key, args);
+    } catch (error) {
+      throw notASession(key, error);
+    }
+  }
+
+  /** Sends a plain command on a session's key. */
+  async send(sid: string, args: readonly string[]): Promise<unknown> {
+    const key = this.key(sid);
+    try {
+      return await this.connection.send(key, args);
+    } catch (error) {
+      throw notASession(key, error);
+    }
+  }
+}
+
+/** Whether Redis refused a command for the key's type. */
+export function isWrongType(error: unknown): boolean {
+  return String((error as Error)?.message).includes("WRONGTYPE");
+}
+
+function notASession(key: string, error: unknown): unknown {
+  if (!isWrongType(error)) return error;
+  return new SessionDataError(
+    `Redis key ${JSON.stringify(key)} is not a session (${(error as Error).message}); ` +
+      "nothing was changed: remove the key or use another prefix",
+    { cause: error },
+  );
+}

@@ -1,0 +1,47 @@
+/**
+ * Lua shared by the scripts that write a session's expiry (commit, refresh,
+ * replace). Their first five arguments are the same:
+ *
+ * ARGV[1]  the key's life in ms after the write; "-1" for no expiry; "0" deletes the session;
+ *          "" leaves the key's expiry as it is
+ * ARGV[2]  when the session expires, in ms since the epoch (stored in `\0exp`); "" for never
+ * ARGV[3]  the sliding expiry in ms to record in `\0ttl`; "" for none
+ * ARGV[4]  "" when this request set the expiry itself (it changed its cookie, or wrote it whole);
+ *          else "=" and the `\0ttl` it loaded: if `\0ttl` holds something else now, another
+ *          request changed the session's maxAge meanwhile, and that expiry stands (renewed by
+ *          the stored `\0ttl` from ARGV[5]) rather than this request's stale one
+ * ARGV[5]  now, in ms since the epoch (the app's clock, as for ARGV[2])
+ *
+ * Every argument is checked before anything is written: a script never half-writes.
+ * @module
+ */
+
+/** Declares `pttl`, `exp`, `sliding` from ARGV[1..3] after checking ARGV[1..5]; errors out on bad ones. */
+export const EXPIRY_ARGS = `
+local function whole(text) return text ~= nil and #text <= 16 and string.match(text, '^%d+$') ~= nil end
+local pttl, exp, sliding = ARGV[1], ARGV[2], ARGV[3]
+if not (pttl == '' or pttl == '-1' or whole(pttl)) or not (exp == '' or whole(exp))
+  or not (sliding == '' or whole(sliding)) or not whole(ARGV[5]) then
+  return redis.error_reply('ERR invalid expiry arguments (pttl, exp, sliding, now): ' ..
+    tostring(ARGV[1]) .. ', ' .. tostring(ARGV[2]) .. ', ' .. tostring(ARGV[3]) .. ', ' .. tostring(ARGV[5]))
+end
+-- Keeps the expiry another request set since this one loaded (see ARGV[4]). Returns true when it did.
+local function keep_newer_expiry(stored_sliding)
+  local guard = ARGV[4]
+  if string.sub(guard, 1, 1) ~= '=' or not stored_sliding or stored_sliding == string.sub(guard, 2) then
+    return false
+  end
+  sliding = stored_sliding
+  local ms = tonumber(stored_sliding)
+  if ms and ms > 0 then
+    if pttl ~= '-1' then pttl = stored_sliding end
+    exp = string.format('%.0f', tonumber(ARGV[5]) + ms)
+  else
+    pttl, exp = '', nil -- a fixed expiry: leave it as it is
+  end
+  return true
+end
+local function apply_expiry(key)
+  if pttl == '-1' then redis.call('PERSIST', key) elseif pttl ~= '' then redis.call('PEXPIRE', key, pttl) end
+end
+`;

@@ -1,0 +1,256 @@
+/**
+ * The write path: commit (diff against the snapshot, compare-and-set, merge and
+ * retry), touch (lazy renewal, changed cookies), whole writes, and the one-time
+ * conversion of connect-redis strings.
+ * @module
+ */
+
+import { ConflictMerger } from "./conflict_merge.ts";
+import type { EngineContext } from "./engine_context.ts";
+import { SessionConflictError, SessionLockedError } from "./errors.ts";
+import { type Expiry, expiryOf, renewalDue } from "./expiry.ts";
+import { COOKIE_FIELD } from "./fields.ts";
+import type { SessionRecord } from "./options.ts";
+import { COMMIT_SCRIPT } from "./scripts/commit_script.ts";
+import { CONVERT_SCRIPT } from "./scripts/convert_script.ts";
+import { REFRESH_SCRIPT } from "./scripts/refresh_script.ts";
+import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
+import { REPLACE_SCRIPT } from "./scripts/replace_script.ts";
+import { attachSnapshot, diffFields, type Snapshot } from "./snapshot.ts";
+
+/** Commits and touches sessions. */
+export class SessionWriter {
+  #ctx: EngineContext;
+  #merger: ConflictMerger;
+
+  /** @param ctx The engine's shared parts. */
+  constructor(ctx: EngineContext) {
+    this.#ctx = ctx;
+    this.#merger = new ConflictMerger(ctx);
+  }
+
+  /**
+   * Writes a session: only the changed fields when it carries this store's snapshot,
+   * else the whole session. Concurrent changes are merged and the commit retried; a
+   * destroyed session stays destroyed.
+   */
+  async commit(sid: unknown, session: unknown): Promise<void> {
+    const id = checkSid(sid);
+    const record = checkSession(id, session);
+    const { codec, options } = this.#ctx;
+    const snapshot = this.#ctx.snapshotOf(record, id);
+    if (snapshot?.legacy !== undefined && !snapshot.readOnly) await this.#convert(id, record, snapshot);
+    const now = Date.now();
+    const expiry = expiryOf(record, options, now);
+    if (!snapshot) return await this.#replace(id, record, codec.serialize(id, record), expiry, now);
+
+    let changes = diffFields(snapshot.fields, codec.serialize(id, record));
+    if (snapshot.readOnly) {
+      if (changes.length === 0) return; // nothing to refuse: the request changed nothing
+      throw new SessionLockedError(
+        `Session "${id}" was loaded read-only because another request held its lock; its changes were not saved`,
+      );
+    }
+    // A set() is a write: under disableTouch it still sets the expiry anew.
+    if (
+      changes.length === 0 && !options.disableTouch &&
+      !this.#touchDue(snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD))
+    ) {
+      return await this.#release(id, snapshot);
+    }
+    // Not changing the cookie, this request has no say on the expiry another one set meanwhile.
+    const guard = changes.some((change) => change.field === COOKIE_FIELD) ? "" : "=" + snapshot.sliding;
+    for (let attempt = 0; attempt <= options.conflictRetries; attempt++) {
+      const args = [...expiryArgs(expiry, guard, now), changes.map((change) => change.kind).join("")];
+      for (const change of changes) {
+        args.push(
+          change.field,
+          change.kind === "u" || change.kind === "r" ? change.base : "",
+          change.kind === "r" ? "" : change.value,
+        );
+      }
+      if (snapshot.lockToken) args.push(snapshot.lockToken);
+      const sentAt = Date.now();
+      const reply = await this.#ctx.run(COMMIT_SCRIPT, id, args) as unknown[];
+      if (reply[0] !== "conflict") snapshot.lockToken = undefined;
+      switch (reply[0]) {
+        case "ok":
+          for (const change of changes) {
+            if (change.kind === "r") snapshot.fields.delete(change.field);
+            else snapshot.fields.set(change.field, change.value);
+          }
+          settled(snapshot, expiry, reply.slice(1));
+          snapshot.liveAt = sentAt;
+          return;
+        case "dead":
+          return;
+        case "gone":
+          return await this.#rewriteGone(id, record, snapshot, expiry, now);
+        default:
+          changes = await this.#merger.mergeConflicts(id, record, snapshot, changes, reply);
+      }
+    }
+    throw new SessionConflictError(
+      `Session "${id}" could not be committed: other requests changed the same properties in each of ` +
+        `${options.conflictRetries + 1} attempts; retry the request or raise "conflictRetries"`,
+    );
+  }
+
+  /**
+   * Keeps a session alive: writes only when the renewal fell due (see `renewAfter`),
+   * the cookie's settings changed, or a lock is to be given up.
+   */
+  async touch(sid: unknown, session: unknown): Promise<void> {
+    const id = checkSid(sid);
+    const record = checkSession(id, session);
+    const { codec, options } = this.#ctx;
+    const snapshot = this.#ctx.snapshotOf(record, id);
+    if (snapshot?.readOnly) return;
+    if (snapshot?.legacy !== undefined && !options.disableTouch) await this.#convert(id, record, snapshot);
+    const now = Date.now();
+    const expiry = expiryOf(record, options, now);
+    const cookie = codec.cookieText(id, record);
+    if (snapshot && !this.#touchDue(snapshot, expiry, now, cookie)) return await this.#release(id, snapshot);
+    const cookieChanged = cookie !== undefined && cookie !== snapshot?.fields.get(COOKIE_FIELD);
+    const args = [
+      ...expiryArgs(expiry, cookieChanged || !snapshot ? "" : "=" + snapshot.sliding, now),
+      cookieChanged ? COOKIE_FIELD : "",
+      cookieChanged ? cookie : "",
+    ];
+    const token = snapshot?.lockToken;
+    if (snapshot) snapshot.lockToken = undefined;
+    if (token) args.push(token);
+    const reply = await this.#ctx.run(REFRESH_SCRIPT, id, args);
+    if (!snapshot) return;
+    if (cookieChanged) snapshot.fields.set(COOKIE_FIELD, cookie);
+    settled(snapshot, expiry, Array.isArray(reply) ? reply.slice(1) : []);
+  }
+
+  /** Whether a request that changed no data must still write: cookie settings, maxAge, or a due renewal. */
+  #touchDue(snapshot: Snapshot, expiry: Expiry, now: number, cookie: string | undefined): boolean {
+    if (cookie !== snapshot.fields.get(COOKIE_FIELD)) return true;
+    if (this.#ctx.options.disableTouch) return false;
+    if (slidingArg(expiry) !== snapshot.sliding) return true;
+    if (snapshot.renewed) return false;
+    return renewalDue(expiry, snapshot.expires, now, this.#ctx.options.renewAfter);
+  }
+
+  /** Lock mode: gives up the lock a session holds, if it still does. */
+  async #release(sid: string, snapshot: Snapshot): Promise<void> {
+    const token = snapshot.lockToken;
+    if (!token) return;
+    snapshot.lockToken = undefined;
+    await this.#ctx.run(RELEASE_SCRIPT, sid, [token]);
+  }
+
+  /**
+   * The key vanished without a tombstone. Rewritten whole only when nothing can have
+   * destroyed it: a destroy since it was last seen live would have left a tombstone until
+   * `liveAt + deleteExpiry`, unless Redis may evict keys (a tombstone, with the shortest
+   * life of all, goes first). Otherwise it stays gone, and this request's write is lost
+   * rather than a logout undone.
+   */
+  async #rewriteGone(id: string, record: SessionRecord, snapshot: Snapshot, expiry: Expiry, now: number) {
+    if (Date.now() >= snapshot.liveAt + this.#ctx.options.deleteExpiry) return;
+    if (!await this.#evictionImpossible(id)) return;
+    await this.#replace(id, record, this.#ctx.codec.serialize(id, record), expiry, now);
+  }
+
+  /** Whether the Redis holding the session never evicts keys (no maxmemory, or `noeviction`). */
+  async #evictionImpossible(sid: string): Promise<boolean> {
+    try {
+      const info = String(await this.#ctx.send(sid, ["INFO", "memory"]));
+      const maxmemory = /^maxmemory:(\d+)/m.exec(info)?.[1];
+      const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+      return maxmemory === "0" || policy === "noeviction";
+    } catch {
+      return false; // cannot tell: do not risk undoing a logout
+    }
+  }
+
+  async #replace(
+    sid: string,
+    record: SessionRecord,
+    fields: Map<string, string>,
+    expiry: Expiry,
+    now: number,
+  ) {
+    const args = expiryArgs(expiry, "", now);
+    for (const [field, value] of fields) args.push(field, value);
+    await this.#ctx.run(REPLACE_SCRIPT, sid, args);
+    attachSnapshot(record, {
+      sid,
+      owner: this.#ctx,
+      fields,
+      sliding: slidingArg(expiry),
+      expires: expiry.at,
+      renewed: false,
+      liveAt: Date.now(),
+    });
+  }
+
+  /**
+   * Turns a connect-redis string into a hash, if it is still the string this request
+   * loaded; else takes the other writer's changes and tries again. Afterwards the
+   * commit proceeds field by field against that base, like on any hash.
+   */
+  async #convert(sid: string, record: SessionRecord, snapshot: Snapshot): Promise<void> {
+    for (let attempt = 0; attempt <= this.#ctx.options.conflictRetries; attempt++) {
+      const args = [snapshot.legacy!, String(Date.now()), snapshot.sliding];
+      for (const [field, value] of snapshot.fields) args.push(field, value);
+      const reply = await this.#ctx.run(CONVERT_SCRIPT, sid, args);
+      if (!Array.isArray(reply)) {
+        snapshot.legacy = undefined;
+        return;
+      }
+      await this.#merger.rebaseOnString(sid, record, snapshot, String(reply[1]));
+    }
+    throw new SessionConflictError(
+      `Session "${sid}" could not be converted from connect-redis's format: another writer kept replacing it`,
+    );
+  }
+}
+
+/** The expiry arguments every writing script takes first (see `scripts/_expiry_lua.ts`). */
+function expiryArgs(expiry: Expiry, guard: string, now: number): string[] {
+  return [
+    String(expiry.pttl),
+    expiry.at === undefined ? "" : String(expiry.at),
+    slidingArg(expiry),
+    guard,
+    String(now),
+  ];
+}
+
+/** Records in the snapshot the expiry a write left: this request's, or the one a script kept. */
+function settled(snapshot: Snapshot, expiry: Expiry, kept: unknown[]): void {
+  if (kept.length >= 2) {
+    snapshot.sliding = String(kept[0]);
+    snapshot.expires = kept[1] === "" ? undefined : Number(kept[1]);
+  } else {
+    snapshot.sliding = slidingArg(expiry);
+    snapshot.expires = expiry.at;
+  }
+}
+
+function slidingArg(expiry: Expiry): string {
+  return expiry.sliding === undefined ? "" : String(expiry.sliding);
+}
+
+function checkSid(sid: unknown): string {
+  if (typeof sid !== "string" || sid === "") {
+    throw new TypeError(
+      `A session id must be a non-empty string, got ${typeof sid === "string" ? '""' : typeof sid}`,
+    );
+  }
+  return sid;
+}
+
+function checkSession(sid: string, session: unknown): SessionRecord {
+  if (typeof session !== "object" || session === null || Array.isArray(session)) {
+    throw new TypeError(
+      `Session "${sid}" must be an object, got ${session === null ? "null" : typeof session}`,
+    );
+  }
+  return session as SessionRecord;
+}
