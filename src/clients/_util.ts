@@ -133,3 +133,28 @@ export function unrefTimer(timer: unknown): void {
     (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(timer);
   }
 }
+
+/**
+ * Once the store has connected a client itself, lets the app's own later
+ * `client.connect()` resolve with that connection instead of throwing "already
+ * open / already connecting" (ordinary startup code awaits other things between
+ * creating the store and connecting its client). A client that is closed again
+ * connects as usual.
+ * @param client The client (its `connect` is shadowed by an own property).
+ * @param pending What the store's own `connect()` returned.
+ * @param isOpen Whether the client is open or connecting now.
+ */
+export function shareConnect(
+  client: { connect(...args: unknown[]): Promise<unknown> },
+  pending: Promise<unknown>,
+  isOpen: () => boolean,
+): void {
+  const original = client.connect;
+  Object.defineProperty(client, "connect", {
+    configurable: true,
+    writable: true,
+    value(...args: unknown[]) {
+      return isOpen() ? pending : original.apply(client, args);
+    },
+  });
+}

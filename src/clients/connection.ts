@@ -41,6 +41,11 @@ export interface RedisConnection {
   /** Where Redis is, for error messages (`host:port`). */
   readonly address: string;
   /**
+   * The app closed the client (quit, disconnect, close): commands fail at once instead
+   * of waiting `commandTimeout` for a connection that will not come. Optional.
+   */
+  readonly closed?: boolean;
+  /**
    * Connects the client if nobody has yet. The store calls it before its first
    * command, not at construction, so an app may still call `client.connect()` itself
    * after creating the store. Optional: leave it out if the client connects by itself.

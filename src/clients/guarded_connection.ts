@@ -81,6 +81,12 @@ export class GuardedConnection {
 
   async #bounded<T>(work: () => Promise<T>, what: string | undefined): Promise<T> {
     const deadline = Date.now() + this.#timeout;
+    if (this.#inner.closed) {
+      throw new RedisUnavailableError(
+        `The Redis client for ${this.#inner.address} was closed by the application (quit, disconnect or ` +
+          "close); connect it again, or give the store an open client",
+      );
+    }
     if (!this.#inner.ready) {
       this.#inner.open?.();
       await this.#whenReady(deadline);

@@ -4,7 +4,7 @@
  */
 
 import type { RedisConnection, RedisNode } from "./connection.ts";
-import { scanThroughKeyPrefix, settleReply, StateReporter } from "./_util.ts";
+import { scanThroughKeyPrefix, settleReply, shareConnect, StateReporter } from "./_util.ts";
 
 /** The parts of an ioredis `Redis` (also of each node of an ioredis `Cluster`) the adapters use. */
 export interface IoRedisClient {
@@ -49,8 +49,14 @@ export function ioRedisConnection(client: object): RedisConnection {
       return redis.status === "ready";
     },
     address: ioRedisAddress(redis),
+    get closed() {
+      return redis.status === "end";
+    },
     open() {
-      if (redis.status === "wait") redis.connect().catch((error) => state.update(error));
+      if (redis.status !== "wait") return;
+      const pending = redis.connect();
+      pending.catch((error) => state.update(error));
+      shareConnect(redis, pending, () => !["wait", "end", "close"].includes(redis.status));
     },
     onStateChange: (listener) => state.listen(listener),
   };

@@ -5,7 +5,7 @@
 
 import type { RedisConnection, RedisNode } from "./connection.ts";
 import { ioRedisAddress, type IoRedisClient, ioRedisSend } from "./ioredis.ts";
-import { StateReporter } from "./_util.ts";
+import { shareConnect, StateReporter } from "./_util.ts";
 
 /** The parts of an ioredis `Cluster` the adapter uses. */
 interface IoRedisCluster extends IoRedisClient {
@@ -59,8 +59,14 @@ export function ioRedisClusterConnection(client: object): RedisConnection {
         : (cluster.startupNodes ?? []).map(startupAddress);
       return `${nodes.join(", ") || "the startup nodes"} (Redis Cluster)`;
     },
+    get closed() {
+      return cluster.status === "end";
+    },
     open() {
-      if (cluster.status === "wait") cluster.connect().catch((error) => state.update(error));
+      if (cluster.status !== "wait") return;
+      const pending = cluster.connect();
+      pending.catch((error) => state.update(error));
+      shareConnect(cluster, pending, () => !["wait", "end", "close"].includes(cluster.status));
     },
     onStateChange: (listener) => state.listen(listener),
   };

@@ -4,7 +4,7 @@
  */
 
 import type { RedisConnection, RedisNode } from "./connection.ts";
-import { settleReply, StateReporter } from "./_util.ts";
+import { settleReply, shareConnect, StateReporter } from "./_util.ts";
 
 /** The parts of a node-redis `createClient()` client the adapter uses (the same in versions 4 and 5). */
 interface NodeRedisClient {
@@ -13,7 +13,9 @@ interface NodeRedisClient {
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   readonly isReady: boolean;
   readonly isOpen: boolean;
-  readonly options?: NodeRedisOptions;
+  readonly options?: NodeRedisOptions & { legacyMode?: boolean };
+  /** node-redis 4 `legacyMode`: the Promise API lives here. */
+  readonly v4?: { sendCommand?(args: string[]): Promise<unknown> };
 }
 
 /** Where a node-redis client connects to. */
@@ -43,6 +45,15 @@ export function isNodeRedisClient(client: object): boolean {
  */
 export function nodeRedisConnection(client: object): RedisConnection {
   const redis = client as NodeRedisClient;
+  // node-redis 4 with `legacyMode: true` (connect-redis 6 required it) takes callbacks; its Promise API is `v4`.
+  const v4 = redis.options?.legacyMode ? redis.v4 : undefined;
+  if (redis.options?.legacyMode && typeof v4?.sendCommand !== "function") {
+    throw new TypeError(
+      "This node-redis client uses legacyMode but has no v4 API: create it without legacyMode " +
+        "(the store needs no special client options)",
+    );
+  }
+  const sendCommand = v4 ? v4.sendCommand!.bind(v4) : redis.sendCommand.bind(redis);
   const state = new StateReporter(() => redis.isReady);
   redis.on("ready", () => state.update());
   redis.on("error", (error) => state.update(error));
@@ -51,9 +62,13 @@ export function nodeRedisConnection(client: object): RedisConnection {
 
   // Connect a client nobody opened, once; never reopen one the app has closed.
   let mayOpen = !redis.isOpen;
-  redis.on("connect", () => mayOpen = false);
+  let opened = redis.isOpen;
+  redis.on("connect", () => {
+    mayOpen = false;
+    opened = true;
+  });
 
-  const send = (args: readonly string[]) => settleReply(redis.sendCommand([...args]));
+  const send = (args: readonly string[]) => settleReply(sendCommand([...args]));
   const node: RedisNode = { send };
   return {
     send: (_key, args) => send(args),
@@ -62,10 +77,15 @@ export function nodeRedisConnection(client: object): RedisConnection {
       return redis.isReady;
     },
     address: addressOf(redis.options),
+    get closed() {
+      return opened && !redis.isOpen;
+    },
     open() {
       if (!mayOpen || redis.isOpen) return;
       mayOpen = false;
-      redis.connect().catch((error) => state.update(error));
+      const pending = redis.connect();
+      pending.catch((error) => state.update(error));
+      shareConnect(redis, pending, () => redis.isOpen);
     },
     onStateChange: (listener) => state.listen(listener),
   };

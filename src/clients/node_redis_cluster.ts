@@ -5,7 +5,7 @@
 
 import type { RedisConnection, RedisNode } from "./connection.ts";
 import { addressOf, type NodeRedisOptions } from "./node_redis.ts";
-import { settleReply, StateReporter, unrefTimer } from "./_util.ts";
+import { settleReply, shareConnect, StateReporter, unrefTimer } from "./_util.ts";
 
 /** A node-redis client for one cluster node (the parts the adapter uses). */
 interface NodeClient {
@@ -82,6 +82,8 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
   }
   // Connect a cluster nobody opened, once; never reopen one the app has closed.
   let mayOpen = !cluster.isOpen;
+  let opened = cluster.isOpen;
+  cluster.on("connect", () => opened = true);
   const open = () => {
     if (!mayOpen || cluster.isOpen) return;
     mayOpen = false;
@@ -94,7 +96,7 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
           unrefTimer(setTimeout(() => connect(attempt + 1), Math.min(100 * 2 ** attempt, 2000)));
         }
       });
-    connect(0);
+    shareConnect(cluster, connect(0), () => cluster.isOpen);
   };
   if (cluster.isOpen && cluster.masters.length === 0) {
     // Opened by the caller and still discovering: node-redis 4 announces no end to that.
@@ -122,6 +124,9 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
         ? cluster.masters.map((master) => master.address ?? "?")
         : (cluster._options?.rootNodes ?? []).map(addressOf);
       return `${nodes.join(", ") || "the root nodes"} (Redis Cluster)`;
+    },
+    get closed() {
+      return opened && !cluster.isOpen;
     },
     open,
     onStateChange: (listener) => state.listen(listener),
