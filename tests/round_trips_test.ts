@@ -1,0 +1,117 @@
+/**
+ * Round trips, counted on the wire: a TCP proxy in front of Redis counts each
+ * time the store sends after having been answered (commands pipelined together
+ * count once). Requests run one at a time, so every round trip is the store's.
+ */
+
+import assert from "node:assert/strict";
+import { createClient } from "redis";
+import { SmartRedisStore } from "../mod.ts";
+import {
+  Browser,
+  delay,
+  type RedisServer,
+  startApp,
+  startRedisServer,
+  test,
+  visitRoutes,
+} from "./_helpers.ts";
+
+/** A loopback proxy to one Redis that counts round trips. */
+class RoundTripCounter implements AsyncDisposable {
+  #listener: Deno.Listener;
+  #conns: Deno.Conn[] = [];
+  #count = 0;
+
+  private constructor(listener: Deno.Listener, target: number) {
+    this.#listener = listener;
+    this.#accept(target);
+  }
+
+  static start(server: RedisServer): RoundTripCounter {
+    return new RoundTripCounter(Deno.listen({ hostname: "127.0.0.1", port: 0 }), server.port);
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${(this.#listener.addr as Deno.NetAddr).port}`;
+  }
+
+  /** Round trips since the last call. */
+  take(): number {
+    const count = this.#count;
+    this.#count = 0;
+    return count;
+  }
+
+  async #accept(target: number) {
+    for await (const client of this.#listener) {
+      const redis = await Deno.connect({ hostname: "127.0.0.1", port: target });
+      this.#conns.push(client, redis);
+      let awaitingReply = false;
+      const pump = async (from: Deno.Conn, to: Deno.Conn, fromClient: boolean) => {
+        try {
+          for await (const chunk of from.readable) {
+            if (fromClient && !awaitingReply) this.#count++;
+            awaitingReply = fromClient;
+            await to.write(chunk);
+          }
+        } catch { /* closed */ }
+      };
+      pump(client, redis, true);
+      pump(redis, client, false);
+    }
+  }
+
+  async [Symbol.asyncDispose]() {
+    this.#listener.close();
+    for (const conn of this.#conns) {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+    await delay(10);
+  }
+}
+
+test("round trips on the wire: read 1, change 2, destroy 1, and a due renewal adds 1 once", async (t) => {
+  await using server = await startRedisServer();
+  await using counter = RoundTripCounter.start(server);
+  const client = createClient({ url: counter.url });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    const store = new SmartRedisStore({ client, renewAfter: 0.2 });
+    await using app = await startApp(store, visitRoutes, { cookie: { maxAge: 1000 } });
+    const browser = new Browser();
+    await browser.get(app.url);
+    await delay(100); // the connection's own setup and the script preload are done
+    counter.take();
+
+    await t.step("a request that only reads its session: 1", async () => {
+      for (let i = 0; i < 3; i++) {
+        assert.equal((await browser.get(`${app.url}/read`)).body, "1");
+        assert.equal(counter.take(), 1);
+      }
+    });
+    await t.step("a request that changes it: 2", async () => {
+      await browser.get(app.url);
+      assert.equal(counter.take(), 2);
+    });
+    await t.step(
+      "once the session lost more than renewAfter of its maxAge, one read renews it: 2, then 1",
+      async () => {
+        await delay(250);
+        await browser.get(`${app.url}/read`);
+        assert.equal(counter.take(), 2);
+        await browser.get(`${app.url}/read`);
+        assert.equal(counter.take(), 1);
+      },
+    );
+    await t.step("destroy: 1", async () => {
+      await store.destroy(browser.sid);
+      assert.equal(counter.take(), 1);
+    });
+  } finally {
+    await client.close();
+  }
+});
