@@ -1,7 +1,9 @@
 /**
  * The app every HTTP benchmark loads: Express 4 with express-session on one of
  * three stores, the same routes for each. One process per store; one port per
- * Redis address given (loopback, delay proxy), each with its own client.
+ * Redis address given (loopback, delay proxy), each with its own client (both
+ * Redis stores on the same node-redis release, see `_peers.ts`). It runs under
+ * Deno: connect-redis 10 declares Node ≥ 22, and the machine's Node is older.
  *
  * ```sh
  * deno run -A bench/_app_server.ts '{"store":"ours","redis":["redis://127.0.0.1:6379"]}'
@@ -15,8 +17,7 @@
 import express from "express";
 // @ts-types="@types/express-session"
 import session from "express-session";
-import { RedisStore } from "connect-redis";
-import { createClient } from "redis";
+import { createClient, RedisStore } from "./_peers.ts";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SmartRedisStore } from "../mod.ts";
@@ -92,7 +93,7 @@ async function makeStore(config: AppConfig, url: string, floor: FloorStore): Pro
   await client.connect();
   return config.store === "ours"
     ? new SmartRedisStore({ client }) as unknown as session.Store
-    : new RedisStore({ client }) as unknown as session.Store;
+    : new RedisStore({ client: client as never }) as unknown as session.Store;
 }
 
 function makeApp(store: session.Store): express.Express {
@@ -139,6 +140,9 @@ function makeApp(store: session.Store): express.Express {
     req.session[own] = ((req.session[own] as number | undefined) ?? 0) + 1;
     req.session.shared = ((req.session.shared as number | undefined) ?? 0) + 1;
     res.send("ok");
+  });
+  app.get("/logout", (req, res, next) => {
+    req.session.destroy((error) => error ? next(error) : res.send("bye"));
   });
   app.get("/peek", (req, res) => {
     res.json(req.session);

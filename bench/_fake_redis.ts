@@ -44,20 +44,13 @@ export class FakeRedis {
     }
   }
 
-  /** Stores a hash as the replace script would (a benchmark's setup, outside the timed part). */
-  putHash(key: string, fields: ReadonlyMap<string, string>, ttlMs: number): void {
-    const copy = new Map([["\0ttl", String(ttlMs)], ["\0exp", String(Date.now() + ttlMs)]]);
-    for (const [field, value] of fields) copy.set(field, value);
-    this.#db.set(key, { kind: "hash", fields: copy, expiresAt: Date.now() + ttlMs });
-  }
-
   /** Stores a string as connect-redis's SET EX would. */
   putString(key: string, value: string, ttlMs: number): void {
     this.#db.set(key, { kind: "string", value, expiresAt: Date.now() + ttlMs });
   }
 
   /**
-   * Records what the store's face is sent from now on (`EVALSHA <script name>` for
+   * Records the commands both faces are sent from now on (`EVALSHA <script name>` for
    * scripts), until {@linkcode stopRecording}.
    */
   record(): void {
@@ -87,9 +80,14 @@ export class FakeRedis {
   nodeRedisClient(): FakeNodeRedisClient {
     const db = this.#db;
     return {
-      get: (key) => this.#settle(() => this.#get(key)),
+      get: (key) =>
+        this.#settle(() => {
+          this.#log?.push("GET");
+          return this.#get(key);
+        }),
       set: (key, value, options) =>
         this.#settle(() => {
+          this.#log?.push("SET");
           const seconds = options?.expiration?.value;
           const expiresAt = seconds === undefined ? -1 : Date.now() + seconds * 1000;
           db.set(key, { kind: "string", value, expiresAt });
@@ -97,12 +95,14 @@ export class FakeRedis {
         }),
       expire: (key, seconds) =>
         this.#settle(() => {
+          this.#log?.push("EXPIRE");
           if (!db.get(key)) return 0;
           db.pexpire(key, seconds * 1000);
           return 1;
         }),
       del: (keys) =>
         this.#settle(() => {
+          this.#log?.push("DEL");
           let count = 0;
           for (const key of typeof keys === "string" ? [keys] : keys) if (db.delete(key)) count++;
           return count;

@@ -6,6 +6,10 @@
 
 import type { ContentionCell, HttpResults, MixCell, MixSample } from "./http_bench.ts";
 import type { StoreName } from "./_app_server.ts";
+import { PEER_VERSIONS } from "./_peers.ts";
+
+/** How the report names connect-redis: with its major version. */
+export const CONNECT_REDIS = `connect-redis ${PEER_VERSIONS["connect-redis"].split(".")[0]}`;
 
 /** One `deno bench --json` result, reduced to what the report uses. */
 export interface StoreBenchRow {
@@ -40,7 +44,7 @@ export interface Results {
 
 const LABEL: Record<StoreName, string> = {
   "ours": "connect-smart-redis",
-  "connect-redis": "connect-redis 9",
+  "connect-redis": CONNECT_REDIS,
   "floor": "floor (in-process Map)",
 };
 const COLOR: Record<StoreName, string> = {
@@ -475,7 +479,7 @@ export function renderSvg(results: Results): string {
     text(
       width / 2,
       24,
-      `connect-smart-redis vs connect-redis 9${title}`,
+      `connect-smart-redis vs ${CONNECT_REDIS}${title}`,
       'text-anchor="middle" font-size="16" font-weight="bold"',
     ),
   );

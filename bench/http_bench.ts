@@ -1,6 +1,6 @@
 /**
  * HTTP benchmark: the same Express 4 + express-session app on three stores
- * (connect-smart-redis, connect-redis 9, and an in-process "floor" store with
+ * (connect-smart-redis, connect-redis 10, and an in-process "floor" store with
  * no I/O), loaded by autocannon from a separate Node process, on a real
  * redis-server, in two settings: Redis on loopback, and Redis behind a TCP
  * proxy that delays each direction (one network hop away). Runs are interleaved
@@ -13,7 +13,7 @@
  */
 
 import { createClient } from "redis";
-import { RedisStore } from "connect-redis";
+import { RedisStore } from "./_peers.ts";
 import { fileURLToPath } from "node:url";
 import { SmartRedisStore } from "../mod.ts";
 import { startRedisServer } from "../scripts/redis_server.ts";
@@ -290,7 +290,7 @@ async function measureMemory(url: string): Promise<MemoryRow[]> {
   const rows: MemoryRow[] = [];
   try {
     const ours = new SmartRedisStore({ client });
-    const theirs = new RedisStore({ client });
+    const theirs = new RedisStore({ client: client as never });
     const measure = async (size: SessionSize, store: string, key: string) => {
       const bytes = Number(await client.sendCommand(["MEMORY", "USAGE", key, "SAMPLES", "0"]));
       const encoding = String(await client.sendCommand(["OBJECT", "ENCODING", key]));

@@ -16,6 +16,7 @@
 
 import { fileURLToPath } from "node:url";
 import { AUTOCANNON_VERSION, type HttpBenchOptions, runHttpBench } from "./http_bench.ts";
+import { PEER_VERSIONS } from "./_peers.ts";
 import { readProc } from "./_processes.ts";
 import { type Meta, renderMarkdown, renderSvg, type Results, type StoreBenchRow } from "./_report.ts";
 
@@ -80,8 +81,9 @@ async function versions(): Promise<Record<string, string>> {
       ?.slice(2) ?? "?",
     "express": npm("express"),
     "express-session": npm("express-session"),
-    "connect-redis": npm("connect-redis"),
-    "node-redis (both stores' client)": npm("redis"),
+    "connect-redis": PEER_VERSIONS["connect-redis"],
+    "node-redis (both stores' client in the apps)": PEER_VERSIONS["node-redis"],
+    "node-redis (benchmark's admin client)": npm("redis"),
     "autocannon": `autocannon@${AUTOCANNON_VERSION}`,
   };
 }

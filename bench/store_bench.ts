@@ -1,11 +1,12 @@
 /**
- * In-process CPU cost of the store, head to head with connect-redis 9, both on
+ * In-process CPU cost of the store, head to head with connect-redis 10, both on
  * the same in-process fake Redis (no sockets): each group's baseline is
  * connect-redis, so every figure is a ratio measured in the same run.
  *
  * A "request" replays what express-session does with a store around a request:
- * `get`, `createSession`, the cookie's `touch`, then `touch` (unchanged) or `set`
- * (one property changed). express-session's own work (hashing the session, the
+ * `get`, `createSession`, the cookie's `touch`, then `touch` (read-only: for our
+ * store a plain HGETALL and no write, the renewal not being due) or `set` (one
+ * property changed). Each case's Redis commands are checked before it is timed. express-session's own work (hashing the session, the
  * cookie header) is the same for both stores and is left out.
  *
  * ```sh
@@ -17,12 +18,12 @@
 
 // @ts-types="@types/express-session"
 import type session from "express-session";
-import { RedisStore } from "connect-redis";
+import { RedisStore } from "./_peers.ts";
 import { SmartRedisStore } from "../mod.ts";
 import { diffFields, serializeFields } from "../src/snapshot.ts";
 import { mergeValues } from "../src/merge.ts";
 import { FakeRedis } from "./_fake_redis.ts";
-import { MAX_AGE, sessionData, type SessionSize } from "./_sessions.ts";
+import { sessionData, type SessionSize } from "./_sessions.ts";
 
 const SMOKE = Deno.env.get("BENCH_SMOKE") === "1";
 /** In smoke mode each bench runs a handful of iterations: it proves the benches work, it measures nothing. */
@@ -39,38 +40,15 @@ interface Contender {
   name: string;
   baseline: boolean;
   store: AnyStore;
-  /** Puts the session under `sid` straight into the fake, as the store would have written it. */
-  put(sid: string, size: SessionSize): void;
 }
 
 const fake = new FakeRedis();
 const ours = new SmartRedisStore({ client: fake.connection() }) as unknown as AnyStore;
 const theirs = new RedisStore({ client: fake.nodeRedisClient() as never }) as unknown as AnyStore;
 
-/** The stored forms of each size, computed once. */
-const stored = {
-  small: storedForms("small"),
-  large: storedForms("large"),
-};
-
-function storedForms(size: SessionSize): { json: string; fields: Map<string, string> } {
-  const data = sessionData(size);
-  return { json: JSON.stringify(data), fields: serializeFields("x", data, JSON) };
-}
-
 const contenders: Contender[] = [
-  {
-    name: "connect-redis",
-    baseline: true,
-    store: theirs,
-    put: (sid, size) => fake.putString(`sess:${sid}`, stored[size].json, MAX_AGE),
-  },
-  {
-    name: "connect-smart-redis",
-    baseline: false,
-    store: ours,
-    put: (sid, size) => fake.putHash(`session:${sid}`, stored[size].fields, MAX_AGE),
-  },
+  { name: "connect-redis", baseline: true, store: theirs },
+  { name: "connect-smart-redis", baseline: false, store: ours },
 ];
 
 /** What express-session does between `get` and the end of the request. */
@@ -88,29 +66,75 @@ async function request(store: AnyStore, sid: string, change: boolean): Promise<v
   }
 }
 
+/** A new session's first save: express-session hands `set` a session no store has loaded. */
+function newSession(size: SessionSize): Record<string, unknown> {
+  const data = sessionData(size);
+  return { ...data, cookie: { ...data.cookie as object } };
+}
+
+/**
+ * The commands each case sends, checked once before timing: a store that starts
+ * sending something else (a renewal on every read, say) fails here instead of
+ * quietly measuring another path.
+ */
+const EXPECTED: Record<string, Record<string, string[]>> = {
+  "connect-redis": {
+    "get": ["GET"],
+    "read-only request": ["GET", "EXPIRE"],
+    "changed request": ["GET", "SET"],
+    "new session": ["SET"],
+    "destroy": ["DEL"],
+  },
+  "connect-smart-redis": {
+    "get": ["HGETALL"],
+    "read-only request": ["HGETALL"],
+    "changed request": ["HGETALL", "EVALSHA commit"],
+    "new session": ["EVALSHA replace"],
+    "destroy": ["EVALSHA destroy"],
+  },
+};
+
+async function checkCommands(name: string, kind: string, run: () => unknown): Promise<void> {
+  fake.record();
+  await run();
+  const sent = fake.stopRecording();
+  const expected = EXPECTED[name][kind];
+  if (JSON.stringify(sent) !== JSON.stringify(expected)) {
+    throw new Error(`${name}, ${kind}: sent ${JSON.stringify(sent)}, expected ${JSON.stringify(expected)}`);
+  }
+}
+
+/** Registers one case of one store: its commands are checked first. */
+async function bench(
+  contender: Contender,
+  kind: string,
+  size: SessionSize | "",
+  run: () => unknown,
+) {
+  await checkCommands(contender.name, kind, run);
+  const group = size ? `${kind} ${size}` : kind;
+  Deno.bench({ name: contender.name, group, baseline: contender.baseline, ...limits }, async () => {
+    await run();
+  });
+}
+
 for (const size of ["small", "large"] as const) {
   for (const contender of contenders) {
-    const { name, baseline, store, put } = contender;
+    const { name, store } = contender;
     const sid = `${size}-${name}`;
-    put(sid, size);
-    Deno.bench({ name, group: `get ${size}`, baseline, ...limits }, async () => {
-      await store.get(sid);
-    });
-    Deno.bench({ name, group: `unchanged request ${size}`, baseline, ...limits }, async () => {
-      await request(store, sid, false);
-    });
-    Deno.bench({ name, group: `changed request ${size}`, baseline, ...limits }, async () => {
-      await request(store, sid, true);
-    });
+    await store.set(sid, sessionData(size)); // stored as the store itself writes it
+    await bench(contender, "get", size, () => store.get(sid));
+    // The common request: it reads its session and changes nothing (no renewal due).
+    await bench(contender, "read-only request", size, () => request(store, sid, false));
+    await bench(contender, "changed request", size, () => request(store, sid, true));
+    await bench(contender, "new session", size, () => store.set(`new-${sid}`, newSession(size)));
   }
 }
 
 // Neither store reads a session to destroy it: one size-independent group. Destroying
 // the same id again costs the client what the first destroy did.
-for (const { name, baseline, store } of contenders) {
-  Deno.bench({ name, group: "destroy", baseline, ...limits }, async () => {
-    await store.destroy("destroyed");
-  });
+for (const contender of contenders) {
+  await bench(contender, "destroy", "", () => contender.store.destroy("destroyed"));
 }
 
 // The pure helpers alone, against the JSON work connect-redis does for the same session.

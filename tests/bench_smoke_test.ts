@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { SmartRedisStore } from "../mod.ts";
 import type { RedisConnection } from "../mod.ts";
 import { FakeRedis } from "../bench/_fake_redis.ts";
+import { CONNECT_REDIS } from "../bench/_report.ts";
 import { connectionFor } from "../src/clients/detect.ts";
 import { ALL_SCRIPTS } from "../src/scripts/all_scripts.ts";
 import { COMMIT_SCRIPT } from "../src/scripts/commit_script.ts";
@@ -55,7 +56,7 @@ test("the benchmark's smoke mode runs everything and writes the table and the ch
     // Table rows, whatever padding `deno fmt` gave their cells.
     const rows = markdown.split("\n").map((line) => line.split("|").map((cell) => cell.trim()));
     const row = (...cells: string[]) => rows.filter((r) => cells.every((cell, i) => r[i + 1] === cell));
-    for (const store of ["connect-smart-redis", "connect-redis 9", "floor (in-process Map)"]) {
+    for (const store of ["connect-smart-redis", CONNECT_REDIS, "floor (in-process Map)"]) {
       assert.equal(row("loopback", "20 %", store).length, 1, `no loopback row for ${store}`);
       assert.equal(row("hop", "20 %", store).length, 1, `no hop row for ${store}`);
     }
