@@ -4,280 +4,34 @@
  * @module
  */
 
-import type { ContentionCell, HttpResults, MixCell, MixSample } from "./http_bench.ts";
+import type { ContentionCell } from "./http_bench.ts";
 import type { StoreName } from "./_app_server.ts";
-import { PEER_VERSIONS } from "./_peers.ts";
+import { checkGoals } from "./_goals.ts";
+import {
+  benchGroups,
+  CONNECT_REDIS,
+  fmt,
+  LABEL,
+  median,
+  type MixSummary,
+  pct,
+  type Results,
+  sum,
+  summarizeMix,
+  time,
+} from "./_summary.ts";
 
-/** How the report names connect-redis: with its major version. */
-export const CONNECT_REDIS = `connect-redis ${PEER_VERSIONS["connect-redis"].split(".")[0]}`;
+export type { Meta, Results, StoreBenchRow } from "./_summary.ts";
 
-/** One `deno bench --json` result, reduced to what the report uses. */
-export interface StoreBenchRow {
-  group: string;
-  name: string;
-  baseline: boolean;
-  /** Mean time per iteration, ns. */
-  avg: number;
-  /** 75th percentile, ns. */
-  p75: number;
-}
-
-/** The machine and the versions, printed at the top of the report. */
-export interface Meta {
-  date: string;
-  mode: "full" | "smoke";
-  nproc: number;
-  cpuModel: string;
-  memory: string;
-  loadBefore: string;
-  loadAfter: string;
-  versions: Record<string, string>;
-  parameters: Record<string, string>;
-}
-
-/** Everything one benchmark run produced. */
-export interface Results {
-  meta: Meta;
-  storeBench: StoreBenchRow[];
-  http: HttpResults;
-}
-
-const LABEL: Record<StoreName, string> = {
-  "ours": "connect-smart-redis",
-  "connect-redis": CONNECT_REDIS,
-  "floor": "floor (in-process Map)",
-};
 const COLOR: Record<StoreName, string> = {
   "ours": "#2b6cb0",
   "connect-redis": "#dd6b20",
   "floor": "#8a8a8a",
 };
 
-const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-const fmt = (value: number, digits = 2) => Number.isFinite(value) ? value.toFixed(digits) : "–";
-const pct = (ratio: number) => `${Math.round(ratio * 100)} %`;
-
-/** The figures of one cell of the HTTP table, aggregated over its rounds. */
-export interface MixSummary {
-  setting: string;
-  writeRatio: number;
-  store: StoreName;
-  rps: number;
-  /** Median over rounds of this store's req/s divided by connect-redis's in the same round. */
-  vsConnectRedis: number;
-  /** The lowest and highest of those per-round ratios. */
-  vsConnectRedisRange: [number, number];
-  vsFloor: number;
-  p50: number;
-  p99: number;
-  /** Median over rounds of this store's p50 divided by connect-redis's. */
-  p50VsConnectRedis: number;
-  clientCommands: number;
-  executedCommands: number;
-  redisCpuPer1000: number;
-  appCpuPer1000: number;
-  failures: number;
-}
-
-function roundRatios(a: MixSample[], b: MixSample[] | undefined, pick: (s: MixSample) => number): number[] {
-  if (!b) return [];
-  return a.flatMap((sample) => {
-    const other = b.find((o) => o.round === sample.round);
-    return other ? [pick(sample) / pick(other)] : [];
-  });
-}
-
-function roundRatio(a: MixSample[], b: MixSample[] | undefined, pick: (s: MixSample) => number): number {
-  return median(roundRatios(a, b, pick));
-}
-
-/**
- * Aggregates every HTTP cell over its rounds.
- * @param cells The cells as measured.
- * @returns One summary per cell.
- */
-export function summarizeMix(cells: MixCell[]): MixSummary[] {
-  return cells.map((cell) => {
-    const peer = (store: StoreName) =>
-      cells.find((c) => c.setting === cell.setting && c.writeRatio === cell.writeRatio && c.store === store)
-        ?.samples;
-    const s = cell.samples;
-    const requests = sum(s.map((x) => x.appRequests));
-    const redis = s.flatMap((x) => x.redis ? [x.redis] : []);
-    return {
-      setting: cell.setting,
-      writeRatio: cell.writeRatio,
-      store: cell.store,
-      rps: sum(s.map((x) => x.ok)) / sum(s.map((x) => x.seconds)),
-      vsConnectRedis: roundRatio(s, peer("connect-redis"), (x) => x.rps),
-      vsConnectRedisRange: [
-        Math.min(...roundRatios(s, peer("connect-redis"), (x) => x.rps)),
-        Math.max(...roundRatios(s, peer("connect-redis"), (x) => x.rps)),
-      ],
-      vsFloor: roundRatio(s, peer("floor"), (x) => x.rps),
-      p50: median(s.map((x) => x.p50 ?? NaN)),
-      p99: median(s.map((x) => x.p99 ?? NaN)),
-      p50VsConnectRedis: roundRatio(s, peer("connect-redis"), (x) => x.p50 ?? NaN),
-      clientCommands: redis.length ? sum(redis.map((r) => r.clientCommands)) / requests : NaN,
-      executedCommands: redis.length ? sum(redis.map((r) => r.executedCommands)) / requests : NaN,
-      redisCpuPer1000: redis.length ? sum(redis.map((r) => r.cpuMs)) / requests * 1000 : NaN,
-      appCpuPer1000: s.some((x) => x.appCpuMs === null)
-        ? NaN
-        : sum(s.map((x) => x.appCpuMs!)) / requests * 1000,
-      failures: sum(s.map((x) => x.non2xx + x.errors + x.timeouts)),
-    };
-  });
-}
-
-/** A store-bench group: the baseline and the others as ratios to it. */
-interface BenchGroup {
-  group: string;
-  baseline: StoreBenchRow;
-  others: StoreBenchRow[];
-}
-
-function benchGroups(rows: StoreBenchRow[]): BenchGroup[] {
-  const groups: BenchGroup[] = [];
-  for (const row of rows) {
-    let group = groups.find((g) => g.group === row.group);
-    if (!group) groups.push(group = { group: row.group, baseline: undefined!, others: [] });
-    if (row.baseline) group.baseline = row;
-    else group.others.push(row);
-  }
-  return groups.filter((g) => g.baseline);
-}
-
-function time(ns: number): string {
-  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
-  if (ns >= 1e3) return `${(ns / 1e3).toFixed(2)} µs`;
-  return `${ns.toFixed(0)} ns`;
-}
-
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
-}
-
-/** A goal, checked against the measurements. */
-export interface Goal {
-  goal: string;
-  measured: string;
-  met: boolean | null;
-}
-
-/**
- * Checks the issue's goals against the measurements.
- * @param results Everything measured.
- * @returns One line per goal.
- */
-export function checkGoals(results: Results): Goal[] {
-  const mix = summarizeMix(results.http.mix);
-  const cell = (setting: string, ratio: number, store: StoreName) =>
-    mix.find((m) => m.setting === setting && m.writeRatio === ratio && m.store === store);
-  const goals: Goal[] = [];
-  const ratios = [...new Set(mix.map((m) => m.writeRatio))];
-
-  const loopback = ratios.map((r) => cell("loopback", r, "ours")).filter((m) => m !== undefined);
-  if (loopback.length) {
-    const worst = Math.min(...loopback.map((m) => m.vsConnectRedis));
-    goals.push({
-      goal: "loopback: req/s ≥ 1.0× connect-redis (every write mix)",
-      measured: loopback.map((m) =>
-        `${pct(m.writeRatio)} writes ${fmt(m.vsConnectRedis)}× (rounds ${fmt(m.vsConnectRedisRange[0])}–${
-          fmt(m.vsConnectRedisRange[1])
-        })`
-      ).join(", "),
-      met: worst >= 1.0,
-    });
-    const worstFloor = Math.min(...loopback.map((m) => m.vsFloor));
-    goals.push({
-      goal: "loopback: req/s within 5 % of the floor (≥ 0.95×)",
-      measured: loopback.map((m) => `${pct(m.writeRatio)} writes ${fmt(m.vsFloor)}×`).join(", "),
-      met: worstFloor >= 0.95,
-    });
-  }
-  for (const [ratio, target] of [[0, 1.8], [0.2, 1.5]] as const) {
-    const m = cell("hop", ratio, "ours");
-    if (!m) continue;
-    goals.push({
-      goal: `network hop, ${pct(ratio)} writes: req/s ≥ ${target}× connect-redis`,
-      measured: `${fmt(m.vsConnectRedis, 3)}× (rounds ${fmt(m.vsConnectRedisRange[0])}–${
-        fmt(m.vsConnectRedisRange[1])
-      }×; ${fmt(m.rps, 0)} vs ${fmt(cell("hop", ratio, "connect-redis")?.rps ?? NaN, 0)} req/s)`,
-      met: m.vsConnectRedis >= target,
-    });
-    goals.push({
-      goal: `network hop, ${pct(ratio)} writes: p50 ≤ 1/${target} of connect-redis's (≤ ${fmt(1 / target)}×)`,
-      measured: `${fmt(m.p50VsConnectRedis)}× (${fmt(m.p50)} vs ${
-        fmt(cell("hop", ratio, "connect-redis")?.p50 ?? NaN)
-      } ms)`,
-      met: m.p50VsConnectRedis <= 1 / target,
-    });
-  }
-  const read = cell("loopback", 0, "ours") ?? cell("hop", 0, "ours");
-  const readTheirs = cell("loopback", 0, "connect-redis") ?? cell("hop", 0, "connect-redis");
-  const half = cell("loopback", 0.5, "ours") ?? cell("hop", 0.5, "ours");
-  if (read && readTheirs) {
-    goals.push({
-      goal: "commands per read request: 1 (connect-redis 2)",
-      measured: `${fmt(read.clientCommands)} (connect-redis ${fmt(readTheirs.clientCommands)})`,
-      met: Math.abs(read.clientCommands - 1) < 0.02,
-    });
-  }
-  if (read && half) {
-    const perWrite = (half.clientCommands - 0.5 * read.clientCommands) / 0.5;
-    goals.push({
-      goal: "commands per write request: 2",
-      measured: `${fmt(perWrite)} (from ${fmt(half.clientCommands)} per request at 50 % writes)`,
-      met: Math.abs(perWrite - 2) < 0.05,
-    });
-  }
-  const groups = benchGroups(results.storeBench);
-  const requestGroups = groups.filter((g) => g.group.includes("request"));
-  if (requestGroups.length) {
-    const ratiosText = requestGroups.map((g) => `${g.group} ${fmt(g.others[0].avg / g.baseline.avg)}×`);
-    goals.push({
-      goal: "in-process CPU per request ≤ connect-redis (store bench, fake Redis)",
-      measured: ratiosText.join(", "),
-      met: requestGroups.every((g) => g.others[0].avg <= g.baseline.avg),
-    });
-  }
-  const settings = [...new Set(mix.map((m) => m.setting))];
-  const appCpu = settings.flatMap((setting) =>
-    ratios.flatMap((r) => {
-      const ours = cell(setting, r, "ours");
-      const theirs = cell(setting, r, "connect-redis");
-      return ours && theirs ? [{ setting, r, ratio: ours.appCpuPer1000 / theirs.appCpuPer1000 }] : [];
-    })
-  );
-  if (appCpu.length) {
-    goals.push({
-      goal: "app process CPU per request ≤ connect-redis (HTTP; Express and the Redis client included)",
-      measured: appCpu.map(({ setting, r, ratio }) => `${setting} ${pct(r)} writes ${fmt(ratio)}×`).join(
-        ", ",
-      ),
-      met: appCpu.every(({ ratio }) => ratio <= 1),
-    });
-  }
-  const redisCpu = ratios.flatMap((r) => {
-    const ours = cell("loopback", r, "ours");
-    const theirs = cell("loopback", r, "connect-redis");
-    return ours && theirs ? [{ r, ratio: ours.redisCpuPer1000 / theirs.redisCpuPer1000 }] : [];
-  });
-  if (redisCpu.length) {
-    goals.push({
-      goal: "Redis server CPU per request ≤ 1.2× connect-redis (loopback)",
-      measured: redisCpu.map(({ r, ratio }) => `${pct(r)} writes ${fmt(ratio)}×`).join(", "),
-      met: redisCpu.every(({ ratio }) => ratio <= 1.2),
-    });
-  }
-  return goals;
 }
 
 function contentionRows(cells: ContentionCell[]): string[][] {
@@ -362,7 +116,8 @@ export function renderMarkdown(results: Results): string {
       "p99 ms",
       "cmds/req sent",
       "cmds/req executed",
-      "Redis CPU ms/1000 req",
+      "Redis CPU µs/req",
+      "Redis in commands µs/req",
       "app CPU ms/1000 req",
       "failed",
     ],
@@ -377,7 +132,8 @@ export function renderMarkdown(results: Results): string {
       fmt(m.p99),
       fmt(m.clientCommands),
       fmt(m.executedCommands),
-      fmt(m.redisCpuPer1000, 1),
+      fmt(m.redisCpuPer1000, 2),
+      fmt(m.redisCommandUs, 2),
       fmt(m.appCpuPer1000, 0),
       String(m.failures),
     ]),
@@ -388,10 +144,35 @@ export function renderMarkdown(results: Results): string {
       `the commands a script runs inside — ${http.scriptCommands.join(", ")} — are not counted). ` +
       "*cmds/req executed*: every command Redis executed, those inside scripts included; this is what " +
       "`total_commands_processed` counts in Redis 7.0 (it counts script-internal calls too). " +
-      "*Redis CPU*: used_cpu_user + used_cpu_sys deltas. *app CPU*: the app process's user + system time " +
+      "*Redis CPU*: the redis-server process's used_cpu_user + used_cpu_sys (INFO cpu) over the run, " +
+      "divided by the requests the app served: what the store costs the shared Redis, socket I/O included. " +
+      "*Redis in commands*: the time Redis spent executing the commands clients sent (INFO commandstats " +
+      "usec; a script's includes what it runs inside). Both are read from the server before and after " +
+      "each run; the stores run one after another on the same redis-server. *app CPU*: the app process's user + system time " +
       "from /proc (10 ms resolution), Express, express-session, the store and the Redis client together. " +
       "*failed*: non-2xx responses, socket errors and timeouts.",
   );
+  out.push("");
+
+  out.push("## Round trips per request (counted)");
+  out.push("");
+  out.push(
+    "One request at a time through the delay proxy, which counts the times the app's Redis client " +
+      "waited on Redis (commands pipelined together count once). *login* creates a session, *read* " +
+      "only reads it, *write* changes one property, *logout* destroys it. *commands*: INFO commandstats " +
+      "deltas, as above.",
+  );
+  out.push("");
+  out.push(table(
+    ["store", "request", "requests", "round trips / request", "commands / request"],
+    (http.roundTrips ?? []).map((row) => [
+      LABEL[row.store],
+      row.request,
+      String(row.requests),
+      fmt(row.roundTrips / row.requests),
+      fmt(row.commands / row.requests),
+    ]),
+  ));
   out.push("");
 
   out.push("## Contention: N parallel writers on one session");
@@ -599,7 +380,7 @@ export function renderSvg(results: Results): string {
     "",
   );
   const requestGroups = benchGroups(results.storeBench).filter((g) =>
-    ["get", "request", "destroy"].some((word) => g.group.includes(word))
+    ["get", "request", "session", "destroy"].some((word) => g.group.includes(word))
   );
   panel(
     "In-process CPU per operation, fake Redis (relative to connect-redis = 1.0)",

@@ -6,8 +6,15 @@
 //
 // Prints `{"port":N}` once listening; exits when stdin closes (so it never
 // outlives the benchmark that started it). Only 127.0.0.1 on both sides.
+//
+// It also counts round trips: a client's data that arrives after Redis last
+// answered on that connection starts one (commands a client pipelines go out
+// together and count once). With one request at a time that is the number of
+// times the request waited on Redis. Send the line `count` on stdin: it answers
+// `{"roundTrips":N}` (the total since start).
 
 import net from "node:net";
+import { createInterface } from "node:readline";
 
 const targetPort = Number(process.argv[2]);
 const delayMs = Number(process.argv[3] ?? 1);
@@ -27,10 +34,20 @@ function delayed(from, to) {
   from.on("end", () => setTimeout(() => to.end(), delayMs));
 }
 
+let roundTrips = 0;
+
 const server = net.createServer((client) => {
   client.setNoDelay(true);
   const upstream = net.connect({ host: "127.0.0.1", port: targetPort });
   upstream.setNoDelay(true);
+  let waiting = false;
+  client.on("data", () => {
+    if (!waiting) roundTrips++;
+    waiting = true;
+  });
+  upstream.on("data", () => {
+    waiting = false;
+  });
   delayed(client, upstream);
   delayed(upstream, client);
   const close = () => {
@@ -46,6 +63,12 @@ const server = net.createServer((client) => {
 server.listen(0, "127.0.0.1", () => {
   process.stdout.write(JSON.stringify({ port: server.address().port }) + "\n");
 });
-process.stdin.on("end", () => process.exit(0));
+const commands = createInterface({ input: process.stdin });
+commands.on("line", (line) => {
+  // `count`, as typed or as a JSON string.
+  if (line.trim().replace(/^"(.*)"$/, "$1") === "count") {
+    process.stdout.write(JSON.stringify({ roundTrips }) + "\n");
+  }
+});
+commands.on("close", () => process.exit(0));
 process.stdin.on("error", () => process.exit(0));
-process.stdin.resume();

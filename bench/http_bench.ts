@@ -18,8 +18,11 @@ import { fileURLToPath } from "node:url";
 import { SmartRedisStore } from "../mod.ts";
 import { startRedisServer } from "../scripts/redis_server.ts";
 import { ALL_SCRIPTS } from "../src/scripts/all_scripts.ts";
+import { CONVERT_SCRIPT } from "../src/scripts/convert_script.ts";
+import { LOAD_SCRIPT } from "../src/scripts/load_script.ts";
 import type { AppConfig, StoreName } from "./_app_server.ts";
 import { Children, delay, type LineChild, processCpuMs } from "./_processes.ts";
+import { countRoundTrips, type RoundTripRow } from "./_round_trips.ts";
 import { sessionData, type SessionSize } from "./_sessions.ts";
 
 /** The autocannon release the load driver installs (under Node, in a gitignored folder). */
@@ -48,6 +51,8 @@ export interface HttpBenchOptions {
   warmup: number;
   /** Session cookies created per store; requests are spread over them. */
   sessions: number;
+  /** Requests of each kind, one at a time, whose round trips to Redis are counted (hop setting). */
+  roundTripRequests: number;
   /** Share of requests that change their session. */
   writeRatios: number[];
   /** The settings to run. */
@@ -68,8 +73,10 @@ export interface RedisSample {
   executedCommands: number;
   /** The delta of `total_commands_processed`, minus our own INFO calls. */
   totalProcessed: number;
-  /** used_cpu_user + used_cpu_sys, ms. */
+  /** Redis's own CPU time, used_cpu_user + used_cpu_sys (INFO cpu), ms. */
   cpuMs: number;
+  /** Time Redis spent executing commands (Σ usec of INFO commandstats, scripts included), µs. */
+  commandUsec: number;
   /** Calls per command name. */
   calls: Record<string, number>;
 }
@@ -151,14 +158,22 @@ export interface HttpResults {
   memory: MemoryRow[];
   /** Names of the commands our Lua scripts call (not counted as client commands). */
   scriptCommands: string[];
+  /** Round trips per kind of request, counted through the delay proxy. */
+  roundTrips: RoundTripRow[];
 }
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
-/** Commands our scripts run inside Redis, read from their Lua. */
+/**
+ * Commands our scripts run inside Redis on the benchmark's paths, read from their Lua.
+ * Redis 7.0's commandstats count a script's inner calls like clients' commands; these
+ * names tell them apart. The load and convert scripts are left out: they run only in lock
+ * mode, with `renewAfter: 0`, or on connect-redis's strings (none here), and their HGETALL,
+ * GET and PTTL are what the store also sends as plain commands.
+ */
 export function scriptCommandNames(): string[] {
   const names = new Set<string>();
-  for (const script of ALL_SCRIPTS) {
+  for (const script of ALL_SCRIPTS.filter((s) => s !== LOAD_SCRIPT && s !== CONVERT_SCRIPT)) {
     // redis.call('X', …), redis.pcall('X', …), and the scripts' sliced('X', …) helper.
     for (const match of script.source.matchAll(/(?:redis\.p?call|sliced)\('([A-Za-z]+)'/g)) {
       names.add(match[1].toLowerCase());
@@ -196,6 +211,7 @@ export async function ensureAutocannon(dir: string): Promise<void> {
 
 interface InfoSnapshot {
   calls: Map<string, number>;
+  usec: Map<string, number>;
   total: number;
   cpuMs: number;
 }
@@ -205,19 +221,21 @@ type Admin = ReturnType<typeof createClient>;
 async function redisInfo(admin: Admin): Promise<InfoSnapshot> {
   const text = String(await admin.sendCommand(["INFO", "stats", "commandstats", "cpu"]));
   const calls = new Map<string, number>();
+  const usec = new Map<string, number>();
   let total = 0;
   let cpu = 0;
   for (const line of text.split("\r\n")) {
     if (line.startsWith("cmdstat_")) {
       const name = line.slice(8, line.indexOf(":"));
       calls.set(name, Number(/calls=(\d+)/.exec(line)?.[1] ?? 0));
+      usec.set(name, Number(/usec=(\d+)/.exec(line)?.[1] ?? 0));
     } else if (line.startsWith("total_commands_processed:")) {
       total = Number(line.split(":")[1]);
     } else if (line.startsWith("used_cpu_sys:") || line.startsWith("used_cpu_user:")) {
       cpu += Number(line.split(":")[1]) * 1000;
     }
   }
-  return { calls, total, cpuMs: cpu };
+  return { calls, usec, total, cpuMs: cpu };
 }
 
 /** INFO deltas between two snapshots, our own INFO calls left out. */
@@ -229,8 +247,8 @@ function redisDelta(before: InfoSnapshot, after: InfoSnapshot, inner: ReadonlySe
   }
   const executed = Object.values(calls).reduce((a, b) => a + b, 0);
   const scripts = (calls.evalsha ?? 0) + (calls.eval ?? 0);
-  // Scripts ran: what they call inside does not count as sent by a client. (Our store
-  // sends nothing but EVALSHA/EVAL; connect-redis runs no script, so all it sends counts.)
+  // Scripts ran: what they call inside does not count as sent by a client (see
+  // scriptCommandNames). connect-redis runs no script, so all it sends counts.
   const client = scripts === 0
     ? executed
     : Object.entries(calls).filter(([name]) => !inner.has(name)).reduce((a, [, n]) => a + n, 0);
@@ -240,6 +258,14 @@ function redisDelta(before: InfoSnapshot, after: InfoSnapshot, inner: ReadonlySe
     executedCommands: executed,
     totalProcessed: after.total - before.total - infoCalls,
     cpuMs: after.cpuMs - before.cpuMs,
+    // A script's usec includes the commands it runs inside: count only what clients sent.
+    commandUsec: [...after.usec].reduce(
+      (total, [name, usec]) =>
+        name === "info" || (inner.has(name) && scripts > 0)
+          ? total
+          : total + usec - (before.usec.get(name) ?? 0),
+      0,
+    ),
     calls,
   };
 }
@@ -340,7 +366,8 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
 
     // Redis as each setting sees it: straight, or through a delay proxy.
     const urls: string[] = [];
-    for (const setting of options.settings) {
+    const proxies = new Map<number, LineChild>(); // setting index → its delay proxy
+    for (const [s, setting] of options.settings.entries()) {
       if (setting.delayMs <= 0) {
         urls.push(redis.url);
         continue;
@@ -352,6 +379,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
       ]);
       const { port } = await proxy.next<{ port: number }>(10_000);
       urls.push(`redis://127.0.0.1:${port}`);
+      proxies.set(s, proxy);
     }
     const rtt: Record<string, number> = {};
     for (const [i, setting] of options.settings.entries()) rtt[setting.name] = await medianPing(urls[i], 200);
@@ -451,6 +479,35 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
       }
     }
 
+    // Round trips per request, one request at a time through the first delay proxy.
+    const roundTrips: RoundTripRow[] = [];
+    const [counted] = proxies;
+    if (counted) {
+      const [s, proxy] = counted;
+      for (const store of STORES.filter((name) => name !== "floor")) {
+        roundTrips.push(
+          ...await countRoundTrips({
+            store,
+            url: base(store, s),
+            proxy,
+            requests: options.roundTripRequests,
+            async commandsSent(work) {
+              const before = await redisInfo(admin);
+              await work();
+              return redisDelta(before, await redisInfo(admin), inner).clientCommands;
+            },
+          }),
+        );
+      }
+      log(
+        `round trips per request: ${
+          roundTrips.map((r) => `${r.store} ${r.request} ${(r.roundTrips / r.requests).toFixed(2)}`).join(
+            ", ",
+          )
+        }`,
+      );
+    }
+
     const contention: ContentionCell[] = [];
     const contenders = STORES.filter((store) => store !== "floor");
     for (const settingName of options.contention.settings) {
@@ -520,7 +577,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
     }
 
     const memory = await measureMemory(redis.url);
-    return { rtt, mix, contention, memory, scriptCommands: [...inner] };
+    return { rtt, mix, contention, memory, scriptCommands: [...inner], roundTrips };
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);

@@ -125,6 +125,7 @@ function httpOptions(smoke: boolean): HttpBenchOptions {
       rounds: 1,
       warmup: 0.1,
       sessions: 20,
+      roundTripRequests: 10,
       writeRatios: [0, 0.2, 0.5],
       settings,
       contention: { writers: [1, 4], duration: 0.3, rounds: 1, settings: ["loopback"] },
@@ -137,6 +138,7 @@ function httpOptions(smoke: boolean): HttpBenchOptions {
     rounds: 3,
     warmup: 2,
     sessions: 300,
+    roundTripRequests: 100,
     writeRatios: [0, 0.2, 0.5],
     settings,
     contention: { writers: [1, 4, 16], duration: 2, rounds: 2, settings: ["loopback", "hop"] },
@@ -177,6 +179,8 @@ async function main(): Promise<void> {
           s.delayMs ? `, proxy delaying ${s.delayMs} ms each way` : ""
         }`
       ).join("; "),
+      "round trips":
+        `${options.roundTripRequests} requests of each kind, one at a time, through the first delay proxy`,
       "contention":
         `writers ${options.contention.writers.join(", ")}; ${options.contention.duration} s each, ` +
         `${options.contention.rounds} rounds; settings ${options.contention.settings.join(", ")}`,

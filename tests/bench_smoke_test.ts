@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { SmartRedisStore } from "../mod.ts";
 import type { RedisConnection } from "../mod.ts";
 import { FakeRedis } from "../bench/_fake_redis.ts";
-import { CONNECT_REDIS } from "../bench/_report.ts";
+import { CONNECT_REDIS } from "../bench/_summary.ts";
 import { connectionFor } from "../src/clients/detect.ts";
 import { ALL_SCRIPTS } from "../src/scripts/all_scripts.ts";
 import { COMMIT_SCRIPT } from "../src/scripts/commit_script.ts";
@@ -50,7 +50,15 @@ test("the benchmark's smoke mode runs everything and writes the table and the ch
 
     const markdown = await Deno.readTextFile(`${out}/results.md`);
     assert.match(markdown, /SMOKE MODE/);
-    for (const heading of ["## Goals", "## HTTP", "## Contention", "## Redis memory", "## In-process CPU"]) {
+    const headings = [
+      "## Goals",
+      "## HTTP",
+      "## Round trips",
+      "## Contention",
+      "## Redis memory",
+      "## In-process CPU",
+    ];
+    for (const heading of headings) {
       assert.ok(markdown.includes(heading), `results.md lacks "${heading}"`);
     }
     // Table rows, whatever padding `deno fmt` gave their cells.
@@ -60,6 +68,20 @@ test("the benchmark's smoke mode runs everything and writes the table and the ch
       assert.equal(row("loopback", "20 %", store).length, 1, `no loopback row for ${store}`);
       assert.equal(row("hop", "20 %", store).length, 1, `no hop row for ${store}`);
     }
+    // Every goal is evaluated, and the round trips, counted even in a smoke run, are the design's.
+    const goals = rows.filter((r) => r.length === 5 && ["yes", "**no**", "–"].includes(r[3]));
+    for (
+      const goal of [
+        "Redis server CPU per request, loopback, 20 %",
+        "req/s, hop, 0 %",
+        "in-process CPU, get small",
+      ]
+    ) {
+      assert.ok(goals.some((r) => r[1].startsWith(goal) && r[3] !== "–"), `goal "${goal}" not evaluated`);
+    }
+    const trips = (request: string) => row("connect-smart-redis", request)[0]?.[4];
+    assert.deepEqual(["login", "read", "write", "logout"].map(trips), ["1.00", "1.00", "2.00", "2.00"]);
+    assert.equal(row(CONNECT_REDIS, "read")[0]?.[4], "2.00");
     // Our store never loses an own-property write, even in a smoke run.
     const contention = rows.filter((r) =>
       r[1] === "loopback" && /^\d+$/.test(r[2]) && r[3] === "connect-smart-redis"

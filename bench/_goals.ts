@@ -1,0 +1,148 @@
+/**
+ * The goals the benchmark checks, each a ratio to connect-redis measured in the
+ * same run (or a count), marked met or missed from the measurements.
+ * @module
+ */
+
+import type { StoreName } from "./_app_server.ts";
+import { ROUND_TRIP_REQUESTS } from "./_round_trips.ts";
+import {
+  benchGroups,
+  CONNECT_REDIS,
+  fmt,
+  type MixSummary,
+  pct,
+  type Results,
+  summarizeMix,
+} from "./_summary.ts";
+
+/** A goal, checked against the measurements. */
+export interface Goal {
+  goal: string;
+  measured: string;
+  /** `null`: not measured in this run, or shown for information only. */
+  met: boolean | null;
+}
+
+/** Redis server CPU per request: at most this many times connect-redis's, by share of writes (loopback). */
+const REDIS_CPU: [number, number][] = [[0, 1.0], [0.2, 1.0], [0.5, 1.5]];
+/** Requests per second: at least this many times connect-redis's, by setting and share of writes. */
+const THROUGHPUT: [string, number, number][] = [
+  ["loopback", 0, 1.05],
+  ["loopback", 0.2, 1.05],
+  ["hop", 0, 1.8],
+  ["hop", 0.2, 1.55],
+];
+/** Round trips to Redis our store may take per request (a logout loads, then destroys). */
+const ROUND_TRIPS: Record<(typeof ROUND_TRIP_REQUESTS)[number], number> = {
+  login: 1,
+  read: 1,
+  write: 2,
+  logout: 2,
+};
+/** In-process CPU per operation (store bench): at most this many times connect-redis's. */
+const IN_PROCESS = 1.2;
+
+/**
+ * Checks the goals against the measurements.
+ * @param results Everything measured.
+ * @returns One line per goal.
+ */
+export function checkGoals(results: Results): Goal[] {
+  const mix = summarizeMix(results.http.mix);
+  const cell = (setting: string, ratio: number, store: StoreName): MixSummary | undefined =>
+    mix.find((m) => m.setting === setting && m.writeRatio === ratio && m.store === store);
+  const goals: Goal[] = [];
+  const missing = (goal: string) => goals.push({ goal, measured: "not measured in this run", met: null });
+
+  for (const [ratio, target] of REDIS_CPU) {
+    const goal = `Redis server CPU per request, loopback, ${pct(ratio)} writes: ≤ ${
+      fmt(target, 1)
+    }× ${CONNECT_REDIS}`;
+    const ours = cell("loopback", ratio, "ours");
+    const theirs = cell("loopback", ratio, "connect-redis");
+    if (!ours || !theirs) {
+      missing(goal);
+      continue;
+    }
+    const measured = ours.redisCpuPer1000 / theirs.redisCpuPer1000;
+    goals.push({
+      goal,
+      measured:
+        `${fmt(measured)}× (${fmt(ours.redisCpuPer1000, 2)} vs ${fmt(theirs.redisCpuPer1000, 2)} µs ` +
+        `per request, INFO cpu; executing commands ${fmt(ours.redisCommandUs, 2)} vs ` +
+        `${fmt(theirs.redisCommandUs, 2)} µs, ${fmt(ours.redisCommandUs / theirs.redisCommandUs)}×)`,
+      met: Number.isFinite(measured) ? measured <= target : null,
+    });
+  }
+
+  for (const [setting, ratio, target] of THROUGHPUT) {
+    const goal = `req/s, ${setting}, ${pct(ratio)} writes: ≥ ${fmt(target)}× ${CONNECT_REDIS}`;
+    const ours = cell(setting, ratio, "ours");
+    const theirs = cell(setting, ratio, "connect-redis");
+    if (!ours || !theirs) {
+      missing(goal);
+      continue;
+    }
+    goals.push({
+      goal,
+      measured: `${fmt(ours.vsConnectRedis, 3)}× (rounds ${fmt(ours.vsConnectRedisRange[0])}–` +
+        `${fmt(ours.vsConnectRedisRange[1])}×; ${fmt(ours.rps, 0)} vs ${fmt(theirs.rps, 0)} req/s)`,
+      met: Number.isFinite(ours.vsConnectRedis) ? ours.vsConnectRedis >= target : null,
+    });
+  }
+
+  const trips = results.http.roundTrips ?? [];
+  for (const request of ROUND_TRIP_REQUESTS) {
+    const goal = `round trips per ${request} request: ${ROUND_TRIPS[request]}` +
+      (request === "logout" ? " (load 1 + destroy 1)" : "");
+    const ours = trips.find((row) => row.store === "ours" && row.request === request);
+    if (!ours) {
+      missing(goal);
+      continue;
+    }
+    const theirs = trips.find((row) => row.store === "connect-redis" && row.request === request);
+    const perRequest = ours.roundTrips / ours.requests;
+    goals.push({
+      goal,
+      measured: `${fmt(perRequest)} (counted over ${ours.requests} requests; ${CONNECT_REDIS} ${
+        theirs ? fmt(theirs.roundTrips / theirs.requests) : "–"
+      })`,
+      met: perRequest <= ROUND_TRIPS[request],
+    });
+  }
+
+  const groups = benchGroups(results.storeBench).filter((g) =>
+    g.others.some((o) => o.name === "connect-smart-redis")
+  );
+  if (groups.length === 0) {
+    missing(`in-process CPU per operation (store bench): ≤ ${IN_PROCESS}× ${CONNECT_REDIS}`);
+  }
+  for (const g of groups) {
+    const ours = g.others.find((o) => o.name === "connect-smart-redis")!;
+    const ratio = ours.avg / g.baseline.avg;
+    goals.push({
+      goal: `in-process CPU, ${g.group} (store bench, fake Redis): ≤ ${IN_PROCESS}× ${CONNECT_REDIS}`,
+      measured: `${fmt(ratio)}×`,
+      met: ratio <= IN_PROCESS,
+    });
+  }
+
+  // For information: the app process as a whole (Express and the Redis client included).
+  for (const setting of [...new Set(mix.map((m) => m.setting))]) {
+    const parts = mix.filter((m) => m.setting === setting && m.store === "ours").flatMap((ours) => {
+      const theirs = cell(setting, ours.writeRatio, "connect-redis");
+      return theirs
+        ? [`${pct(ours.writeRatio)} writes ${fmt(ours.appCpuPer1000 / theirs.appCpuPer1000)}×`]
+        : [];
+    });
+    if (parts.length) {
+      goals.push({
+        goal: `(information) app process CPU per request, ${setting}, × ${CONNECT_REDIS}`,
+        measured: parts.join(", "),
+        met: null,
+      });
+    }
+  }
+  return goals;
+}
