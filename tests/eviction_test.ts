@@ -4,20 +4,31 @@
  */
 
 import assert from "node:assert/strict";
-import { Browser, delay, startApp, storeFixture, test, visitRoutes } from "./_helpers.ts";
+import type session from "express-session";
+import { type App, Browser, delay, startApp, storeFixture, test, visitRoutes } from "./_helpers.ts";
 
-test("a tombstone evicted under volatile-ttl does not let an in-flight request undo the logout", async () => {
-  await using fx = await storeFixture();
+/** The visit routes plus `/slow`, which sets `late` once `open()` is called. */
+async function gatedApp(
+  store: session.Store,
+  options: Partial<session.SessionOptions> = {},
+): Promise<{ app: App; open: () => void }> {
   let open!: () => void;
   const gate = new Promise<void>((resolve) => open = resolve);
-  await using app = await startApp(fx.store, (app) => {
+  const app = await startApp(store, (app) => {
     visitRoutes(app);
     app.get("/slow", async (req, res) => {
       await gate;
       req.session.late = "yes";
       res.send("late");
     });
-  }, { cookie: { maxAge: 3600_000 } });
+  }, options);
+  return { app, open };
+}
+
+test("a tombstone evicted under volatile-ttl does not let an in-flight request undo the logout", async () => {
+  await using fx = await storeFixture();
+  const { app: served, open } = await gatedApp(fx.store, { cookie: { maxAge: 3600_000 } });
+  await using app = served;
   const browser = new Browser();
   await browser.get(app.url);
   const key = `session:${browser.sid}`;
@@ -45,16 +56,8 @@ test("a tombstone evicted under volatile-ttl does not let an in-flight request u
 
 test("without eviction, a session that vanished within deleteExpiry of being seen is written back", async () => {
   await using fx = await storeFixture();
-  let open!: () => void;
-  const gate = new Promise<void>((resolve) => open = resolve);
-  await using app = await startApp(fx.store, (app) => {
-    visitRoutes(app);
-    app.get("/slow", async (req, res) => {
-      await gate;
-      req.session.late = "yes";
-      res.send("late");
-    });
-  });
+  const { app: served, open } = await gatedApp(fx.store);
+  await using app = served;
   const browser = new Browser();
   await browser.get(app.url);
   const slow = browser.get(`${app.url}/slow`);
