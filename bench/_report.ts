@@ -1,33 +1,36 @@
 /**
- * Turns the measurements into `results.md` (tables, goals) and `chart.svg`
- * (plain SVG text).
+ * Turns the measurements into `results.md` (tables, goals); `_chart.ts` draws
+ * `chart.svg`.
  * @module
  */
 
-import type { ContentionCell } from "./http_bench.ts";
-import type { StoreName } from "./_app_server.ts";
+import type { ContentionCell, MixCell } from "./http_bench.ts";
 import { checkGoals } from "./_goals.ts";
-import {
-  benchGroups,
-  CONNECT_REDIS,
-  fmt,
-  LABEL,
-  median,
-  type MixSummary,
-  pct,
-  type Results,
-  sum,
-  summarizeMix,
-  time,
-} from "./_summary.ts";
+import { benchGroups, fmt, LABEL, median, pct, type Results, sum, summarizeMix, time } from "./_summary.ts";
 
 export type { Meta, Results, StoreBenchRow } from "./_summary.ts";
+export { renderSvg } from "./_chart.ts";
 
-const COLOR: Record<StoreName, string> = {
-  "ours": "#2b6cb0",
-  "connect-redis": "#dd6b20",
-  "floor": "#8a8a8a",
-};
+/** Per command: calls per request and µs per call (commandstats), over a cell's rounds. */
+function commandRows(cells: MixCell[]): string[][] {
+  return cells.filter((cell) => cell.store !== "floor").map((cell) => {
+    const requests = sum(cell.samples.map((s) => s.appRequests));
+    const calls = new Map<string, number>();
+    const usec = new Map<string, number>();
+    for (const sample of cell.samples) {
+      for (const [name, n] of Object.entries(sample.redis?.calls ?? {})) {
+        calls.set(name, (calls.get(name) ?? 0) + n);
+      }
+      for (const [name, t] of Object.entries(sample.redis?.usec ?? {})) {
+        usec.set(name, (usec.get(name) ?? 0) + t);
+      }
+    }
+    const commands = [...calls].sort((a, b) => b[1] - a[1]).map(([name, n]) =>
+      `${name} ${fmt(n / requests)} × ${fmt((usec.get(name) ?? NaN) / n)} µs`
+    );
+    return [cell.setting, pct(cell.writeRatio), LABEL[cell.store], commands.join(", ")];
+  });
+}
 
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
@@ -154,6 +157,17 @@ export function renderMarkdown(results: Results): string {
   );
   out.push("");
 
+  out.push("### Redis time per command (INFO commandstats)");
+  out.push("");
+  out.push(
+    "Per request: calls × Redis's time per call executing it. A script's time includes the commands it " +
+      `runs inside, which are listed too (${http.scriptCommands.join(", ")}); socket I/O is not in these ` +
+      "figures, only in *Redis CPU* above.",
+  );
+  out.push("");
+  out.push(table(["setting", "writes", "store", "calls per request × µs per call"], commandRows(http.mix)));
+  out.push("");
+
   out.push("## Round trips per request (counted)");
   out.push("");
   out.push(
@@ -233,186 +247,4 @@ export function renderMarkdown(results: Results): string {
   ));
   out.push("");
   return out.join("\n");
-}
-
-function escape(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-/**
- * The chart: req/s relative to connect-redis, p50 latency, and in-process CPU.
- * @param results Everything measured.
- * @returns chart.svg's text.
- */
-export function renderSvg(results: Results): string {
-  const mix = summarizeMix(results.http.mix);
-  const cells = [...new Map(mix.map((m) => [`${m.setting}|${m.writeRatio}`, m])).values()];
-  const width = 960;
-  const left = 70;
-  const plotWidth = width - left - 30;
-  const panelHeight = 220;
-  const parts: string[] = [];
-  let y = 40;
-  const text = (x: number, ty: number, value: string, attrs = "") =>
-    `<text x="${x.toFixed(1)}" y="${ty.toFixed(1)}" ${attrs}>${escape(value)}</text>`;
-  const title = results.meta.mode === "smoke" ? " (smoke mode: figures mean nothing)" : "";
-  parts.push(
-    text(
-      width / 2,
-      24,
-      `connect-smart-redis vs ${CONNECT_REDIS}${title}`,
-      'text-anchor="middle" font-size="16" font-weight="bold"',
-    ),
-  );
-
-  /** One grouped bar panel. */
-  const panel = (
-    heading: string,
-    groups: { label: string[]; bars: { store: StoreName; value: number; note?: string }[] }[],
-    unit: string,
-    reference?: number,
-  ) => {
-    const top = y + 30;
-    const bottom = top + panelHeight;
-    const values = groups.flatMap((g) => g.bars.map((b) => b.value)).filter(Number.isFinite);
-    const highest = Math.max(reference ?? 0, ...values, 1e-9) * 1.12;
-    // A round tick step (1, 2 or 5 times a power of ten) giving four or five ticks.
-    const magnitude = 10 ** Math.floor(Math.log10(highest / 4));
-    const step = [1, 2, 5, 10].map((m) => m * magnitude).find((candidate) => highest / candidate <= 5)!;
-    const ticks = Math.ceil(highest / step);
-    const max = ticks * step;
-    const scale = (v: number) => bottom - (v / max) * panelHeight;
-    parts.push(text(left, y + 18, heading, 'font-size="14" font-weight="bold"'));
-    parts.push(`<line x1="${left}" y1="${bottom}" x2="${left + plotWidth}" y2="${bottom}" stroke="#333"/>`);
-    parts.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#333"/>`);
-    for (let i = 0; i <= ticks; i++) {
-      const v = step * i;
-      const ty = scale(v);
-      parts.push(
-        `<line x1="${left - 4}" y1="${ty.toFixed(1)}" x2="${left + plotWidth}" y2="${
-          ty.toFixed(1)
-        }" stroke="#ddd"/>`,
-      );
-      parts.push(
-        text(left - 8, ty + 4, `${Number(v.toPrecision(6))}${unit}`, 'text-anchor="end" font-size="11"'),
-      );
-    }
-    if (reference !== undefined) {
-      const ty = scale(reference);
-      parts.push(
-        `<line x1="${left}" y1="${ty.toFixed(1)}" x2="${left + plotWidth}" y2="${ty.toFixed(1)}" stroke="${
-          COLOR["connect-redis"]
-        }" stroke-dasharray="6 4" stroke-width="2"/>`,
-      );
-    }
-    const slot = plotWidth / Math.max(1, groups.length);
-    for (const [i, group] of groups.entries()) {
-      const barWidth = Math.min(40, (slot * 0.8) / Math.max(1, group.bars.length));
-      const start = left + slot * i + (slot - barWidth * group.bars.length) / 2;
-      for (const [j, bar] of group.bars.entries()) {
-        if (!Number.isFinite(bar.value)) continue;
-        const x = start + j * barWidth;
-        const ty = scale(bar.value);
-        parts.push(
-          `<rect x="${x.toFixed(1)}" y="${ty.toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${
-            (bottom - ty).toFixed(1)
-          }" fill="${COLOR[bar.store]}"/>`,
-        );
-        parts.push(
-          text(
-            x + barWidth / 2 - 1,
-            ty - 4,
-            bar.note ?? bar.value.toPrecision(3),
-            'text-anchor="middle" font-size="10"',
-          ),
-        );
-      }
-      for (const [line, label] of group.label.entries()) {
-        parts.push(
-          text(
-            left + slot * i + slot / 2,
-            bottom + 15 + 13 * line,
-            label,
-            'text-anchor="middle" font-size="11"',
-          ),
-        );
-      }
-    }
-    y = bottom + 28 + 13 * Math.max(...groups.map((g) => g.label.length));
-  };
-
-  const find = (c: MixSummary, store: StoreName) =>
-    mix.find((x) => x.setting === c.setting && x.writeRatio === c.writeRatio && x.store === store);
-  panel(
-    "Throughput relative to connect-redis (dashed line = 1.0), same run",
-    cells.map((c) => {
-      const ours = find(c, "ours");
-      const theirs = find(c, "connect-redis");
-      const floor = find(c, "floor");
-      return {
-        label: [
-          `${c.setting}, ${Math.round(c.writeRatio * 100)} % writes`,
-          `${fmt(ours?.rps ?? NaN, 0)} vs ${fmt(theirs?.rps ?? NaN, 0)} req/s`,
-          `floor: ${fmt(floor?.vsConnectRedis ?? NaN)}×`,
-        ],
-        bars: [
-          {
-            store: "ours" as const,
-            value: ours?.vsConnectRedis ?? NaN,
-            note: `${fmt(ours?.vsConnectRedis ?? NaN)}×`,
-          },
-          { store: "connect-redis" as const, value: 1, note: "1.00×" },
-        ],
-      };
-    }),
-    "×",
-    1,
-  );
-  panel(
-    "Median latency, ms (floor: the same app with an in-process store)",
-    cells.map((c) => ({
-      label: [`${c.setting}, ${Math.round(c.writeRatio * 100)} % writes`],
-      bars: (["ours", "connect-redis", "floor"] as const).map((store) => {
-        const m = find(c, store);
-        return { store, value: m?.p50 ?? NaN, note: m ? fmt(m.p50) : "" };
-      }),
-    })),
-    "",
-  );
-  const requestGroups = benchGroups(results.storeBench).filter((g) =>
-    ["get", "request", "session", "destroy"].some((word) => g.group.includes(word))
-  );
-  panel(
-    "In-process CPU per operation, fake Redis (relative to connect-redis = 1.0)",
-    requestGroups.map((g) => ({
-      label: [g.group.replace(/ (small|large)$/, ""), /(small|large)$/.exec(g.group)?.[1] ?? ""],
-      bars: [
-        {
-          store: "ours" as const,
-          value: g.others[0].avg / g.baseline.avg,
-          note: `${fmt(g.others[0].avg / g.baseline.avg)}×`,
-        },
-        { store: "connect-redis" as const, value: 1, note: time(g.baseline.avg) },
-      ],
-    })),
-    "×",
-    1,
-  );
-  // Legend.
-  let lx = left;
-  for (const store of ["ours", "connect-redis", "floor"] as const) {
-    parts.push(`<rect x="${lx}" y="${y - 10}" width="12" height="12" fill="${COLOR[store]}"/>`);
-    parts.push(text(lx + 16, y, LABEL[store], 'font-size="12"'));
-    lx += 200;
-  }
-  const machine = `${results.meta.nproc} × ${results.meta.cpuModel}; ${results.meta.date}`;
-  parts.push(text(left, y + 22, machine, 'font-size="11" fill="#555"'));
-  const height = y + 40;
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
-    `<rect width="${width}" height="${height}" fill="white"/>`,
-    ...parts,
-    "</svg>",
-    "",
-  ].join("\n");
 }

@@ -79,6 +79,8 @@ export interface RedisSample {
   commandUsec: number;
   /** Calls per command name. */
   calls: Record<string, number>;
+  /** Time Redis spent executing each command, µs (a script's includes what it runs inside). */
+  usec: Record<string, number>;
 }
 
 /** One measured run of one store. */
@@ -241,9 +243,13 @@ async function redisInfo(admin: Admin): Promise<InfoSnapshot> {
 /** INFO deltas between two snapshots, our own INFO calls left out. */
 function redisDelta(before: InfoSnapshot, after: InfoSnapshot, inner: ReadonlySet<string>): RedisSample {
   const calls: Record<string, number> = {};
+  const usec: Record<string, number> = {};
   for (const [name, count] of after.calls) {
     const delta = count - (before.calls.get(name) ?? 0);
-    if (delta > 0 && name !== "info") calls[name] = delta;
+    if (delta > 0 && name !== "info") {
+      calls[name] = delta;
+      usec[name] = (after.usec.get(name) ?? 0) - (before.usec.get(name) ?? 0);
+    }
   }
   const executed = Object.values(calls).reduce((a, b) => a + b, 0);
   const scripts = (calls.evalsha ?? 0) + (calls.eval ?? 0);
@@ -259,14 +265,12 @@ function redisDelta(before: InfoSnapshot, after: InfoSnapshot, inner: ReadonlySe
     totalProcessed: after.total - before.total - infoCalls,
     cpuMs: after.cpuMs - before.cpuMs,
     // A script's usec includes the commands it runs inside: count only what clients sent.
-    commandUsec: [...after.usec].reduce(
-      (total, [name, usec]) =>
-        name === "info" || (inner.has(name) && scripts > 0)
-          ? total
-          : total + usec - (before.usec.get(name) ?? 0),
+    commandUsec: Object.entries(usec).reduce(
+      (total, [name, time]) => inner.has(name) && scripts > 0 ? total : total + time,
       0,
     ),
     calls,
+    usec,
   };
 }
 
