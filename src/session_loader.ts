@@ -174,7 +174,9 @@ function showExpiry(session: SessionRecord, expires: number | undefined): number
   if (expires === undefined || cookie.expires === null || (cookie.expires === undefined && !derived)) {
     return cookieExpiry(cookie);
   }
-  cookie.expires = cookie.expires instanceof Date ? new Date(expires) : new Date(expires).toISOString();
+  // A Date, not its ISO string: express-session's Cookie takes either, and a Date spares
+  // formatting a string that express-session would parse right back.
+  cookie.expires = new Date(expires);
   return expires;
 }
 

@@ -80,8 +80,8 @@ test("round trips on the wire: read 1, change 2, destroy 1, and a due renewal ad
   client.on("error", () => {});
   await client.connect();
   try {
-    const store = new SmartRedisStore({ client, renewAfter: 0.2 });
-    await using app = await startApp(store, visitRoutes, { cookie: { maxAge: 1000 } });
+    const store = new SmartRedisStore({ client, renewAfter: 0.02 }); // renewal due 2 s after the last
+    await using app = await startApp(store, visitRoutes, { cookie: { maxAge: 100_000 } });
     const browser = new Browser();
     await browser.get(app.url);
     await delay(100); // the connection's own setup and the script preload are done
@@ -100,7 +100,7 @@ test("round trips on the wire: read 1, change 2, destroy 1, and a due renewal ad
     await t.step(
       "once the session lost more than renewAfter of its maxAge, one read renews it: 2, then 1",
       async () => {
-        await delay(250);
+        await delay(2100);
         await browser.get(`${app.url}/read`);
         assert.equal(counter.take(), 2);
         await browser.get(`${app.url}/read`);
