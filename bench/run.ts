@@ -4,8 +4,8 @@
  * `results.md`, `chart.svg` and `results.json`.
  *
  * ```sh
- * deno task bench                       # full run (~6 minutes), writes bench/results/
- * deno task bench --smoke               # tiny sizes (< 30 s), writes to a temporary folder
+ * deno task bench                       # full run (5–6 minutes on a quiet machine), writes bench/results/
+ * deno task bench --smoke               # tiny sizes (~35 s), writes to a temporary folder
  * deno task bench --smoke --out=/tmp/x  # ... or to the given folder
  * ```
  *

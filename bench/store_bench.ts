@@ -6,8 +6,9 @@
  * A "request" replays what express-session does with a store around a request:
  * `get`, `createSession`, the cookie's `touch`, then `touch` (read-only: for our
  * store a plain HGETALL and no write, the renewal not being due) or `set` (one
- * property changed). Each case's Redis commands are checked before it is timed. express-session's own work (hashing the session, the
- * cookie header) is the same for both stores and is left out.
+ * property changed). Each case's Redis commands are checked before it is timed.
+ * express-session's own work (hashing the session, the cookie header) is the
+ * same for both stores and is left out.
  *
  * ```sh
  * deno bench --allow-env --allow-read bench/store_bench.ts
