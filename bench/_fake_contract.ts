@@ -112,7 +112,7 @@ export function contractSteps(now: number): string[][] {
     convert("k3", "{}", String(now), String(life), "user", '"ada"'),
     convert("k3", legacy, "soon", ""),
     convert("k3", legacy, String(now), String(life), "cookie", '{"originalMaxAge":600000}', "user", '"ada"'),
-    ["HMGET", "k3", "\0ttl", "\0exp", "cookie", "user"],
+    ["HMGET", "k3", "\0ttl", "cookie", "user"], // not `\0exp`: now + the PTTL left, a few ms apart
     ["PTTL", "k3"],
     convert("k3", legacy, String(now), String(life)),
     ["SET", "k6", legacy],
