@@ -12,7 +12,7 @@ import { type Expiry, expiryOf, renewalDue } from "./expiry.ts";
 import { COOKIE_FIELD } from "./fields.ts";
 import type { SessionRecord } from "./options.ts";
 import { COMMIT_SCRIPT } from "./scripts/commit_script.ts";
-import { CONVERT_SCRIPT } from "./scripts/convert_script.ts";
+import { CONVERT_SCRIPT, convertArgs } from "./scripts/convert_script.ts";
 import { REFRESH_SCRIPT } from "./scripts/refresh_script.ts";
 import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
 import { REPLACE_SCRIPT } from "./scripts/replace_script.ts";
@@ -105,15 +105,22 @@ export class SessionWriter {
     const record = checkSession(id, session);
     const { codec, options } = this.#ctx;
     const snapshot = this.#ctx.snapshotOf(record, id);
-    if (snapshot?.readOnly) return;
-    if (snapshot?.legacy !== undefined && !options.disableTouch) await this.#convert(id, record, snapshot);
+    if (snapshot?.readOnly || (!snapshot && options.disableTouch)) return;
     const now = Date.now();
     const expiry = expiryOf(record, options, now);
     const cookie = codec.cookieText(id, record);
+    if (snapshot?.legacy !== undefined) {
+      // Converted at the first touch, a due renewal folded in: later reads are one plain HGETALL.
+      const renew = !options.disableTouch &&
+        this.#touchDue(snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD));
+      await this.#convert(id, record, snapshot, renew ? expiry : undefined);
+    }
     if (snapshot && !this.#touchDue(snapshot, expiry, now, cookie)) return await this.#release(id, snapshot);
     const cookieChanged = cookie !== undefined && cookie !== snapshot?.fields.get(COOKIE_FIELD);
+    const guard = cookieChanged || !snapshot ? "" : "=" + snapshot.sliding;
+    // Under disableTouch only the cookie's settings are written: the expiry stays as it is.
     const args = [
-      ...expiryArgs(expiry, cookieChanged || !snapshot ? "" : "=" + snapshot.sliding, now),
+      ...expiryArgs(expiry, guard, now, options.disableTouch),
       cookieChanged ? COOKIE_FIELD : "",
       cookieChanged ? cookie : "",
     ];
@@ -123,7 +130,7 @@ export class SessionWriter {
     const reply = await this.#ctx.run(REFRESH_SCRIPT, id, args);
     if (!snapshot) return;
     if (cookieChanged) snapshot.fields.set(COOKIE_FIELD, cookie);
-    settled(snapshot, expiry, Array.isArray(reply) ? reply.slice(1) : []);
+    if (!options.disableTouch) settled(snapshot, expiry, Array.isArray(reply) ? reply.slice(1) : []);
   }
 
   /** Whether a request that changed no data must still write: cookie settings, maxAge, or a due renewal. */
@@ -194,13 +201,13 @@ export class SessionWriter {
    * loaded; else takes the other writer's changes and tries again. Afterwards the
    * commit proceeds field by field against that base, like on any hash.
    */
-  async #convert(sid: string, record: SessionRecord, snapshot: Snapshot): Promise<void> {
+  async #convert(sid: string, record: SessionRecord, snapshot: Snapshot, renewal?: Expiry): Promise<void> {
     for (let attempt = 0; attempt <= this.#ctx.options.conflictRetries; attempt++) {
-      const args = [snapshot.legacy!, String(Date.now()), snapshot.sliding];
-      for (const [field, value] of snapshot.fields) args.push(field, value);
+      const args = convertArgs(snapshot.legacy!, snapshot.fields, snapshot.sliding, renewal);
       const reply = await this.#ctx.run(CONVERT_SCRIPT, sid, args);
       if (!Array.isArray(reply)) {
         snapshot.legacy = undefined;
+        if (reply === "converted" && args[3] !== "") snapshot.expires = renewal!.at;
         return;
       }
       await this.#merger.rebaseOnString(sid, record, snapshot, String(reply[1]));
@@ -211,11 +218,14 @@ export class SessionWriter {
   }
 }
 
-/** The expiry arguments every writing script takes first (see `scripts/_expiry_lua.ts`). */
-function expiryArgs(expiry: Expiry, guard: string, now: number): string[] {
+/**
+ * The expiry arguments every writing script takes first (see `scripts/_expiry_lua.ts`);
+ * with `keep`, the key's expiry and `\0exp` stay as they are.
+ */
+function expiryArgs(expiry: Expiry, guard: string, now: number, keep = false): string[] {
   return [
-    String(expiry.pttl),
-    expiry.at === undefined ? "" : String(expiry.at),
+    keep ? "" : String(expiry.pttl),
+    keep || expiry.at === undefined ? "" : String(expiry.at),
     slidingArg(expiry),
     guard,
     String(now),

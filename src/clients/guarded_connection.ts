@@ -83,8 +83,8 @@ export class GuardedConnection {
     const deadline = Date.now() + this.#timeout;
     if (this.#inner.closed) {
       throw new RedisUnavailableError(
-        `The Redis client for ${this.#inner.address} was closed by the application (quit, disconnect or ` +
-          "close); connect it again, or give the store an open client",
+        `The Redis client for ${this.#inner.address} is closed (by the application, or by the client giving up ` +
+          "reconnecting); connect it again, or give the store an open client",
       );
     }
     if (!this.#inner.ready) {
