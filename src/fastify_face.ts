@@ -129,7 +129,12 @@ function plugin(
   fastify.addHook("onResponse", abandon);
   fastify.addHook("onRequestAbort", abandon);
 
-  function writeCookie(reply: FastifyReply, request: FastifyRequest, handle: SessionHandle, action: CookieAction) {
+  function writeCookie(
+    reply: FastifyReply,
+    request: FastifyRequest,
+    handle: SessionHandle,
+    action: CookieAction,
+  ) {
     if (action === "none") return;
     const https = request.protocol === "https";
     const header = action === "clear"
