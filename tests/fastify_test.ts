@@ -22,11 +22,13 @@ const startFastify: StartFace = async (client, store, face = {}) => {
     saveUninitialized: false,
     ...face,
   });
-  app.get("/", async (request) => {
+  app.get("/", (request, reply) => {
     request.session.visits = ((request.session.visits as number) || 0) + 1;
-    return `You visited this site ${request.session.visits} times!`;
+    reply.send(`You visited this site ${request.session.visits} times!`);
   });
-  app.get("/read", async (request) => String(request.session.visits ?? "none"));
+  app.get("/read", (request, reply) => {
+    reply.send(String(request.session.visits ?? "none"));
+  });
   app.get<{ Params: { name: string; value: string }; Querystring: { delay?: string } }>(
     "/set/:name/:value",
     async (request) => {
@@ -41,12 +43,16 @@ const startFastify: StartFace = async (client, store, face = {}) => {
     request.session.n = n;
     return String(n);
   });
-  app.get("/n", async (request) => String(request.session.n ?? "none"));
+  app.get("/n", (request, reply) => {
+    reply.send(String(request.session.n ?? "none"));
+  });
   app.get("/logout", async (request) => {
     await request.session.destroy();
     return "bye";
   });
-  app.get("/id", async (request) => request.session.sessionId);
+  app.get("/id", (request, reply) => {
+    reply.send(request.session.sessionId);
+  });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = app.server.address() as { port: number };
   return {
