@@ -1,0 +1,44 @@
+/**
+ * connect-smart-redis for Hono: a session middleware on Redis for Deno
+ * (`Deno.serve`), Node (`@hono/node-server`) and Bun, keeping every guarantee
+ * of the store (only changed properties written, parallel requests' writes
+ * merged, destroyed sessions stay destroyed, one round trip for a request that
+ * only reads its session). Needs no express-session.
+ *
+ * @example Use the middleware under Deno
+ * ```ts ignore
+ * import { Hono } from "hono";
+ * import { createClient } from "redis";
+ * import { smartRedisSession, type SessionVariables } from "connect-smart-redis/hono";
+ *
+ * const app = new Hono<{ Variables: SessionVariables }>();
+ * app.use(smartRedisSession({ client: createClient(), secret: "a secret" }));
+ * app.get("/", (c) => {
+ *   const session = c.get("session");
+ *   session.visits = ((session.visits as number) ?? 0) + 1;
+ *   return c.text(`visits: ${session.visits}`);
+ * });
+ * Deno.serve(app.fetch);
+ * ```
+ *
+ * @module
+ */
+
+export { type HonoSessionOptions, type SessionVariables, smartRedisSession } from "./src/hono_face.ts";
+export { SmartSession } from "./src/web/session_handle.ts";
+export type { CookieOptions } from "./src/web/cookies.ts";
+export type {
+  LockOptions,
+  MergeHook,
+  MergeValues,
+  Serializer,
+  SessionRecord,
+  SmartRedisStoreOptions,
+} from "./src/options.ts";
+export type { ConnectionState, RedisConnection, RedisNode } from "./src/clients/connection.ts";
+export {
+  RedisUnavailableError,
+  SessionConflictError,
+  SessionDataError,
+  SessionLockedError,
+} from "./src/errors.ts";
