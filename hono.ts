@@ -1,6 +1,6 @@
 /**
  * connect-smart-redis for Hono: a session middleware on Redis for Deno
- * (`Deno.serve`), Node (`@hono/node-server`) and Bun, keeping every guarantee
+ * (its built-in server, `deno serve`), Node (`@hono/node-server`) and Bun, keeping every guarantee
  * of the store (only changed properties written, parallel requests' writes
  * merged, destroyed sessions stay destroyed, one round trip for a request that
  * only reads its session). Needs no express-session.
@@ -18,7 +18,7 @@
  *   session.visits = ((session.visits as number) ?? 0) + 1;
  *   return c.text(`visits: ${session.visits}`);
  * });
- * Deno.serve(app.fetch);
+ * export default app; // run with `deno serve`, or pass app.fetch to Deno's serve()
  * ```
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * The Hono face: a session middleware for Hono on any runtime with
- * `node:crypto` (Deno with `Deno.serve`, Node with `@hono/node-server`, Bun),
+ * `node:crypto` (Deno with its built-in server, Node with `@hono/node-server`, Bun),
  * owning the session object and calling the engine directly.
  * @module
  */
@@ -70,7 +70,7 @@ export interface SessionVariables {
  *   session.visits = ((session.visits as number) ?? 0) + 1;
  *   return c.text(`visits: ${session.visits}`);
  * });
- * Deno.serve(app.fetch);
+ * export default app; // run with `deno serve`, or pass app.fetch to Deno's serve()
  * ```
  * @param options The Redis client, the store's settings, the secret and the cookie's settings.
  * @returns The middleware.
