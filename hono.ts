@@ -24,7 +24,13 @@
  * @module
  */
 
-export { type HonoSessionOptions, type SessionVariables, smartRedisSession } from "./src/hono_face.ts";
+export {
+  type HonoContextLike,
+  type HonoMiddleware,
+  type HonoSessionOptions,
+  type SessionVariables,
+  smartRedisSession,
+} from "./src/hono_face.ts";
 export { SmartSession } from "./src/web/session_handle.ts";
 export type { CookieOptions } from "./src/web/cookies.ts";
 export type {

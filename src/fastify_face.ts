@@ -50,7 +50,11 @@ export interface FastifySessionOptions extends SmartRedisStoreOptions {
 
 const OWN = ["secret", "cookieName", "cookie", "rolling", "saveUninitialized", "cookiePrefix", "idGenerator"];
 
-/** `request.session` under {@linkcode smartRedisSession}: the data, plus `@fastify/session`'s methods. */
+/**
+ * `request.session` under {@linkcode smartRedisSession}: the data, plus `@fastify/session`'s methods.
+ * TypeScript apps declare it (JSR packages may not augment another module's types):
+ * `declare module "fastify" { interface FastifyRequest { session: FastifySmartSession } }`.
+ */
 export class FastifySmartSession extends SmartSession {
   /** The session id (as `@fastify/session` names it). */
   get sessionId(): string {
@@ -73,13 +77,6 @@ export class FastifySmartSession extends SmartSession {
    */
   set(key: string, value: unknown): void {
     this[key] = value;
-  }
-}
-
-declare module "fastify" {
-  interface FastifyRequest {
-    /** The request's session (connect-smart-redis). */
-    session: FastifySmartSession;
   }
 }
 
@@ -108,13 +105,13 @@ function plugin(
     genid: generate ? () => generate() : undefined,
   });
 
-  fastify.decorateRequest("session", null as unknown as FastifySmartSession);
+  fastify.decorateRequest("session", null as never);
   fastify.addHook("onRequest", async (request) => {
     const value = readCookie(request.headers.cookie, cookieName);
     const sid = value?.startsWith(prefix) ? unsign(value.slice(prefix.length), secrets) : undefined;
     const handle = await SessionHandle.open(engine, settings, sid, new FastifySmartSession());
     handles.set(request, handle);
-    request.session = handle.session as FastifySmartSession;
+    (request as { session?: SmartSession }).session = handle.session;
   });
   fastify.addHook("onSend", async (request, reply) => {
     const handle = handles.get(request);

@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { MiddlewareHandler } from "hono";
 import type { SmartRedisStoreOptions } from "./options.ts";
 import { type CookieOptions, readCookie, serializeCookie, sign, unsign } from "./web/cookies.ts";
 import { faceSetup } from "./web/face_engine.ts";
@@ -44,6 +43,19 @@ export interface HonoSessionOptions extends SmartRedisStoreOptions {
 
 const OWN = ["secret", "cookieName", "cookie", "rolling", "saveUninitialized", "genid"];
 
+/** The part of Hono's context the middleware uses. */
+export interface HonoContextLike {
+  /** The request. */
+  req: { url: string; header(name: string): string | undefined };
+  /** Sets a context variable. */
+  set(key: "session", value: SmartSession): void;
+  /** Sets a response header. */
+  header(name: string, value: string, options?: { append?: boolean }): void;
+}
+
+/** A Hono middleware (use it on a `Hono<{ Variables: SessionVariables }>`). */
+export type HonoMiddleware = (c: HonoContextLike, next: () => Promise<void>) => Promise<void>;
+
 /** The context variables the middleware sets: `c.get("session")`. */
 export interface SessionVariables {
   /** The request's session. */
@@ -75,9 +87,7 @@ export interface SessionVariables {
  * @param options The Redis client, the store's settings, the secret and the cookie's settings.
  * @returns The middleware.
  */
-export function smartRedisSession(
-  options: HonoSessionOptions,
-): MiddlewareHandler<{ Variables: SessionVariables }> {
+export function smartRedisSession(options: HonoSessionOptions): HonoMiddleware {
   const secrets = typeof options?.secret === "string" ? [options.secret] : options?.secret;
   if (
     !Array.isArray(secrets) || secrets.length === 0 || secrets.some((s) => typeof s !== "string" || s === "")

@@ -5,9 +5,15 @@
 
 import assert from "node:assert/strict";
 import Fastify from "fastify";
-import { smartRedisSession } from "../fastify.ts";
+import { type FastifySmartSession, smartRedisSession } from "../fastify.ts";
 import { faceScenarios, type StartFace } from "./_face_scenarios.ts";
 import { connectClient, delay, startRedisServer, test } from "./_helpers.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    session: FastifySmartSession;
+  }
+}
 
 const SECRET = "a secret of at least thirty-two characters";
 

@@ -35,6 +35,7 @@ const handles = new WeakMap<SmartSession, SessionHandle>();
  * `cookie` is reserved.
  */
 export class SmartSession {
+  /** The session's data: any property the app sets (except `cookie`). */
   [property: string]: unknown;
 
   /** The session id. */
