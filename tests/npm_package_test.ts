@@ -20,6 +20,11 @@ const CONSUMER_PACKAGES = [
   "@types/express-session@1.19.0",
   "@types/express@4.17.25",
   "@types/node@20.19.43",
+  // The framework faces' checks.
+  "fastify@5.12.8",
+  "koa@3.3.0",
+  "hono@4.13.19",
+  "@hono/node-server@2.1.9",
 ];
 const CHECKS = fileURLToPath(new URL("./npm/", import.meta.url));
 
@@ -162,5 +167,18 @@ for (const resolution of ["NodeNext", "Bundler"]) {
     const tsc = join(dir, "node_modules", "typescript", "bin", "tsc");
     const outcome = await command("node", [tsc, "-p", `tsconfig.${resolution.toLowerCase()}.json`], dir);
     assert.equal(outcome.code, 0, `tsc --noEmit (${resolution}) failed:\n${outcome.output}`);
+  });
+}
+
+for (
+  const [face, script] of [["fastify", "fastify_check.mjs"], ["koa", "koa_check.cjs"], [
+    "hono",
+    "hono_check.mjs",
+  ]]
+) {
+  test(`npm: connect-smart-redis/${face} counts visits and keeps 20 parallel writers' properties under Node`, async () => {
+    const { stdout } = await runCheck(script);
+    assert.match(stdout, new RegExp(`${face}: visits 1, 2, 3 counted`));
+    assert.match(stdout, new RegExp(`${face}: 20 parallel requests on one session: all 20 properties kept`));
   });
 }
