@@ -78,6 +78,17 @@ export class FastifySmartSession extends SmartSession {
   set(key: string, value: unknown): void {
     this[key] = value;
   }
+
+  /**
+   * Destroys the session and starts a new one under a new id, keeping the given properties.
+   * @param keys The properties to carry over.
+   * @returns Resolves once the old session is destroyed.
+   */
+  override async regenerate(keys: string[] = []): Promise<void> {
+    const kept = keys.filter((key) => Object.hasOwn(this, key)).map((key) => [key, this[key]] as const);
+    await super.regenerate();
+    for (const [key, value] of kept) this[key] = value;
+  }
 }
 
 const handles = new WeakMap<FastifyRequest, SessionHandle>();

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import Fastify from "fastify";
 import { type FastifySmartSession, smartRedisSession } from "../fastify.ts";
-import { faceScenarios, type StartFace } from "./_face_scenarios.ts";
+import { CookieJar, faceScenarios, type StartFace } from "./_face_scenarios.ts";
 import { connectClient, delay, startRedisServer, test } from "./_helpers.ts";
 
 declare module "fastify" {
@@ -56,6 +56,11 @@ const startFastify: StartFace = async (client, store, face = {}) => {
     await request.session.destroy();
     return "bye";
   });
+  app.get("/login", async (request) => {
+    request.session.user = "ada";
+    await request.session.regenerate(["user"]);
+    return "in";
+  });
   app.get("/id", (request, reply) => {
     reply.send(request.session.sessionId);
   });
@@ -103,4 +108,20 @@ test("fastify: with rolling: true every response re-sends the cookie, at no extr
   const resent = read.headers.getSetCookie();
   assert.equal(resent.length, 1);
   assert.match(resent[0], /Max-Age=60;/);
+});
+
+test("fastify: regenerate(keys) moves the listed properties to a new id and destroys the old session", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  await using redis = await connectClient(server);
+  await using app = await startFastify(client, {});
+  const jar = new CookieJar();
+  await jar.get(app.url);
+  const before = (await jar.get(`${app.url}/id`)).body;
+  assert.equal((await jar.get(`${app.url}/login`)).body, "in");
+  const after = (await jar.get(`${app.url}/id`)).body;
+  assert.notEqual(after, before);
+  assert.deepEqual({ ...await redis.hGetAll(`session:${before}`) }, { "\0dead": "1" });
+  assert.equal(await redis.hGet(`session:${after}`, "user"), '"ada"');
+  assert.equal(await redis.hGet(`session:${after}`, "visits"), null, "only the listed properties are kept");
 });

@@ -45,7 +45,10 @@ function routes(app: Koa, idOf: (ctx: SessionContext) => string): void {
       ctx.session = null;
       ctx.body = "bye";
     } else if (url.pathname === "/id") ctx.body = idOf(ctx);
-    else ctx.status = 404;
+    else if (url.pathname === "/boom") {
+      session.half = "done";
+      throw new Error("boom");
+    } else ctx.status = 404;
   });
 }
 
@@ -64,6 +67,7 @@ async function listen(app: Koa): Promise<{ url: string } & AsyncDisposable> {
 
 const startKoa: StartFace = (client, store, face = {}) => {
   const app = new Koa();
+  app.silent = true; // the /boom route's error is expected
   app.keys = ["koa test secret"];
   app.use(smartRedisSession({ client, ...store, ...face }) as Koa.Middleware);
   routes(app, (ctx) => ctx.session!.id);
@@ -120,4 +124,20 @@ test("koa-generic-session with SmartRedisStore: 20 parallel writers kept, destro
   await jar.get(`${app.url}/logout`);
   await slow;
   assert.deepEqual({ ...await redis.hGetAll(`session:${sid}`) }, { "\0dead": "1" });
+});
+
+test("koa: a request that throws writes nothing and, in lock mode, gives its lock up", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  await using redis = await connectClient(server);
+  await using app = await startKoa(client, { lock: true, lockExpiry: 5000, retryTime: 10 });
+  const jar = new CookieJar();
+  await jar.get(app.url);
+  const sid = (await jar.get(`${app.url}/id`)).body;
+  assert.equal((await jar.get(`${app.url}/boom`)).status, 500);
+  assert.equal(await redis.hExists(`session:${sid}`, "\0lock"), 0, "the lock was released");
+  assert.equal(await redis.hGet(`session:${sid}`, "half"), null);
+  const started = Date.now();
+  assert.equal((await jar.get(`${app.url}/read`)).body, "1");
+  assert.ok(Date.now() - started < 1000);
 });

@@ -275,6 +275,16 @@ export class SessionHandle {
     if (this.#finished) return "none";
     this.#finished = true;
     if (this.#destroyed) return "clear";
+    try {
+      return await this.#write();
+    } catch (error) {
+      // In lock mode, a request whose write failed must not keep others waiting for lockExpiry.
+      if (this.#carrier) await this.#engine.release(this.sid, this.#carrier).catch(() => {});
+      throw error;
+    }
+  }
+
+  async #write(): Promise<CookieAction> {
     if (!this.#carrier) {
       const populated = Object.keys(this.session).length > 0;
       if (!populated && !this.#settings.saveUninitialized) return this.#idChanged ? "clear" : "none";
