@@ -23,6 +23,7 @@ const CONSUMER_PACKAGES = [
   // The framework faces' checks.
   "fastify@5.12.8",
   "koa@3.3.0",
+  "@types/koa@3.0.3",
   "hono@4.13.19",
   "@hono/node-server@2.1.9",
 ];
