@@ -85,9 +85,15 @@ async function bench(): Promise<Bench> {
  * Registers the guarantee tests for one face.
  * @param face The face's name, for test names.
  * @param start Starts an app of the face.
- * @param rolling Face options that make it re-send the cookie on every response, if it can.
+ * @param options `rolling`: face options that make it re-send the cookie on every response, if it can;
+ *   `lock: false` for a middleware that cannot give the lock up after a read-only request.
  */
-export function faceScenarios(face: string, start: StartFace, rolling?: Record<string, unknown>): void {
+export function faceScenarios(
+  face: string,
+  start: StartFace,
+  options: { rolling?: Record<string, unknown>; lock?: boolean } = {},
+): void {
+  const { rolling, lock = true } = options;
   test(`${face}: the visit counter counts 1, 2, 3 and stores only the user's properties`, async () => {
     await using b = await bench();
     await using app = await start(b.client, {});
@@ -168,6 +174,10 @@ export function faceScenarios(face: string, start: StartFace, rolling?: Record<s
   roundTrips(undefined, "");
   if (rolling) roundTrips(rolling, " (rolling)");
 
+  if (lock) lockScenario(face, start);
+}
+
+function lockScenario(face: string, start: StartFace): void {
   test(`${face}: lock mode makes 20 parallel increments 20 and releases the lock after every request`, async (t) => {
     await using b = await bench();
     await using app = await start(b.client, { lock: true, retryTime: 10, lockExpiry: 5000 });

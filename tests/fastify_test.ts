@@ -74,7 +74,7 @@ const startFastify: StartFace = async (client, store, face = {}) => {
   };
 };
 
-faceScenarios("fastify", startFastify, { rolling: true });
+faceScenarios("fastify", startFastify, { rolling: { rolling: true } });
 
 test("fastify: the cookie is signed as @fastify/session signs it, and a forged one starts a new session", async () => {
   await using server = await startRedisServer();

@@ -50,7 +50,7 @@ const startHono: StartFace = (client, store, face = {}) => {
   });
 };
 
-faceScenarios("hono", startHono, { rolling: true });
+faceScenarios("hono", startHono, { rolling: { rolling: true } });
 
 test("hono: regenerate() at login destroys the old session and sends a new cookie", async () => {
   await using server = await startRedisServer();
