@@ -27,7 +27,7 @@
  */
 
 export { type FastifySessionOptions, FastifySmartSession, smartRedisSession } from "./src/fastify_face.ts";
-export { SmartSession } from "./src/web/session_handle.ts";
+export { SmartSession } from "./src/web/smart_session.ts";
 export type { CookieOptions } from "./src/web/cookies.ts";
 export type {
   LockOptions,

@@ -31,7 +31,7 @@ export {
   type SessionVariables,
   smartRedisSession,
 } from "./src/hono_face.ts";
-export { SmartSession } from "./src/web/session_handle.ts";
+export { SmartSession } from "./src/web/smart_session.ts";
 export type { CookieOptions } from "./src/web/cookies.ts";
 export type {
   LockOptions,

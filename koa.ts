@@ -29,7 +29,7 @@ export {
   type KoaSessionOptions,
   smartRedisSession,
 } from "./src/koa_face.ts";
-export { SmartSession } from "./src/web/session_handle.ts";
+export { SmartSession } from "./src/web/smart_session.ts";
 export type {
   LockOptions,
   MergeHook,

@@ -10,7 +10,8 @@ import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastif
 import type { SmartRedisStoreOptions } from "./options.ts";
 import { type CookieOptions, readCookie, serializeCookie, sign, unsign } from "./web/cookies.ts";
 import { faceSetup } from "./web/face_engine.ts";
-import { type CookieAction, SessionHandle, SmartSession } from "./web/session_handle.ts";
+import { type CookieAction, SessionHandle } from "./web/session_handle.ts";
+import { SmartSession } from "./web/smart_session.ts";
 
 /** Options of {@linkcode smartRedisSession} for Fastify: the store's, plus `@fastify/session`'s. */
 export interface FastifySessionOptions extends SmartRedisStoreOptions {

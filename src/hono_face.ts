@@ -8,7 +8,8 @@
 import type { SmartRedisStoreOptions } from "./options.ts";
 import { type CookieOptions, readCookie, serializeCookie, sign, unsign } from "./web/cookies.ts";
 import { faceSetup } from "./web/face_engine.ts";
-import { SessionHandle, type SmartSession } from "./web/session_handle.ts";
+import { SessionHandle } from "./web/session_handle.ts";
+import type { SmartSession } from "./web/smart_session.ts";
 
 /** Options of {@linkcode smartRedisSession} for Hono: the store's, plus the cookie's. */
 export interface HonoSessionOptions extends SmartRedisStoreOptions {

@@ -8,7 +8,8 @@
 
 import type { SmartRedisStoreOptions } from "./options.ts";
 import { faceSetup } from "./web/face_engine.ts";
-import { SessionHandle, type SmartSession } from "./web/session_handle.ts";
+import { SessionHandle } from "./web/session_handle.ts";
+import type { SmartSession } from "./web/smart_session.ts";
 
 /** Options of {@linkcode smartRedisSession} for Koa: the store's, plus koa-session's cookie options. */
 export interface KoaSessionOptions extends SmartRedisStoreOptions {

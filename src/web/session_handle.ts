@@ -11,6 +11,7 @@ import type { SessionEngine } from "../engine.ts";
 import type { Serializer, SessionRecord } from "../options.ts";
 import { attachSnapshot, serializeFields, snapshotOf } from "../snapshot.ts";
 import { COOKIE_FIELD } from "../fields.ts";
+import { bindSession, type SessionControls, SmartSession } from "./smart_session.ts";
 
 /** What a handle needs besides the engine. */
 export interface HandleSettings {
@@ -27,80 +28,8 @@ export interface HandleSettings {
 /** What the face must do with the cookie at the end of the request. */
 export type CookieAction = "set" | "clear" | "none";
 
-const handles = new WeakMap<SmartSession, SessionHandle>();
-
-/**
- * A request's session: its data are its own enumerable properties (set and
- * delete them as on any object); the methods below live on the prototype.
- * `cookie` is reserved.
- */
-export class SmartSession {
-  /** The session's data: any property the app sets (except `cookie`). */
-  [property: string]: unknown;
-
-  /** The session id. */
-  get id(): string {
-    return handleOf(this).sid;
-  }
-
-  /** Whether the session was created by this request (nothing was loaded). */
-  get isNew(): boolean {
-    return handleOf(this).isNew;
-  }
-
-  /** Milliseconds the session lives after its last use; `null`: until the browser closes. */
-  get maxAge(): number | null {
-    return handleOf(this).maxAge;
-  }
-
-  set maxAge(value: number | null) {
-    if (value !== null && (typeof value !== "number" || !(value > 0) || !Number.isFinite(value))) {
-      throw new RangeError(`maxAge must be a positive number of milliseconds or null, got ${String(value)}`);
-    }
-    handleOf(this).maxAge = value;
-  }
-
-  /**
-   * Writes the changes now instead of at the end of the request.
-   * @returns Resolves once written.
-   */
-  save(): Promise<void> {
-    return handleOf(this).save();
-  }
-
-  /**
-   * Destroys the session; requests already in flight cannot bring it back.
-   * @returns Resolves once destroyed.
-   */
-  destroy(): Promise<void> {
-    return handleOf(this).destroy();
-  }
-
-  /**
-   * Destroys the session and starts an empty one under a new id (do it at login).
-   * @returns Resolves once the old one is destroyed.
-   */
-  regenerate(): Promise<void> {
-    return handleOf(this).regenerate();
-  }
-
-  /**
-   * Loads the session again from Redis, dropping unsaved changes.
-   * @returns Resolves once loaded.
-   */
-  reload(): Promise<void> {
-    return handleOf(this).reload();
-  }
-}
-
-function handleOf(session: SmartSession): SessionHandle {
-  const handle = handles.get(session);
-  if (!handle) throw new TypeError("This method must be called on a session the middleware created");
-  return handle;
-}
-
 /** The engine side of one request's session. */
-export class SessionHandle {
+export class SessionHandle implements SessionControls {
   /** The object the app sees. */
   readonly session: SmartSession;
   /** The current session id. */
@@ -125,7 +54,7 @@ export class SessionHandle {
     this.sid = sid;
     this.isNew = true;
     this.maxAge = this.#storedMaxAge = settings.maxAge;
-    handles.set(session, this);
+    bindSession(session, this);
   }
 
   /**
