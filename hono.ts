@@ -1,6 +1,6 @@
 /**
  * connect-smart-redis for Hono: a session middleware on Redis for Deno
- * (its built-in server, `deno serve`), Node (`@hono/node-server`) and Bun, keeping every guarantee
+ * (its built-in server, `deno serve`) and Node (`@hono/node-server`), keeping every guarantee
  * of the store (only changed properties written, parallel requests' writes
  * merged, destroyed sessions stay destroyed, one round trip for a request that
  * only reads its session). Needs no express-session.

@@ -1,6 +1,6 @@
 /**
  * The Hono face: a session middleware for Hono on any runtime with
- * `node:crypto` (Deno with its built-in server, Node with `@hono/node-server`, Bun),
+ * `node:crypto` (Deno with its built-in server, Node with `@hono/node-server`),
  * owning the session object and calling the engine directly.
  * @module
  */
