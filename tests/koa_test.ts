@@ -98,18 +98,22 @@ test("koa: the cookie is signed with app.keys, ctx.session = null logs out, and 
   assert.equal((await jar.get(`${app.url}/read`)).body, "none");
 });
 
-const startGeneric: StartFace = (client, store, face = {}) => {
+const startGeneric: StartFace = async (client, store, face = {}) => {
   const app = new Koa();
   app.keys = ["koa test secret"];
-  app.use(
-    genericSession({
-      store: new SmartRedisStore({ client, ...store }),
-      prefix: "",
-      ...face,
-    }) as Koa.Middleware,
-  );
+  const smart = new SmartRedisStore({ client, ...store });
+  app.use(genericSession({ store: smart, prefix: "", ...face }) as Koa.Middleware);
   routes(app, (ctx) => ctx.sessionId!);
-  return listen(app);
+  const listening = await listen(app);
+  return {
+    url: listening.url,
+    async [Symbol.asyncDispose]() {
+      // koa-generic-session turns a "disconnect" event not followed by "connect" within 10 s into
+      // an unhandled rejection: the teardown's closing client must not announce one.
+      smart.removeAllListeners("disconnect");
+      await listening[Symbol.asyncDispose]();
+    },
+  };
 };
 
 // koa-generic-session keeps the object the store loaded, so SmartRedisStore's change tracking survives. It has

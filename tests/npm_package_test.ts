@@ -53,6 +53,8 @@ async function installConsumer(): Promise<Consumer> {
     "npm",
     ["install", "--no-audit", "--no-fund", "--loglevel=error", `./${packed.filename}`, ...CONSUMER_PACKAGES],
     dir,
+    {},
+    180_000, // three frameworks besides Express: slower on a busy machine
   );
   assert.equal(install.code, 0, install.output);
   for await (const entry of Deno.readDir(CHECKS)) {
