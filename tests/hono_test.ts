@@ -79,3 +79,20 @@ test("hono: a tampered cookie starts a new session", async () => {
   const tampered = await fetch(`${app.url}/read`, { headers: { cookie: `sid=${sid}.AAAA` } });
   assert.equal(await tampered.text(), "none");
 });
+
+test("hono: a misspelt option is refused, naming the store's options and the middleware's", () => {
+  const client = { send: () => Promise.resolve(null), masters: () => Promise.resolve([]), ready: true };
+  assert.throws(
+    () =>
+      smartRedisSession({
+        client: { ...client, address: "x", onStateChange: () => {} },
+        secret: "s",
+        cokie: {},
+      } as never),
+    (error: Error) =>
+      error instanceof TypeError && /"cokie"/.test(error.message) && /ttl/.test(error.message) &&
+      /cookieName/.test(error.message),
+  );
+  assert.throws(() => smartRedisSession({ client } as never), TypeError, "a secret is required");
+  return Promise.resolve();
+});

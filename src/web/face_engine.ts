@@ -35,7 +35,15 @@ export function faceSetup(
   }
   const store: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(options)) if (!own.includes(name)) store[name] = value;
-  const resolved = resolveOptions(store);
+  let resolved;
+  try {
+    resolved = resolveOptions(store);
+  } catch (error) {
+    if (error instanceof TypeError && error.message.startsWith("Unknown option")) {
+      throw new TypeError(`${error.message}, or one of this middleware's: ${own.join(", ")}`);
+    }
+    throw error;
+  }
   const engine = new SessionEngine(
     connectionFor((store as Partial<SmartRedisStoreOptions>).client),
     resolved,
