@@ -10,6 +10,7 @@ import session, { Store } from "express-session";
 // @ts-types="@types/express-session"
 import type { Session, SessionData } from "express-session";
 import { connectionFor } from "./clients/detect.ts";
+import { refuseCopyingMiddleware } from "./foreign_callers.ts";
 import { SessionEngine } from "./engine.ts";
 import { resolveOptions, type SmartRedisStoreOptions } from "./options.ts";
 import { attachSnapshot, SNAPSHOT, type Snapshot } from "./snapshot.ts";
@@ -73,7 +74,17 @@ export class SmartRedisStore extends Store {
    * @returns Resolves once it is written.
    */
   set(sid: string, session: SessionData, callback?: Callback<void>): Promise<void> {
-    return settle(engineOf(this).commit(sid, session), callback);
+    const engine = engineOf(this);
+    let work: Promise<void>;
+    try {
+      // Another framework's middleware (which passes other arguments)? Refuse loudly rather than lose writes.
+      // deno-lint-ignore prefer-rest-params
+      refuseCopyingMiddleware(session, Array.prototype.slice.call(arguments, 2));
+      work = engine.commit(sid, session);
+    } catch (error) {
+      work = Promise.reject(error);
+    }
+    return settle(work, typeof callback === "function" ? callback : undefined);
   }
 
   /**
