@@ -51,17 +51,16 @@ export class SessionWriter {
         `Session "${id}" was loaded read-only because another request held its lock; its changes were not saved`,
       );
     }
-    // A set() is a write: under disableTouch it still sets the expiry anew.
-    if (
-      changes.length === 0 && !options.disableTouch &&
-      !this.#touchDue(snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD))
-    ) {
-      return await this.#release(id, snapshot);
-    }
+    const cookieChanged = changes.some((change) => change.field === COOKIE_FIELD);
+    // A set() is a write: under disableTouch it still sets the expiry anew. Otherwise the
+    // renewal is as lazy as a touch's: a commit leaves the expiry alone until it is due.
+    const renew = options.disableTouch || cookieChanged ||
+      this.#touchDue(snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD));
+    if (changes.length === 0 && !renew) return await this.#release(id, snapshot);
     // Not changing the cookie, this request has no say on the expiry another one set meanwhile.
-    const guard = changes.some((change) => change.field === COOKIE_FIELD) ? "" : "=" + snapshot.sliding;
+    const guard = cookieChanged ? "" : "=" + snapshot.sliding;
     for (let attempt = 0; attempt <= options.conflictRetries; attempt++) {
-      const args = [...expiryArgs(expiry, guard, now), changes.map((change) => change.kind).join("")];
+      const args = [...expiryArgs(expiry, guard, now, !renew), changes.map((change) => change.kind).join("")];
       for (const change of changes) {
         args.push(
           change.field,
@@ -79,7 +78,7 @@ export class SessionWriter {
             if (change.kind === "r") snapshot.fields.delete(change.field);
             else snapshot.fields.set(change.field, change.value);
           }
-          settled(snapshot, expiry, reply.slice(1));
+          if (renew || reply.length > 1) settled(snapshot, expiry, reply.slice(1));
           snapshot.liveAt = sentAt;
           return;
         case "dead":
