@@ -54,8 +54,18 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   try {
-    // Either may be the master after a failover; neither waits before a full sync.
-    const data = ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"];
+    // Either may be the master after a failover; neither waits before a full sync, and a
+    // replica loads it from the socket, so no dump file lands anywhere.
+    const data = [
+      "--repl-diskless-sync",
+      "yes",
+      "--repl-diskless-sync-delay",
+      "0",
+      "--repl-diskless-load",
+      "swapdb",
+      "--dir",
+      dir,
+    ];
     const master = await startRedisServer({ args: data });
     servers.push(master);
     const replica = await startRedisServer({
