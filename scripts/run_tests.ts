@@ -128,7 +128,7 @@ async function main(): Promise<number> {
     valkey ? denoTest(SERVER_FACING, { SMART_REDIS_SERVER: VALKEY }, false) : undefined,
   ]);
   const runs = [redis.summary];
-  if (other) {
+  if (other && valkey) {
     console.log(`\n== The same server-facing tests against ${valkey.split(" ").slice(0, 2).join(" ")}\n`);
     console.log(other.output.trimEnd());
     runs.push(other.summary);
