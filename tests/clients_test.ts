@@ -333,7 +333,9 @@ for (const kind of KINDS) {
       await using lab = await openLab(kind, target);
       await using app = await startApp(lab.store, visitRoutes);
       const browsers = Array.from({ length: 30 }, () => new Browser());
-      await Promise.all(browsers.map((browser) => browser.get(app.url)));
+      for (const answer of await Promise.all(browsers.map((browser) => browser.get(app.url)))) {
+        assert.equal(answer.body, "You visited this site 1 times!");
+      }
       const destroyed = browsers.slice(0, 5);
       await Promise.all(destroyed.map((browser) => browser.get(`${app.url}/logout`)));
       const live = browsers.slice(5).map((browser) => browser.sid).sort();
