@@ -360,11 +360,11 @@ for (const kind of KINDS) {
 
     await t.step("a session idle past its cookie maxAge is gone", async () => {
       await using lab = await openLab(kind, target);
-      await using app = await startApp(lab.store, visitRoutes, { cookie: { maxAge: 300 } });
+      await using app = await startApp(lab.store, visitRoutes, { cookie: { maxAge: 1000 } });
       const browser = new Browser();
       await browser.get(app.url);
       assert.equal((await browser.get(`${app.url}/read`)).body, "1");
-      await delay(500);
+      await delay(1300);
       assert.equal(await lab.store.get(browser.sid), null);
       assert.deepEqual(await lab.keys(), []);
       assert.equal(await lab.store.length(), 0);
