@@ -55,6 +55,8 @@ export function nodeRedisSentinelConnection(client: object): RedisConnection {
 
   // Connect a client nobody opened, once; never reopen one the app has closed.
   let mayOpen = !sentinel.isOpen;
+  let opened = sentinel.isOpen;
+  sentinel.on("connect", () => opened = true);
   const send = masterOnlyReads((args) => settleReply(sentinel.sendCommand(false, [...args], FLAT_MAPS)));
   const node: RedisNode = { send };
   return {
@@ -71,10 +73,16 @@ export function nodeRedisSentinelConnection(client: object): RedisConnection {
         ? `${master.host}:${master.port} (the master${via})`
         : `the master the sentinels name (not found yet${via})`;
     },
+    get closed() {
+      return opened && !sentinel.isOpen;
+    },
     open() {
       if (!mayOpen || sentinel.isOpen) return;
       mayOpen = false;
-      sentinel.connect().then(() => state.update(), (error) => state.update(error));
+      sentinel.connect().then(() => {
+        opened = true;
+        state.update();
+      }, (error) => state.update(error));
     },
     onStateChange: (listener) => state.listen(listener),
   };
