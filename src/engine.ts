@@ -21,6 +21,15 @@ import { REFRESH_SCRIPT } from "./scripts/refresh_script.ts";
 import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
 import { REPLACE_SCRIPT } from "./scripts/replace_script.ts";
 import { type LuaScript, runScript } from "./scripts/script_runner.ts";
+import { isIndexKey, isUserField, takeUserFields } from "./user_fields.ts";
+import { checkUser, type UserChange, UserIndex } from "./user_index.ts";
+import { type UserSession, UserSessions } from "./user_sessions.ts";
+
+/** Options of {@linkcode SessionEngine.destroyUser}. */
+export interface DestroyUserOptions {
+  /** A session id to keep, e.g. the current request's (`req.sessionID`). */
+  except?: string;
+}
 import {
   attachSnapshot,
   diffFields,
@@ -35,6 +44,10 @@ export class SessionEngine {
   #connection: GuardedConnection;
   #options: ResolvedOptions;
   #send = (key: string, args: readonly string[]) => this.#connection.send(key, args);
+  /** Sessions per user (option `user`), else `undefined`: the feature then costs nothing. */
+  #users: UserIndex | undefined;
+  /** Sessions per user: listing and bulk destroys. */
+  readonly userSessions: UserSessions | undefined = undefined;
 
   /**
    * @param connection The Redis client adapter.
@@ -43,6 +56,9 @@ export class SessionEngine {
   constructor(connection: RedisConnection, options: ResolvedOptions) {
     this.#connection = new GuardedConnection(connection, options.commandTimeout);
     this.#options = options;
+    // Sessions per user (hook 1 of 7).
+    this.#users = options.user ? new UserIndex(this.#send, options) : undefined;
+    this.userSessions = this.#users && new UserSessions(this.#users, options);
     // Load the scripts whenever a connection (re)starts, so requests hit EVALSHA the first time.
     connection.onStateChange(({ ready }) => ready && this.#preloadScripts());
     if (connection.ready) this.#preloadScripts();
@@ -93,7 +109,9 @@ export class SessionEngine {
       if (lockToken) await this.#run(RELEASE_SCRIPT, sid, [lockToken]);
       return null;
     }
+    const stored = takeUserFields(fields); // sessions per user (hook 2 of 7): the user the hash records
     attachSnapshot(session, {
+      ...stored,
       sid,
       fields,
       refreshed: renew && kind === "hash" && !this.#options.disableTTL,
@@ -104,6 +122,15 @@ export class SessionEngine {
       readOnly,
     });
     fields.delete(SLIDING_FIELD);
+    // Sessions per user (hook 3 of 7): the renewal may call for extending the index entry.
+    if (this.#users && kind === "hash") {
+      this.#users.renewed(
+        sid,
+        snapshotOf(session, sid)!,
+        pttl,
+        Number(snapshotOf(session, sid)!.sliding) || 0,
+      );
+    }
     return session;
   }
 
@@ -148,7 +175,7 @@ export class SessionEngine {
       const field = String(pairs[i]);
       const text = String(pairs[i + 1]);
       if (isReservedField(field)) {
-        if (field === SLIDING_FIELD) fields.set(field, text);
+        if (field === SLIDING_FIELD || isUserField(field)) fields.set(field, text);
         continue;
       }
       fields.set(field, text);
@@ -175,9 +202,35 @@ export class SessionEngine {
         `Session "${id}" was loaded read-only because another request held its lock; its changes were not saved`,
       );
     }
-    if (!snapshot || snapshot.legacy) return await this.#replace(id, record, fields, expiry);
+    // Sessions per user (hook 4 of 7): a commit that changes the session's user also updates the indexes.
+    const change = this.#users?.plan(id, record, snapshot, expiry);
+    if (change) {
+      return await this.#users!.around(
+        change,
+        () => this.#write(id, record, snapshot, fields, expiry, change),
+        () => snapshotOf(record, id),
+      );
+    }
+    await this.#write(id, record, snapshot, fields, expiry);
+    // Sessions per user (hook 5 of 7): a commit renews the expiry too, perhaps beyond the index entry.
+    const written = snapshotOf(record, id);
+    if (this.#users && written) this.#users.renewed(id, written, expiry.pttl, expiry.sliding ?? 0);
+  }
+
+  /** The commit proper; `change` adds the user fields it writes. */
+  async #write(
+    id: string,
+    record: SessionRecord,
+    snapshot: Snapshot | undefined,
+    fields: Map<string, string>,
+    expiry: Expiry,
+    change?: UserChange,
+  ): Promise<void> {
+    const userFields = change?.fields ?? [];
+    if (!snapshot || snapshot.legacy) return await this.#replace(id, record, fields, expiry, userFields);
 
     let changes = diffFields(snapshot.fields, fields);
+    for (const [field, value] of userFields) changes.push({ kind: "w", field, value });
     if (changes.length === 0 && !this.#options.disableTouch && !this.#touchWrites(record, snapshot, expiry)) {
       // Nothing changed and the load renewed the expiry (express-session with resave: true).
       const token = snapshot.lockToken;
@@ -208,7 +261,7 @@ export class SessionEngine {
           // or was evicted, so write it back whole, as a fresh save would. After, it may have
           // been destroyed: it stays gone (raise deleteExpiry for requests that run longer).
           if (Date.now() >= snapshot.liveAt + this.#options.deleteExpiry) return;
-          return await this.#replace(id, record, fields, expiry);
+          return await this.#replace(id, record, fields, expiry, userFields);
         default:
           changes = await this.#merge(id, record, snapshot, changes, reply);
       }
@@ -232,6 +285,12 @@ export class SessionEngine {
     const token = snapshot?.lockToken;
     if (snapshot) snapshot.lockToken = undefined;
     if (snapshot?.legacy && !this.#options.disableTouch) return await this.commit(id, record);
+    // Sessions per user (hook 6 of 7): a session whose hash does not record its user yet (stored before
+    // the option was set) is indexed by a commit.
+    if (snapshot && !snapshot.readOnly && this.#users?.changed(record, snapshot)) {
+      if (token) snapshot.lockToken = token;
+      return await this.commit(id, record);
+    }
     const expiry = expiryOf(record, this.#options, Date.now());
     if (!this.#touchWrites(record, snapshot, expiry)) {
       if (token) await this.#run(RELEASE_SCRIPT, id, [token]);
@@ -294,7 +353,47 @@ export class SessionEngine {
    */
   async destroy(sid: unknown): Promise<void> {
     if (typeof sid !== "string" || sid === "") return;
+    // Sessions per user (hook 7 of 7): the same tombstone, and the session leaves its user's index.
+    if (this.#users) return await this.#users.destroy(sid);
     await this.#run(DESTROY_SCRIPT, sid, [String(this.#options.deleteExpiry)]);
+  }
+
+  /**
+   * Sessions per user: the user's live sessions, latest first (option `user`).
+   * @param user The user id.
+   * @returns The sessions, each with its id and what an account page shows.
+   */
+  sessionsOf(user: unknown): Promise<UserSession[]> {
+    return this.#userSessions("sessionsOf").sessionsOf(checkUser(user, "sessionsOf() got")!);
+  }
+
+  /**
+   * Sessions per user: destroys every live session of the user but `except`
+   * (tombstones, as {@linkcode destroy}).
+   * @param user The user id.
+   * @param options `except`: a session id to keep (the current one, for "sign out other devices").
+   * @returns How many live sessions were destroyed.
+   */
+  destroyUser(user: unknown, options: DestroyUserOptions = {}): Promise<number> {
+    const id = checkUser(user, "destroyUser() got")!;
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`destroyUser() options must be an object such as { except: req.sessionID }`);
+    }
+    const except = options.except;
+    if (except !== undefined && typeof except !== "string") {
+      throw new TypeError(
+        `destroyUser() option "except" must be a session id (a string), got ${typeof except}`,
+      );
+    }
+    return this.#userSessions("destroyUser").destroyUser(id, except);
+  }
+
+  #userSessions(method: string): UserSessions {
+    if (this.userSessions) return this.userSessions;
+    throw new TypeError(
+      `${method}() needs the option "user", which names the user a session belongs to: ` +
+        "new SmartRedisStore({ client, user: (session) => session.userId })",
+    );
   }
 
   /**
@@ -378,7 +477,10 @@ export class SessionEngine {
           String(scanCount),
         ]) as [string, string[]];
         cursor = String(next);
-        const page = keys.filter((key) => key.startsWith(prefix) && !seen.has(key));
+        // Sessions per user: the user indexes live under the prefix too (hook 7b).
+        const page = keys.filter((key) =>
+          key.startsWith(prefix) && !seen.has(key) && !isIndexKey(prefix, key)
+        );
         page.forEach((key) => seen.add(key));
         if (page.length > 0) yield page.map((key) => key.slice(prefix.length));
       } while (cursor !== "0");
@@ -390,9 +492,11 @@ export class SessionEngine {
     session: SessionRecord,
     fields: Map<string, string>,
     expiry: Expiry,
+    userFields: readonly [string, string][] = [],
   ): Promise<void> {
     const args = [String(expiry.pttl), slidingArg(expiry)];
     for (const [field, value] of fields) args.push(field, value);
+    for (const [field, value] of userFields) args.push(field, value);
     await this.#run(REPLACE_SCRIPT, sid, args);
     attachSnapshot(session, {
       sid,

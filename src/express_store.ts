@@ -10,7 +10,8 @@ import session, { Store } from "express-session";
 // @ts-types="@types/express-session"
 import type { Session, SessionData } from "express-session";
 import { connectionFor } from "./clients/detect.ts";
-import { SessionEngine } from "./engine.ts";
+import { type DestroyUserOptions, SessionEngine } from "./engine.ts";
+import type { UserSession } from "./user_sessions.ts";
 import { resolveOptions, type SmartRedisStoreOptions } from "./options.ts";
 import { attachSnapshot, SNAPSHOT, type Snapshot } from "./snapshot.ts";
 
@@ -134,6 +135,36 @@ export class SmartRedisStore extends Store {
    */
   override clear(callback?: Callback<void>): Promise<void> {
     return settle(engineOf(this).clear(), callback);
+  }
+
+  /**
+   * Sessions per user (option `user`): the user's live sessions, latest first, each
+   * with its `id`, `loggedInAt`, `lastSeenAt` and `expiresAt` (ms since the epoch).
+   * @param user The user id.
+   * @param callback Called with the sessions.
+   * @returns The sessions.
+   */
+  sessionsOf(user: string | number, callback?: Callback<UserSession[]>): Promise<UserSession[]> {
+    return settle(call(() => engineOf(this).sessionsOf(user)), callback);
+  }
+
+  /**
+   * Sessions per user (option `user`): destroys every live session of the user
+   * ("log out everywhere"), but `except` when given ("sign out other devices").
+   * Requests in flight on them stay logged out.
+   * @param user The user id.
+   * @param options `except`: a session id to keep, such as `req.sessionID`.
+   * @param callback Called with how many live sessions were destroyed.
+   * @returns How many live sessions were destroyed.
+   */
+  destroyUser(
+    user: string | number,
+    options?: DestroyUserOptions | Callback<number>,
+    callback?: Callback<number>,
+  ): Promise<number> {
+    if (typeof options === "function") [options, callback] = [undefined, options];
+    const settings = options;
+    return settle(call(() => engineOf(this).destroyUser(user, settings)), callback);
   }
 
   /**
@@ -273,6 +304,15 @@ function releaseWhenDone(engine: SessionEngine, req: object, created: session.Se
 
 function overrideMethod(target: object, name: string, value: (...args: never[]) => unknown): void {
   Object.defineProperty(target, name, { configurable: true, writable: true, value });
+}
+
+/** Runs `work`, turning a synchronous throw (a bad argument) into a rejection. */
+function call<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return work();
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** Reports the outcome to the callback exactly once, or through the Promise when there is none. */
