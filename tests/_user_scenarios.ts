@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import type express from "express";
-import { SmartRedisStore, type SmartRedisStoreOptions } from "../mod.ts";
+import type { SmartRedisStore, SmartRedisStoreOptions } from "../mod.ts";
 import { type App, Browser, delay, startApp } from "./_helpers.ts";
 
 /** What a scenario needs: stores on the target, and a way to look at Redis directly. */
@@ -32,7 +32,7 @@ function nextPrefix(): string {
 }
 
 /** The routes of these scenarios: log in and out, read, and the bulk operations. */
-function userRoutes(store: SmartRedisStore): (app: express.Express) => void {
+export function userRoutes(store: SmartRedisStore): (app: express.Express) => void {
   return (app) => {
     app.get("/login/:user", async (req, res) => {
       await delay(Number(req.query.delay ?? 0));

@@ -5,11 +5,11 @@
  */
 
 import assert from "node:assert/strict";
-import { createClient, createCluster } from "redis";
+import { createCluster } from "redis";
 import { startRedisCluster } from "../scripts/redis_cluster.ts";
 import { SmartRedisStore } from "../mod.ts";
 import { Browser, connectClient, Monitor, startApp, startRedisServer, test } from "./_helpers.ts";
-import { SCENARIOS, type Target } from "./_user_scenarios.ts";
+import { SCENARIOS, type Target, userRoutes } from "./_user_scenarios.ts";
 
 for (const scenario of SCENARIOS) {
   test(`${scenario.name} (one Redis)`, async () => {
@@ -41,4 +41,45 @@ test("sessions per user on a three-master Redis Cluster", async (t) => {
     await client.close().catch(() => {});
     await redis.close();
   }
+});
+
+test("the user option costs nothing on requests that keep their user, one command on a login or logout", async (t) => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  await using monitor = await Monitor.start(server);
+  const counts: Record<string, Record<string, number>> = {};
+  for (const withUser of [false, true]) {
+    const store = new SmartRedisStore({
+      client,
+      prefix: withUser ? "with:" : "without:",
+      user: withUser ? (session) => session.userId : undefined,
+    });
+    await using app = await startApp(store, userRoutes(store));
+    const browser = new Browser();
+    const count = async (path: string, times = 1) => {
+      await monitor.commands();
+      for (let i = 0; i < times; i++) await browser.get(`${app.url}${path}`);
+      const sent = await monitor.commands();
+      assert.ok(sent.every((args) => args[0] === "evalsha"), sent.map((args) => args[0]).join(" "));
+      return sent.length / times;
+    };
+    const label = withUser ? "with user" : "without user";
+    counts[label] = {
+      "new session": await count("/visit"),
+      "login": await count("/login/alice"),
+      "read only (x20)": await count("/me", 20),
+      "changing (x20)": await count("/visit", 20),
+      "logout (destroy)": await count("/logout"),
+    };
+    await t.step(`${label}: ${JSON.stringify(counts[label])}`, () => {});
+  }
+  const [without, withUser] = [counts["without user"], counts["with user"]];
+  assert.deepEqual(without, {
+    "new session": 1,
+    "login": 2,
+    "read only (x20)": 1,
+    "changing (x20)": 2,
+    "logout (destroy)": 2,
+  });
+  assert.deepEqual(withUser, { ...without, "login": 3, "logout (destroy)": 3 });
 });
