@@ -16,6 +16,7 @@
  * @module
  */
 
+import { SessionDataError } from "./errors.ts";
 import type { Expiry } from "./expiry.ts";
 import { describe, type ResolvedOptions, type SessionRecord } from "./options.ts";
 import type { Snapshot } from "./snapshot.ts";
@@ -201,11 +202,21 @@ export class UserIndex {
   ): Promise<string[]> {
     const cap = reply ?? (newcomer === undefined ? "0" : String(this.#options.maxSessionsPerUser ?? 0));
     const key = indexKey(this.#options.prefix, user);
-    const members = await runScript(this.#send, USER_INDEX_SCRIPT, key, [
-      cap,
-      newcomer ?? "",
-      ...operations.flat(),
-    ]);
+    let members: unknown;
+    try {
+      members = await runScript(this.#send, USER_INDEX_SCRIPT, key, [
+        cap,
+        newcomer ?? "",
+        ...operations.flat(),
+      ]);
+    } catch (error) {
+      if (!String((error as Error)?.message).includes("WRONGTYPE")) throw error;
+      throw new SessionDataError(
+        `Redis key ${JSON.stringify(key)} should be the index of user "${user}" but holds another type; ` +
+          "nothing was changed: remove the key, or use another prefix",
+        { cause: error },
+      );
+    }
     return (members as unknown[]).map(String);
   }
 
