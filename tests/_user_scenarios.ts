@@ -36,6 +36,7 @@ export function userRoutes(store: SmartRedisStore): (app: express.Express) => vo
   return (app) => {
     app.get("/login/:user", async (req, res) => {
       await delay(Number(req.query.delay ?? 0));
+      if (req.query.regenerate) await new Promise((resolve) => req.session.regenerate(resolve));
       req.session.userId = req.params.user;
       if (req.query.maxAge) req.session.cookie.maxAge = Number(req.query.maxAge);
       res.send("in");
@@ -129,7 +130,7 @@ export const SCENARIOS: Scenario[] = [
     async run(target) {
       const { store, app } = await setUp(target);
       await using _ = app;
-      const browsers = await loggedIn(5, app.url, "carol");
+      const browsers = await loggedIn(5, app.url, "carol", "?regenerate=1");
       assert.equal((await browsers[2].get(`${app.url}/sign-out-others`)).body, "4");
       assert.deepEqual(await ids(store, "carol"), [browsers[2].sid]);
       const seen = await Promise.all(
