@@ -22,14 +22,8 @@ import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
 import { REPLACE_SCRIPT } from "./scripts/replace_script.ts";
 import { type LuaScript, runScript } from "./scripts/script_runner.ts";
 import { isIndexKey, isUserField, takeUserFields } from "./user_fields.ts";
-import { checkUser, type UserChange, UserIndex } from "./user_index.ts";
-import { type UserSession, UserSessions } from "./user_sessions.ts";
-
-/** Options of {@linkcode SessionEngine.destroyUser}. */
-export interface DestroyUserOptions {
-  /** A session id to keep, e.g. the current request's (`req.sessionID`). */
-  except?: string;
-}
+import { type UserChange, UserIndex } from "./user_index.ts";
+import { type DestroyUserOptions, type UserSession, UserSessions, userSessionsOf } from "./user_sessions.ts";
 import {
   attachSnapshot,
   diffFields,
@@ -46,8 +40,7 @@ export class SessionEngine {
   #send = (key: string, args: readonly string[]) => this.#connection.send(key, args);
   /** Sessions per user (option `user`), else `undefined`: the feature then costs nothing. */
   #users: UserIndex | undefined;
-  /** Sessions per user: listing and bulk destroys. */
-  readonly userSessions: UserSessions | undefined = undefined;
+  #userSessions: UserSessions | undefined;
 
   /**
    * @param connection The Redis client adapter.
@@ -58,7 +51,7 @@ export class SessionEngine {
     this.#options = options;
     // Sessions per user (hook 1 of 7).
     this.#users = options.user ? new UserIndex(this.#send, options) : undefined;
-    this.userSessions = this.#users && new UserSessions(this.#users, options);
+    this.#userSessions = this.#users && new UserSessions(this.#users, options);
     // Load the scripts whenever a connection (re)starts, so requests hit EVALSHA the first time.
     connection.onStateChange(({ ready }) => ready && this.#preloadScripts());
     if (connection.ready) this.#preloadScripts();
@@ -123,14 +116,8 @@ export class SessionEngine {
     });
     fields.delete(SLIDING_FIELD);
     // Sessions per user (hook 3 of 7): the renewal may call for extending the index entry.
-    if (this.#users && kind === "hash") {
-      this.#users.renewed(
-        sid,
-        snapshotOf(session, sid)!,
-        pttl,
-        Number(snapshotOf(session, sid)!.sliding) || 0,
-      );
-    }
+    const loaded = snapshotOf(session, sid)!;
+    if (this.#users && kind === "hash") this.#users.renewed(sid, loaded, pttl, Number(loaded.sliding) || 0);
     return session;
   }
 
@@ -363,8 +350,8 @@ export class SessionEngine {
    * @param user The user id.
    * @returns The sessions, each with its id and what an account page shows.
    */
-  sessionsOf(user: unknown): Promise<UserSession[]> {
-    return this.#userSessions("sessionsOf").sessionsOf(checkUser(user, "sessionsOf() got")!);
+  async sessionsOf(user: unknown): Promise<UserSession[]> {
+    return await userSessionsOf(this.#userSessions, "sessionsOf").sessionsOf(user);
   }
 
   /**
@@ -374,26 +361,8 @@ export class SessionEngine {
    * @param options `except`: a session id to keep (the current one, for "sign out other devices").
    * @returns How many live sessions were destroyed.
    */
-  destroyUser(user: unknown, options: DestroyUserOptions = {}): Promise<number> {
-    const id = checkUser(user, "destroyUser() got")!;
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`destroyUser() options must be an object such as { except: req.sessionID }`);
-    }
-    const except = options.except;
-    if (except !== undefined && typeof except !== "string") {
-      throw new TypeError(
-        `destroyUser() option "except" must be a session id (a string), got ${typeof except}`,
-      );
-    }
-    return this.#userSessions("destroyUser").destroyUser(id, except);
-  }
-
-  #userSessions(method: string): UserSessions {
-    if (this.userSessions) return this.userSessions;
-    throw new TypeError(
-      `${method}() needs the option "user", which names the user a session belongs to: ` +
-        "new SmartRedisStore({ client, user: (session) => session.userId })",
-    );
+  async destroyUser(user: unknown, options?: DestroyUserOptions): Promise<number> {
+    return await userSessionsOf(this.#userSessions, "destroyUser").destroyUser(user, options);
   }
 
   /**

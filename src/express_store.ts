@@ -10,8 +10,8 @@ import session, { Store } from "express-session";
 // @ts-types="@types/express-session"
 import type { Session, SessionData } from "express-session";
 import { connectionFor } from "./clients/detect.ts";
-import { type DestroyUserOptions, SessionEngine } from "./engine.ts";
-import type { UserSession } from "./user_sessions.ts";
+import { SessionEngine } from "./engine.ts";
+import type { DestroyUserOptions, UserSession } from "./user_sessions.ts";
 import { resolveOptions, type SmartRedisStoreOptions } from "./options.ts";
 import { attachSnapshot, SNAPSHOT, type Snapshot } from "./snapshot.ts";
 
@@ -145,7 +145,7 @@ export class SmartRedisStore extends Store {
    * @returns The sessions.
    */
   sessionsOf(user: string | number, callback?: Callback<UserSession[]>): Promise<UserSession[]> {
-    return settle(call(() => engineOf(this).sessionsOf(user)), callback);
+    return settle(engineOf(this).sessionsOf(user), callback);
   }
 
   /**
@@ -163,8 +163,7 @@ export class SmartRedisStore extends Store {
     callback?: Callback<number>,
   ): Promise<number> {
     if (typeof options === "function") [options, callback] = [undefined, options];
-    const settings = options;
-    return settle(call(() => engineOf(this).destroyUser(user, settings)), callback);
+    return settle(engineOf(this).destroyUser(user, options), callback);
   }
 
   /**
@@ -304,15 +303,6 @@ function releaseWhenDone(engine: SessionEngine, req: object, created: session.Se
 
 function overrideMethod(target: object, name: string, value: (...args: never[]) => unknown): void {
   Object.defineProperty(target, name, { configurable: true, writable: true, value });
-}
-
-/** Runs `work`, turning a synchronous throw (a bad argument) into a rejection. */
-function call<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return work();
-  } catch (error) {
-    return Promise.reject(error);
-  }
 }
 
 /** Reports the outcome to the callback exactly once, or through the Promise when there is none. */

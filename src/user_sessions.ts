@@ -9,7 +9,27 @@
 import type { ResolvedOptions } from "./options.ts";
 import { USER_DESTROY_SCRIPT } from "./scripts/user_destroy_script.ts";
 import { USER_PROBE_SCRIPT } from "./scripts/user_probe_script.ts";
-import type { UserIndex } from "./user_index.ts";
+import { checkUser, type UserIndex } from "./user_index.ts";
+
+/** Options of `destroyUser`. */
+export interface DestroyUserOptions {
+  /** A session id to keep, e.g. the current request's (`req.sessionID`). */
+  except?: string;
+}
+
+/**
+ * The user sessions of a store, or the error that says how to turn them on.
+ * @param sessions The store's, `undefined` without the `user` option.
+ * @param method The method called, for the message.
+ * @returns The user sessions.
+ */
+export function userSessionsOf(sessions: UserSessions | undefined, method: string): UserSessions {
+  if (sessions) return sessions;
+  throw new TypeError(
+    `${method}() needs the option "user", which names the user a session belongs to: ` +
+      "new SmartRedisStore({ client, user: (session) => session.userId })",
+  );
+}
 
 /** One live session of a user, as {@linkcode UserSessions.sessionsOf} lists it. */
 export interface UserSession {
@@ -43,10 +63,11 @@ export class UserSessions {
 
   /**
    * The user's live sessions, latest first. Drops the index entries of destroyed sessions.
-   * @param user The user.
+   * @param id The user.
    * @returns The sessions.
    */
-  async sessionsOf(user: string): Promise<UserSession[]> {
+  async sessionsOf(id: unknown): Promise<UserSession[]> {
+    const user = checkUser(id, "sessionsOf() got a user")!;
     const sids = await this.#index.list(user);
     const probes = await this.#probe(user, sids);
     const now = Date.now();
@@ -70,11 +91,21 @@ export class UserSessions {
    * Destroys every session of the user (tombstones, as `destroy`) but `except`.
    * Also tombstones listed sessions of no user and listed ids with no session yet:
    * those are logins of this user still on their way, which must not survive.
-   * @param user The user.
-   * @param except A session id to keep.
+   * @param id The user.
+   * @param options `except`: a session id to keep.
    * @returns How many live sessions of the user were destroyed.
    */
-  async destroyUser(user: string, except?: string): Promise<number> {
+  async destroyUser(id: unknown, options: DestroyUserOptions = {}): Promise<number> {
+    const user = checkUser(id, "destroyUser() got a user")!;
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError("destroyUser() options must be an object such as { except: req.sessionID }");
+    }
+    const except = options.except;
+    if (except !== undefined && typeof except !== "string") {
+      throw new TypeError(
+        `destroyUser() option "except" must be a session id (a string), got ${typeof except}`,
+      );
+    }
     const sids = (await this.#index.list(user)).filter((sid) => sid !== except);
     const replies = await Promise.all(
       sids.map((sid) =>
