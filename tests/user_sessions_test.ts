@@ -71,6 +71,8 @@ test("the user option costs nothing on requests that keep their user, one comman
       "changing (x20)": await count("/visit", 20),
       "logout (destroy)": await count("/logout"),
     };
+    await browser.get(`${app.url}/visit`);
+    counts[label]["login with regenerate"] = await count("/login/bob?regenerate=1");
     await t.step(`${label}: ${JSON.stringify(counts[label])}`, () => {});
   }
   const [without, withUser] = [counts["without user"], counts["with user"]];
@@ -80,6 +82,7 @@ test("the user option costs nothing on requests that keep their user, one comman
     "read only (x20)": 1,
     "changing (x20)": 2,
     "logout (destroy)": 2,
+    "login with regenerate": 3,
   });
-  assert.deepEqual(withUser, { ...without, "login": 3, "logout (destroy)": 3 });
+  assert.deepEqual(withUser, { ...without, "login": 3, "logout (destroy)": 3, "login with regenerate": 4 });
 });
