@@ -141,3 +141,17 @@ test("sessions stored before the user option was set are indexed at their next r
   assert.equal(await store.destroyUser("olga"), 1);
   assert.equal((await browser.get(`${after.url}/me`)).body, "nobody");
 });
+
+test("sessions per user in lock mode: login, listing and destroyUser()", async () => {
+  await using fx = await storeFixture({ user: (session) => session.userId, lock: true, retryTime: 10 });
+  await using app = await startApp(fx.store, userRoutes(fx.store));
+  const browsers = [new Browser(), new Browser()];
+  for (const browser of browsers) await browser.get(`${app.url}/login/pat`);
+  assert.equal((await browsers[0].get(`${app.url}/me`)).body, "pat");
+  assert.equal(await fx.store.destroyUser("pat", { except: browsers[1].sid }), 1);
+  assert.deepEqual((await fx.store.sessionsOf("pat")).map((session) => session.id), [browsers[1].sid]);
+  assert.equal((await browsers[0].get(`${app.url}/me`)).body, "nobody");
+  assert.equal((await browsers[1].get(`${app.url}/signout`)).body, "out");
+  assert.deepEqual(await fx.store.sessionsOf("pat"), []);
+  assert.equal(await fx.redis.exists("session:\0user:pat"), 0);
+});
