@@ -155,3 +155,14 @@ test("sessions per user in lock mode: login, listing and destroyUser()", async (
   assert.deepEqual(await fx.store.sessionsOf("pat"), []);
   assert.equal(await fx.redis.exists("session:\0user:pat"), 0);
 });
+
+test("clear() destroys every session and empties the indexes with them", async () => {
+  await using fx = await storeFixture({ user: (session) => session.userId });
+  await using app = await startApp(fx.store, userRoutes(fx.store));
+  for (const user of ["quinn", "quinn", "rory"]) await new Browser().get(`${app.url}/login/${user}`);
+  await new Browser().get(`${app.url}/visit`);
+  assert.equal(await fx.store.length(), 4);
+  await fx.store.clear();
+  assert.equal(await fx.store.length(), 0);
+  assert.deepEqual(await fx.redis.keys("session:\0user:*"), []);
+});
