@@ -112,7 +112,7 @@ export interface SmartRedisStoreOptions {
   user?: (session: SessionRecord) => unknown;
   /**
    * With `user`: how many live sessions a user may have. A login beyond it destroys
-   * the user's other sessions that were indexed least recently, keeping the newest.
+   * the user's sessions with the oldest logins, keeping the newest.
    * @default {undefined}
    */
   maxSessionsPerUser?: number;

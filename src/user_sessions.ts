@@ -120,14 +120,19 @@ export class UserSessions {
 
   /**
    * `maxSessionsPerUser`: after a login made the index too long, destroys the user's
-   * live sessions beyond the newest `n` (the one logging in always stays).
+   * live sessions beyond the `n` latest logins. Ranking the one logging in with the
+   * others (rather than always keeping it) is what keeps parallel logins from
+   * evicting each other beyond the limit: each of them keeps the same `n`.
    */
-  async #evict(user: string, keep: string, others: string[]): Promise<void> {
+  async #evict(user: string, newcomer: string, others: string[]): Promise<void> {
     const limit = this.#options.maxSessionsPerUser;
     if (limit === undefined) return;
-    const probes = await this.#probe(user, others);
-    const live = others.filter((_, i) => probes[i][0] === "live"); // latest index deadline first
-    const victims = live.slice(limit - 1);
+    const sids = [newcomer, ...others];
+    const probes = await this.#probe(user, sids);
+    const loggedInAt = (i: number) => Number(probes[i][3]) || 0;
+    const live = sids.map((_, i) => i).filter((i) => probes[i][0] === "live");
+    live.sort((a, b) => loggedInAt(b) - loggedInAt(a) || (sids[a] < sids[b] ? -1 : 1));
+    const victims = live.slice(limit).map((i) => sids[i]);
     const replies = await Promise.all(
       victims.map((sid) =>
         this.#index.run(USER_DESTROY_SCRIPT, sid, [
@@ -139,11 +144,10 @@ export class UserSessions {
         >
       ),
     );
-    const gone = [
+    await this.#index.remove(user, [
       ...victims.filter((_, i) => replies[i][0] === 1),
-      ...others.filter((_, i) => probes[i][0] === "dead"),
-    ];
-    await this.#index.remove(user, gone.filter((sid) => sid !== keep));
+      ...sids.filter((_, i) => probes[i][0] === "dead"),
+    ]);
   }
 
   #probe(user: string, sids: string[]): Promise<string[][]> {

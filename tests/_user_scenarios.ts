@@ -153,6 +153,16 @@ export const SCENARIOS: Scenario[] = [
         browsers.map(async (browser) => (await browser.get(`${app.url}/me`)).body),
       );
       assert.deepEqual(seen, ["nobody", "nobody", "dave", "dave", "dave"]);
+
+      // 20 parallel logins do not evict each other below the limit: the same 3 latest stay.
+      const parallel = await loggedIn(20, app.url, "ella");
+      const kept = await store.sessionsOf("ella");
+      assert.equal(kept.length, 3);
+      const stillIn = [];
+      for (const browser of parallel) {
+        if ((await browser.get(`${app.url}/me`)).body === "ella") stillIn.push(browser.sid);
+      }
+      assert.deepEqual(stillIn.sort(), kept.map((session) => session.id).sort());
     },
   },
   {
