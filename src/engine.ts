@@ -346,7 +346,7 @@ export class SessionEngine {
   }
 
   /**
-   * Sessions per user: the user's live sessions, latest first (option `user`).
+   * Sessions per user: the user's live sessions, latest login first (option `user`).
    * @param user The user id.
    * @returns The sessions, each with its id and what an account page shows.
    */

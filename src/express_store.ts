@@ -138,7 +138,7 @@ export class SmartRedisStore extends Store {
   }
 
   /**
-   * Sessions per user (option `user`): the user's live sessions, latest first, each
+   * Sessions per user (option `user`): the user's live sessions, latest login first, each
    * with its `id`, `loggedInAt`, `lastSeenAt` and `expiresAt` (ms since the epoch).
    * @param user The user id.
    * @param callback Called with the sessions.

@@ -62,7 +62,7 @@ export class UserSessions {
   }
 
   /**
-   * The user's live sessions, latest first. Drops the index entries of destroyed sessions.
+   * The user's live sessions, latest login first. Drops the index entries of destroyed sessions.
    * @param id The user.
    * @returns The sessions.
    */
@@ -84,7 +84,7 @@ export class UserSessions {
     });
     // Only tombstoned entries go now: a missing key may be a login whose write is still on its way.
     await this.#index.remove(user, sids.filter((_, i) => probes[i][0] === "dead"));
-    return found;
+    return found.sort((a, b) => (b.loggedInAt ?? 0) - (a.loggedInAt ?? 0) || (a.id < b.id ? -1 : 1));
   }
 
   /**
