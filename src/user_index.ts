@@ -5,9 +5,9 @@
  *
  * The index and a session are different keys (different slots on a cluster), so
  * they cannot change in one atomic step. What keeps them right instead:
- * - A login sends the index update together with the commit (the update first, so
- *   on one connection it reaches Redis first). If the update fails, the session is
- *   destroyed rather than left logged in and unlisted, and the error is raised.
+ * - A login sends the index update together with the commit (no round trip of its
+ *   own). If the update fails, the session is destroyed rather than left logged in
+ *   and unlisted, and the error is raised.
  * - An index entry's deadline is the session's expiry plus one sliding period plus a
  *   margin. A load that renews the session past half of that headroom extends the
  *   entry in the background (then records the new deadline in the session), so an
@@ -44,15 +44,15 @@ export interface UserChange {
   readonly fields: readonly [string, string][];
 }
 
-/** The user option turned into a user id, checked. */
-export type UserOf = (session: SessionRecord) => string | undefined;
-
 /** Keeps the user indexes in step with the sessions. */
 export class UserIndex {
   readonly #send: SendToKey;
   readonly #options: ResolvedOptions;
-  /** Called with the session ids that `maxSessionsPerUser` asks to evict (see `user_sessions.ts`). */
-  evict: (user: string, keep: string, others: string[]) => Promise<void> = () => Promise.resolve();
+  /**
+   * `maxSessionsPerUser`: called after a login when the user's index holds more entries than
+   * allowed, with the session logging in and the others (see `user_sessions.ts`).
+   */
+  evict: (user: string, newcomer: string, others: string[]) => Promise<void> = () => Promise.resolve();
 
   /**
    * @param send Sends one command to the node owning a key.
@@ -122,12 +122,12 @@ export class UserIndex {
     snapshotAfter: () => Snapshot | undefined,
   ): Promise<void> {
     const { sid, from, to } = change;
-    // The new user's index first: a destroyUser() that reads it afterwards tombstones the session,
-    // whether or not the commit has landed, and one that read it before leaves it listed.
+    // A destroyUser() that reads the new user's index after this entry landed tombstones the session,
+    // whether or not the commit has landed; one that read it before leaves the session listed.
     const adding = to === undefined ? undefined : this.#update(to, [["+", sid, String(change.life)]], sid);
+    // A failed removal leaves a stale entry, which is harmless: readers check each session.
     const removing = from === undefined || from === to ? undefined : this.#update(from, [["-", sid, ""]]);
-    const [added, written] = await Promise.allSettled([adding, write()]);
-    removing?.catch(() => {/* a stale entry is harmless: readers check each session */});
+    const [added, written] = await Promise.allSettled([adding, write(), removing]);
     if (added.status === "rejected") {
       // Logged in but unlisted would escape destroyUser(): undo the login instead.
       if (written.status === "fulfilled") await this.destroy(sid).catch(() => {});
