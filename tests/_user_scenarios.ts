@@ -238,7 +238,7 @@ export const SCENARIOS: Scenario[] = [
       for (let i = 0; i < 12; i++) {
         const browser = new Browser();
         await browser.get(`${app.url}/visit`);
-        const login = browser.get(`${app.url}/login/kim?delay=${i % 4}`);
+        const login = browser.get(`${app.url}/login/kim?delay=${i % 4}${i % 2 ? "&regenerate=1" : ""}`);
         await delay(i % 3);
         await store.destroyUser("kim");
         await login;

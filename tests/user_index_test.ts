@@ -166,3 +166,26 @@ test("clear() destroys every session and empties the indexes with them", async (
   assert.equal(await fx.store.length(), 0);
   assert.deepEqual(await fx.redis.keys("session:\0user:*"), []);
 });
+
+test("a login whose index entry landed but whose commit had not when destroyUser() ran stays logged out", async () => {
+  await using fx = await storeFixture({ user: (session) => session.userId });
+  const send = (_key: string, args: readonly string[]) => fx.redis.sendCommand([...args]);
+  const cookie = {
+    originalMaxAge: 60_000,
+    expires: new Date(Date.now() + 60_000),
+    httpOnly: true,
+    path: "/",
+  };
+  // The window, step by step: the index entry lands, destroyUser() runs, then the commit lands.
+  await fx.store.set("anonymous", { cookie, visits: 1 } as never);
+  const loaded = (await fx.store.get("anonymous"))!;
+  for (const sid of ["anonymous", "brand-new"]) {
+    await runScript(send, USER_INDEX_SCRIPT, INDEX, ["0", "", "+", sid, "60000"]);
+  }
+  assert.equal(await fx.store.destroyUser("alice"), 0, "neither was a live session of alice yet");
+  await fx.store.set("anonymous", Object.assign(loaded, { userId: "alice" }));
+  await fx.store.set("brand-new", { cookie, visits: 1, userId: "alice" } as never);
+  assert.equal(await fx.store.get("anonymous"), null);
+  assert.equal(await fx.store.get("brand-new"), null);
+  assert.deepEqual(await fx.store.sessionsOf("alice"), []);
+});
