@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createCluster } from "redis";
 import { startRedisCluster } from "../scripts/redis_cluster.ts";
 import { SmartRedisStore } from "../mod.ts";
-import { Browser, connectClient, Monitor, startApp, startRedisServer, test } from "./_helpers.ts";
+import { Browser, connectClient, delay, Monitor, startApp, startRedisServer, test } from "./_helpers.ts";
 import { SCENARIOS, type Target, userRoutes } from "./_user_scenarios.ts";
 
 for (const scenario of SCENARIOS) {
@@ -85,4 +85,30 @@ test("the user option costs nothing on requests that keep their user, one comman
     "login with regenerate": 3,
   });
   assert.deepEqual(withUser, { ...without, "login": 3, "logout (destroy)": 3, "login with regenerate": 4 });
+});
+
+test("an active session's index entry is extended about once per half maxAge, not at each request", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  await using monitor = await Monitor.start(server);
+  const store = new SmartRedisStore({ client, user: (session) => session.userId });
+  await using app = await startApp(store, userRoutes(store), { cookie: { maxAge: 1000 } });
+  const browser = new Browser();
+  await browser.get(`${app.url}/login/uma`);
+  await monitor.commands();
+  const started = Date.now();
+  let requests = 0;
+  while (Date.now() - started < 3200) {
+    assert.equal((await browser.get(`${app.url}/me`)).body, "uma");
+    requests++;
+    await delay(50);
+  }
+  await delay(100); // the last extension, if one started, lands
+  const sent = await monitor.commands();
+  // Each extension is two commands: the index update, then the session's record of it.
+  const extensions = (sent.length - requests) / 2;
+  assert.ok(Number.isInteger(extensions), `${sent.length} commands for ${requests} requests`);
+  // One lifetime of headroom plus 1 s, extended past half of it: every 1.5 s or so.
+  assert.ok(extensions >= 1 && extensions <= 3, `${extensions} extensions in 3.2 s (${requests} requests)`);
+  assert.deepEqual((await store.sessionsOf("uma")).map((session) => session.id), [browser.sid]);
 });
