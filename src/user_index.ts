@@ -173,15 +173,8 @@ export class UserIndex {
    * @param sid The session id.
    */
   async destroy(sid: string): Promise<void> {
-    const [, , user] = await this.#run(USER_DESTROY_SCRIPT, sid, [
-      String(this.#options.deleteExpiry),
-      "",
-      "",
-    ]) as [
-      number,
-      number,
-      string,
-    ];
+    const args = [String(this.#options.deleteExpiry), "", ""];
+    const [, , user] = await this.#run(USER_DESTROY_SCRIPT, sid, args) as [number, number, string];
     if (user) await this.#update(user, [["-", sid, ""]]).catch(() => {/* readers check each session */});
   }
 
@@ -249,8 +242,18 @@ export class UserIndex {
     return this.#run(script, sid, args);
   }
 
-  #run(script: LuaScript, sid: string, args: string[]): Promise<unknown> {
-    return runScript(this.#send, script, this.#options.prefix + sid, args);
+  async #run(script: LuaScript, sid: string, args: string[]): Promise<unknown> {
+    const key = this.#options.prefix + sid;
+    try {
+      return await runScript(this.#send, script, key, args);
+    } catch (error) {
+      if (!String((error as Error)?.message).includes("WRONGTYPE")) throw error;
+      throw new SessionDataError(
+        `Redis key ${JSON.stringify(key)} is not a session (${(error as Error).message}); ` +
+          "nothing was changed: remove the key or use another prefix",
+        { cause: error },
+      );
+    }
   }
 }
 

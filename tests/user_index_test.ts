@@ -189,3 +189,10 @@ test("a login whose index entry landed but whose commit had not when destroyUser
   assert.equal(await fx.store.get("brand-new"), null);
   assert.deepEqual(await fx.store.sessionsOf("alice"), []);
 });
+
+test("with the user option, destroy() of a key that is not a session fails as without it", async () => {
+  await using fx = await storeFixture({ user: (session) => session.userId });
+  await fx.redis.lPush("session:list", "x");
+  await assert.rejects(fx.store.destroy("list"), (error: Error) => error.name === "SessionDataError");
+  assert.equal(await fx.redis.type("session:list"), "list");
+});
