@@ -11,6 +11,7 @@ import session, { Store } from "express-session";
 import type { Session, SessionData } from "express-session";
 import { connectionFor } from "./clients/detect.ts";
 import { SessionEngine } from "./engine.ts";
+import type { DestroyUserOptions, UserSession } from "./user_sessions.ts";
 import { resolveOptions, type SmartRedisStoreOptions } from "./options.ts";
 import { attachSnapshot, SNAPSHOT, type Snapshot } from "./snapshot.ts";
 
@@ -134,6 +135,35 @@ export class SmartRedisStore extends Store {
    */
   override clear(callback?: Callback<void>): Promise<void> {
     return settle(engineOf(this).clear(), callback);
+  }
+
+  /**
+   * Sessions per user (option `user`): the user's live sessions, latest login first, each
+   * with its `id`, `loggedInAt`, `lastSeenAt` and `expiresAt` (ms since the epoch).
+   * @param user The user id.
+   * @param callback Called with the sessions.
+   * @returns The sessions.
+   */
+  sessionsOf(user: string | number, callback?: Callback<UserSession[]>): Promise<UserSession[]> {
+    return settle(engineOf(this).sessionsOf(user), callback);
+  }
+
+  /**
+   * Sessions per user (option `user`): destroys every live session of the user
+   * ("log out everywhere"), but `except` when given ("sign out other devices").
+   * Requests in flight on them stay logged out.
+   * @param user The user id.
+   * @param options `except`: a session id to keep, such as `req.sessionID`.
+   * @param callback Called with how many live sessions were destroyed.
+   * @returns How many live sessions were destroyed.
+   */
+  destroyUser(
+    user: string | number,
+    options?: DestroyUserOptions | Callback<number>,
+    callback?: Callback<number>,
+  ): Promise<number> {
+    if (typeof options === "function") [options, callback] = [undefined, options];
+    return settle(engineOf(this).destroyUser(user, options), callback);
   }
 
   /**

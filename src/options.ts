@@ -111,6 +111,21 @@ export interface SmartRedisStoreOptions {
    * @default {false}
    */
   lock?: boolean | LockOptions;
+  /**
+   * Sessions per user: names the user a session belongs to, e.g.
+   * `(session) => session.userId`, returning a non-empty string or a finite number,
+   * or `undefined` / `null` / `""` for none. With it, the store keeps an index of each
+   * user's live sessions (for `sessionsOf`, `destroyUser`, `maxSessionsPerUser`),
+   * updated by the commits that log in, log out or switch users. Called at each commit.
+   * @default {undefined}
+   */
+  user?: (session: SessionRecord) => unknown;
+  /**
+   * With `user`: how many live sessions a user may have. A login beyond it destroys
+   * the user's sessions with the oldest logins, keeping the newest.
+   * @default {undefined}
+   */
+  maxSessionsPerUser?: number;
 }
 
 /** How a request waits for a session another request holds locked. */
@@ -157,6 +172,8 @@ export interface ResolvedOptions {
   conflictRetries: number;
   merge: MergeHook | undefined;
   lock: Required<LockOptions> | undefined;
+  user: ((session: SessionRecord) => unknown) | undefined;
+  maxSessionsPerUser: number | undefined;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -174,6 +191,8 @@ const DEFAULTS: ResolvedOptions = {
   conflictRetries: 100,
   merge: undefined,
   lock: undefined,
+  user: undefined,
+  maxSessionsPerUser: undefined,
 };
 
 /**
@@ -234,6 +253,21 @@ export function resolveOptions(options: Omit<SmartRedisStoreOptions, "client">):
     typeof serializer.parse !== "function"
   ) {
     throw new TypeError('Option "serializer" must be an object with stringify() and parse(), such as JSON');
+  }
+  if (resolved.user !== undefined && typeof resolved.user !== "function") {
+    throw new TypeError(
+      `Option "user" must be a function (session) => user id, such as (session) => session.userId, got ${
+        describe(resolved.user)
+      }`,
+    );
+  }
+  if (resolved.maxSessionsPerUser !== undefined) {
+    wholeNumber("maxSessionsPerUser", resolved.maxSessionsPerUser, 1);
+    if (resolved.user === undefined) {
+      throw new TypeError(
+        'Option "maxSessionsPerUser" needs the option "user" to know whose sessions to count',
+      );
+    }
   }
   resolved.lock = resolveLock((options as { lock?: unknown }).lock);
   for (const name of ["disableTouch", "disableTTL"] as const) {

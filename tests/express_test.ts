@@ -241,7 +241,10 @@ test("the app may still connect the client itself after creating the store", asy
 
 test("with resave: true, a request that changes nothing still costs one command", async () => {
   await using fx = await storeFixture();
-  await using app = await startApp(fx.store, visitRoutes, { resave: true, cookie: { maxAge: 24 * 3600_000 } });
+  await using app = await startApp(fx.store, visitRoutes, {
+    resave: true,
+    cookie: { maxAge: 24 * 3600_000 },
+  });
   const browser = new Browser();
   await browser.get(app.url);
   await using monitor = await Monitor.start(fx.server);
