@@ -128,8 +128,8 @@ export class SessionEngine {
    * @param user The user id.
    * @returns The sessions, each with its id and what an account page shows.
    */
-  sessionsOf(user: unknown): Promise<UserSession[]> {
-    return userSessionsOf(this.#userSessions, "sessionsOf").sessionsOf(user);
+  async sessionsOf(user: unknown): Promise<UserSession[]> {
+    return await userSessionsOf(this.#userSessions, "sessionsOf").sessionsOf(user);
   }
 
   /**
@@ -139,8 +139,8 @@ export class SessionEngine {
    * @param options `except`: a session id to keep (the current one, for "sign out other devices").
    * @returns How many live sessions were destroyed.
    */
-  destroyUser(user: unknown, options?: DestroyUserOptions): Promise<number> {
-    return userSessionsOf(this.#userSessions, "destroyUser").destroyUser(user, options);
+  async destroyUser(user: unknown, options?: DestroyUserOptions): Promise<number> {
+    return await userSessionsOf(this.#userSessions, "destroyUser").destroyUser(user, options);
   }
 
   /**
