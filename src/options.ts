@@ -4,6 +4,10 @@
  * @module
  */
 
+import { describe, MAX_TIMER, positive, wholeNumber } from "./option_checks.ts";
+
+export { describe };
+
 /** Turns one session property into a string and back. */
 export interface Serializer {
   /** Serializes one value. Returning `undefined` drops the property, as `JSON.stringify` does. */
@@ -298,34 +302,3 @@ function resolveLock(lock: unknown): Required<LockOptions> | undefined {
 
 /** The longest expiry in ms the store sends to Redis (PEXPIRE wants an integer that fits with "now" added). */
 export const MAX_MILLISECONDS = 2 ** 52;
-/** The longest wait setTimeout keeps (longer ones fire at once). */
-const MAX_TIMER = 2 ** 31 - 1;
-
-function positive(name: string, value: unknown, unit: string, zeroAllowed: boolean, max: number): void {
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(`Option "${name}" must be a number of ${unit}, got ${describe(value)}`);
-  }
-  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed) || value > max) {
-    throw new RangeError(
-      `Option "${name}" must be a finite number of ${unit}, ${
-        zeroAllowed ? "≥ 0" : "> 0"
-      } and ≤ ${max}, got ${value}`,
-    );
-  }
-}
-
-function wholeNumber(name: string, value: unknown, min: number): void {
-  if (typeof value !== "number") {
-    throw new TypeError(`Option "${name}" must be a whole number, got ${describe(value)}`);
-  }
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`Option "${name}" must be a whole number ≥ ${min}, got ${value}`);
-  }
-}
-
-/** A short, quoted description of a bad value for error messages. */
-export function describe(value: unknown): string {
-  if (typeof value === "string") return `"${value}"`;
-  if (value === null || typeof value !== "object") return String(value);
-  return Array.isArray(value) ? "an array" : "an object";
-}

@@ -18,6 +18,7 @@ import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
 import { REPLACE_SCRIPT } from "./scripts/replace_script.ts";
 import { attachSnapshot, diffFields, type FieldChange, type Snapshot } from "./snapshot.ts";
 import type { UserIndex } from "./user_index.ts";
+import { checkSession, checkSid } from "./write_checks.ts";
 
 /** Commits and touches sessions. */
 export class SessionWriter {
@@ -303,22 +304,4 @@ function settled(snapshot: Snapshot, expiry: Expiry, kept: unknown[]): void {
 
 function slidingArg(expiry: Expiry): string {
   return expiry.sliding === undefined ? "" : String(expiry.sliding);
-}
-
-function checkSid(sid: unknown): string {
-  if (typeof sid !== "string" || sid === "") {
-    throw new TypeError(
-      `A session id must be a non-empty string, got ${typeof sid === "string" ? '""' : typeof sid}`,
-    );
-  }
-  return sid;
-}
-
-function checkSession(sid: string, session: unknown): SessionRecord {
-  if (typeof session !== "object" || session === null || Array.isArray(session)) {
-    throw new TypeError(
-      `Session "${sid}" must be an object, got ${session === null ? "null" : typeof session}`,
-    );
-  }
-  return session as SessionRecord;
 }

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { describe } from "./options.ts";
+
 /** The user a session belongs to ("" or absent: none). */
 export const USER_FIELD = "\0user";
 /** When the session was bound to its user. */
@@ -73,4 +75,20 @@ export function indexKey(prefix: string, user: string): string {
  */
 export function isIndexKey(prefix: string, key: string): boolean {
   return key.startsWith(INDEX_INFIX, prefix.length);
+}
+
+/**
+ * Checks a user id: a non-empty string, or a finite number (made a string).
+ * @param value The value.
+ * @param what Who gave it, for the error message.
+ * @param optional Whether `undefined`, `null` and `""` mean "no user".
+ * @returns The user id, or `undefined` for none.
+ */
+export function checkUser(value: unknown, what: string, optional = false): string | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (typeof value === "string" && value !== "") return value;
+  if (optional && (value === undefined || value === null || value === "")) return undefined;
+  throw new TypeError(
+    `${what} ${describe(value)}: a user must be a non-empty string or a finite number`,
+  );
 }

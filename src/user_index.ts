@@ -20,13 +20,13 @@
 import type { EngineContext } from "./engine_context.ts";
 import { SessionDataError } from "./errors.ts";
 import type { Expiry } from "./expiry.ts";
-import { describe, type SessionRecord } from "./options.ts";
+import type { SessionRecord } from "./options.ts";
 import type { Snapshot } from "./snapshot.ts";
 import { type LuaScript, runScript } from "./scripts/script_runner.ts";
 import { USER_DESTROY_SCRIPT } from "./scripts/user_destroy_script.ts";
 import { USER_INDEX_SCRIPT } from "./scripts/user_index_script.ts";
 import { USER_MARK_SCRIPT } from "./scripts/user_mark_script.ts";
-import { INDEX_DEADLINE_FIELD, indexKey, LOGIN_FIELD, USER_FIELD } from "./user_fields.ts";
+import { checkUser, INDEX_DEADLINE_FIELD, indexKey, LOGIN_FIELD, USER_FIELD } from "./user_fields.ts";
 
 /** Added to an index entry's life: covers the index write landing after the session write. */
 export const INDEX_MARGIN = 1000;
@@ -294,20 +294,4 @@ export class UserIndex {
 /** An index entry's life for a session written with `expiry`: one sliding period and a margin more. */
 function entryLife(expiry: Expiry): number {
   return expiry.pttl < 0 ? -1 : expiry.pttl + (expiry.sliding ?? 0) + INDEX_MARGIN;
-}
-
-/**
- * Checks a user id: a non-empty string, or a finite number (made a string).
- * @param value The value.
- * @param what Who gave it, for the error message.
- * @param optional Whether `undefined`, `null` and `""` mean "no user".
- * @returns The user id, or `undefined` for none.
- */
-export function checkUser(value: unknown, what: string, optional = false): string | undefined {
-  if (typeof value === "number" && Number.isFinite(value)) return String(value);
-  if (typeof value === "string" && value !== "") return value;
-  if (optional && (value === undefined || value === null || value === "")) return undefined;
-  throw new TypeError(
-    `${what} ${describe(value)}: a user must be a non-empty string or a finite number`,
-  );
 }
