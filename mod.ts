@@ -2,7 +2,8 @@
  * connect-smart-redis: a Redis session store for express-session that writes
  * only what a request changed, never loses parallel requests' writes, never lets
  * a destroyed session come back, and costs one Redis round trip for a request
- * that only reads its session.
+ * that only reads its session. Fastify, Koa and Hono get session middlewares of
+ * their own on the same engine: `connect-smart-redis/fastify`, `/koa`, `/hono`.
  *
  * With the `user` option (`user: (session) => session.userId`) it also keeps,
  * per user, an exact index of that user's live sessions, on one Redis and on a

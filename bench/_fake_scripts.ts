@@ -53,7 +53,7 @@ class ExpiryArgs {
       );
     }
     this.pttl = pttl;
-    this.exp = exp;
+    this.exp = pttl === "" ? undefined : exp; // the key's expiry stays, and so does `\0exp`
     this.sliding = sliding;
     this.#argv = argv;
   }
@@ -62,8 +62,8 @@ class ExpiryArgs {
     const guard = this.#argv[3];
     if (guard[0] !== "=" || stored === undefined || stored === guard.slice(1)) return false;
     this.sliding = stored;
-    const ms = luaNumber(stored);
-    if (ms !== undefined && ms > 0) {
+    const ms = whole(stored) ? Number(stored) : undefined;
+    if (this.pttl !== "" && ms !== undefined && ms > 0) {
       if (this.pttl !== "-1") this.pttl = stored;
       this.exp = (Number(this.#argv[4]) + ms).toFixed(0);
     } else {
@@ -208,24 +208,36 @@ function replace(db: Keyspace, key: string, argv: readonly string[]): unknown {
   if (entry?.kind === "hash" && entry.fields.has(DEAD)) return "dead";
   db.delete(key);
   if (expiry.pttl === "0") return "ok";
-  db.hset(key, [TTL, expiry.sliding, EXP, argv[1]]);
+  db.hset(key, [TTL, expiry.sliding, EXP, expiry.exp ?? ""]);
   db.hset(key, argv, 5);
   if (expiry.pttl !== "-1" && expiry.pttl !== "") db.pexpire(key, Number(expiry.pttl));
   return "ok";
 }
 
 function convert(db: Keyspace, key: string, argv: readonly string[]): unknown {
-  if (argv[1].length > 16 || !/^\d+$/.test(argv[1]) || !(argv[2] === "" || /^\d+$/.test(argv[2]))) {
-    throw new Error(`ERR invalid arguments (now, sliding): ${argv[1]}, ${argv[2]}`);
+  const [, now, sliding, renewal, renewedExp] = argv;
+  if (
+    !whole(now) || !(sliding === "" || whole(sliding)) || !(renewal === "" || whole(renewal)) ||
+    !(renewal === "" || whole(renewedExp))
+  ) {
+    throw new Error(
+      `ERR invalid arguments (now, sliding, pttl, exp): ${now}, ${sliding}, ${renewal}, ${renewedExp}`,
+    );
   }
   const entry = db.get(key);
   if (entry?.kind !== "string") return "other";
   if (entry.value !== argv[0]) return ["changed", entry.value];
-  const pttl = db.pttl(key);
-  const exp = pttl > 0 ? (Number(argv[1]) + pttl).toFixed(0) : "";
+  let pttl = db.pttl(key);
+  let exp = "";
+  if (renewal !== "" && renewal !== "0") {
+    pttl = Number(renewal);
+    exp = renewedExp;
+  } else if (pttl > 0) {
+    exp = (Number(now) + pttl).toFixed(0);
+  }
   db.delete(key);
-  db.hset(key, [TTL, argv[2], EXP, exp]);
-  db.hset(key, argv, 3);
+  db.hset(key, [TTL, sliding, EXP, exp]);
+  db.hset(key, argv, 5);
   if (pttl > 0) db.pexpire(key, pttl);
   return "converted";
 }

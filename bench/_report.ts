@@ -103,10 +103,13 @@ export function renderMarkdown(results: Results): string {
   out.push(
     `PING round trip (median): ${
       Object.entries(http.rtt).map(([name, ms]) => `${name} ${fmt(ms, 3)} ms`).join(", ")
-    }. Ratios are medians over rounds of ratios taken within one round (runs interleaved).`,
+    }. Ratios are medians over rounds of ratios taken within one round (runs interleaved). Redis at rest ` +
+      `(background work, in every run's *Redis CPU* whatever the store): ${
+        fmt(http.redisIdleCpuMsPerSecond ?? NaN, 2)
+      } ms of CPU per second.`,
   );
   out.push("");
-  const mix = summarizeMix(http.mix);
+  const mix = summarizeMix(http.mix, http.redisIdleCpuMsPerSecond ?? 0);
   out.push(table(
     [
       "setting",
@@ -120,6 +123,7 @@ export function renderMarkdown(results: Results): string {
       "cmds/req sent",
       "cmds/req executed",
       "Redis CPU µs/req",
+      "net of rest",
       "Redis in commands µs/req",
       "app CPU ms/1000 req",
       "failed",
@@ -136,6 +140,7 @@ export function renderMarkdown(results: Results): string {
       fmt(m.clientCommands),
       fmt(m.executedCommands),
       fmt(m.redisCpuPer1000, 2),
+      fmt(m.redisCpuNetUs, 2),
       fmt(m.redisCommandUs, 2),
       fmt(m.appCpuPer1000, 0),
       String(m.failures),
@@ -148,7 +153,8 @@ export function renderMarkdown(results: Results): string {
       "*cmds/req executed*: every command Redis executed, those inside scripts included; this is what " +
       "`total_commands_processed` counts in Redis 7.0 (it counts script-internal calls too). " +
       "*Redis CPU*: the redis-server process's used_cpu_user + used_cpu_sys (INFO cpu) over the run, " +
-      "divided by the requests the app served: what the store costs the shared Redis, socket I/O included. " +
+      "divided by the requests the app served: what the store costs the shared Redis, socket I/O included; " +
+      "*net of rest* takes off what Redis spends at rest over the same time (measured before the runs). " +
       "*Redis in commands*: the time Redis spent executing the commands clients sent (INFO commandstats " +
       "usec; a script's includes what it runs inside). Both are read from the server before and after " +
       "each run; the stores run one after another on the same redis-server. *app CPU*: the app process's user + system time " +

@@ -78,6 +78,8 @@ export interface MixSummary {
   executedCommands: number;
   /** Redis's CPU time per request (INFO cpu deltas), ms per 1000 requests = µs per request. */
   redisCpuPer1000: number;
+  /** {@linkcode redisCpuPer1000} less Redis's CPU at rest over the same time, µs per request. */
+  redisCpuNetUs: number;
   /** Time Redis spent executing the store's commands per request (commandstats usec), µs. */
   redisCommandUs: number;
   appCpuPer1000: number;
@@ -99,9 +101,10 @@ function roundRatio(a: MixSample[], b: MixSample[] | undefined, pick: (s: MixSam
 /**
  * Aggregates every HTTP cell over its rounds.
  * @param cells The cells as measured.
+ * @param idleMsPerSecond Redis's CPU at rest, ms per second (0: unknown).
  * @returns One summary per cell.
  */
-export function summarizeMix(cells: MixCell[]): MixSummary[] {
+export function summarizeMix(cells: MixCell[], idleMsPerSecond = 0): MixSummary[] {
   return cells.map((cell) => {
     const peer = (store: StoreName) =>
       cells.find((c) => c.setting === cell.setting && c.writeRatio === cell.writeRatio && c.store === store)
@@ -126,6 +129,10 @@ export function summarizeMix(cells: MixCell[]): MixSummary[] {
       clientCommands: redis.length ? sum(redis.map((r) => r.clientCommands)) / requests : NaN,
       executedCommands: redis.length ? sum(redis.map((r) => r.executedCommands)) / requests : NaN,
       redisCpuPer1000: redis.length ? sum(redis.map((r) => r.cpuMs)) / requests * 1000 : NaN,
+      redisCpuNetUs: redis.length
+        ? (sum(redis.map((r) => r.cpuMs)) - idleMsPerSecond * sum(redis.map((r) => r.seconds ?? NaN))) /
+          requests * 1000
+        : NaN,
       redisCommandUs: redis.length ? sum(redis.map((r) => r.commandUsec ?? NaN)) / requests : NaN,
       appCpuPer1000: s.some((x) => x.appCpuMs === null)
         ? NaN

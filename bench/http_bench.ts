@@ -75,6 +75,8 @@ export interface RedisSample {
   totalProcessed: number;
   /** Redis's own CPU time, used_cpu_user + used_cpu_sys (INFO cpu), ms. */
   cpuMs: number;
+  /** Seconds between the two INFO snapshots. */
+  seconds: number;
   /** Time Redis spent executing commands (Σ usec of INFO commandstats, scripts included), µs. */
   commandUsec: number;
   /** Calls per command name. */
@@ -155,6 +157,8 @@ export interface MemoryRow {
 export interface HttpResults {
   /** Median PING round trip, ms, straight and through each delay proxy. */
   rtt: Record<string, number>;
+  /** Redis's CPU time while no client sent anything (its background work), ms per second. */
+  redisIdleCpuMsPerSecond: number;
   mix: MixCell[];
   contention: ContentionCell[];
   memory: MemoryRow[];
@@ -212,6 +216,8 @@ export async function ensureAutocannon(dir: string): Promise<void> {
 }
 
 interface InfoSnapshot {
+  /** When it was taken (performance.now()). */
+  at: number;
   calls: Map<string, number>;
   usec: Map<string, number>;
   total: number;
@@ -221,6 +227,7 @@ interface InfoSnapshot {
 type Admin = ReturnType<typeof createClient>;
 
 async function redisInfo(admin: Admin): Promise<InfoSnapshot> {
+  const at = performance.now();
   const text = String(await admin.sendCommand(["INFO", "stats", "commandstats", "cpu"]));
   const calls = new Map<string, number>();
   const usec = new Map<string, number>();
@@ -237,7 +244,7 @@ async function redisInfo(admin: Admin): Promise<InfoSnapshot> {
       cpu += Number(line.split(":")[1]) * 1000;
     }
   }
-  return { calls, usec, total, cpuMs: cpu };
+  return { at, calls, usec, total, cpuMs: cpu };
 }
 
 /** INFO deltas between two snapshots, our own INFO calls left out. */
@@ -264,6 +271,7 @@ function redisDelta(before: InfoSnapshot, after: InfoSnapshot, inner: ReadonlySe
     executedCommands: executed,
     totalProcessed: after.total - before.total - infoCalls,
     cpuMs: after.cpuMs - before.cpuMs,
+    seconds: (after.at - before.at) / 1000,
     // A script's usec includes the commands it runs inside: count only what clients sent.
     commandUsec: Object.entries(usec).reduce(
       (total, [name, time]) => inner.has(name) && scripts > 0 ? total : total + time,
@@ -423,6 +431,12 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
     for (const store of STORES) cookies.set(store, await createSessions(base(store, 0), options.sessions));
     log(`created ${options.sessions} sessions per store`);
 
+    // What Redis spends with every client connected and no load: part of every run's INFO cpu
+    // delta, whichever the store.
+    const idleBefore = await redisInfo(admin);
+    await delay(Math.max(300, options.warmup * 1000));
+    const idle = redisDelta(idleBefore, await redisInfo(admin), inner);
+    const redisIdleCpuMsPerSecond = idle.cpuMs / idle.seconds;
     const mix: MixCell[] = [];
     for (const [s, setting] of options.settings.entries()) {
       for (const store of STORES) {
@@ -581,7 +595,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
     }
 
     const memory = await measureMemory(redis.url);
-    return { rtt, mix, contention, memory, scriptCommands: [...inner], roundTrips };
+    return { rtt, redisIdleCpuMsPerSecond, mix, contention, memory, scriptCommands: [...inner], roundTrips };
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);

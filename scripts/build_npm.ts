@@ -2,7 +2,9 @@
  * Builds the npm package into `npm/` in dnt's layout, with `tsc` from npm:
  *
  * ```
- * npm/package.json     exports map: "import" → esm/mod.js, "require" → script/main.js, each with its types
+ * npm/package.json     exports map: "import" → esm/mod.js, "require" → script/main.js, each with its types,
+ *                      and one subpath per other entry of deno.json's "exports" (./fastify → esm/fastify.js
+ *                      and script/fastify.js)
  * npm/esm/             ES modules, .js + .d.ts side by side
  * npm/script/          CommonJS, .js + .d.ts side by side, plus main.js: the seed's
  *                      `require("connect-smart-redis")(session)` factory carrying every named export
@@ -37,6 +39,16 @@ const PEER_DEPENDENCIES: Record<string, string> = {
   "@types/express-session": "^1.17.0",
 };
 const OPTIONAL_PEERS = ["redis", "@types/express-session"];
+/**
+ * The framework faces' peers: each is needed only by the entry of its framework (express-session by
+ * the main entry and ./express), so all are optional: a Fastify app installs no express-session.
+ */
+const FACE_PEERS: Record<string, string> = {
+  "fastify": "^5.0.0",
+  "koa": "^2.0.0 || ^3.0.0",
+  "hono": "^4.0.0",
+};
+const FACE_OPTIONAL_PEERS = ["express-session", ...Object.keys(FACE_PEERS)];
 
 /** Options of {@linkcode buildNpm}. */
 export interface BuildNpmOptions {
@@ -84,7 +96,8 @@ export async function buildNpm(options: BuildNpmOptions = {}): Promise<BuildNpmR
   const version: string = config.version;
   if (typeof version !== "string") throw new Error('deno.json has no "version"');
 
-  const { sources, packages } = await libraryGraph();
+  const entries = entryPoints(config.exports);
+  const { sources, packages } = await libraryGraph(Object.values(entries));
   await installToolchain(workDir, { ...TOOLCHAIN, ...packages }, log);
 
   const srcDir = join(workDir, "src");
@@ -105,7 +118,7 @@ export async function buildNpm(options: BuildNpmOptions = {}): Promise<BuildNpmR
   await writeJson(join(staging, "esm", "package.json"), { type: "module" });
   await writeJson(join(staging, "script", "package.json"), { type: "commonjs" });
   await writeCommonJsMain(workDir, join(staging, "script"));
-  await writeJson(join(staging, "package.json"), packageJson(version));
+  await writeJson(join(staging, "package.json"), packageJson(version, entries));
   await Deno.copyFile(join(ROOT, "LICENSE"), join(staging, "LICENSE"));
   try {
     await Deno.copyFile(join(ROOT, "README.md"), join(staging, "README.md"));
@@ -146,12 +159,26 @@ interface DenoInfo {
   }[];
 }
 
-async function libraryGraph(): Promise<LibraryGraph> {
-  const info: DenoInfo = JSON.parse(await run(Deno.execPath(), ["info", "--json", "mod.ts"], ROOT));
+/** deno.json's "exports" as subpath → file (".": "mod.ts", "./fastify": "fastify.ts", ...). */
+function entryPoints(exports: unknown): Record<string, string> {
+  const map = typeof exports === "string" ? { ".": exports } : exports as Record<string, string>;
+  if (map?.["."] !== "./mod.ts") throw new Error('deno.json "exports" must map "." to "./mod.ts"');
+  return Object.fromEntries(
+    Object.entries(map).map(([subpath, file]) => [subpath, file.replace(/^\.\//, "")]),
+  );
+}
+
+async function libraryGraph(entries: string[]): Promise<LibraryGraph> {
+  const modules = (await Promise.all(entries.map(async (entry) => {
+    const info: DenoInfo = JSON.parse(await run(Deno.execPath(), ["info", "--json", entry], ROOT));
+    return info.modules;
+  }))).flat();
+  const seen = new Set<string>();
   const sources: string[] = [];
   const packages: Record<string, string> = {};
-  for (const module of info.modules) {
-    if (module.kind === "node" || module.kind === "npm") continue;
+  for (const module of modules) {
+    if (module.kind === "node" || module.kind === "npm" || seen.has(module.specifier)) continue;
+    seen.add(module.specifier);
     if (!module.specifier.startsWith("file:")) {
       throw new Error(
         `Library code reaches ${module.specifier}: only local modules and npm packages build for npm`,
@@ -161,7 +188,8 @@ async function libraryGraph(): Promise<LibraryGraph> {
     for (const dependency of module.dependencies ?? []) {
       const { specifier } = dependency;
       if (/^(\.|\/|node:|file:)/.test(specifier)) continue;
-      const code = npmPackageOf(dependency.code?.specifier);
+      // A type-only import (`import type ... from "fastify"`) has no code, only types.
+      const code = npmPackageOf(dependency.code?.specifier ?? dependency.type?.specifier);
       if (code?.name !== packageNameOf(specifier)) {
         throw new Error(
           `${module.specifier} imports "${specifier}", which deno.json does not map to "npm:${
@@ -308,7 +336,16 @@ console.log(JSON.stringify(exports.map((symbol) => {
 })));
 `;
 
-function packageJson(version: string): Record<string, unknown> {
+function packageJson(version: string, entries: Record<string, string>): Record<string, unknown> {
+  const subpaths = Object.fromEntries(
+    Object.entries(entries).filter(([subpath]) => subpath !== ".").map(([subpath, file]) => {
+      const name = file.replace(/\.ts$/, "");
+      return [subpath, {
+        import: { types: `./esm/${name}.d.ts`, default: `./esm/${name}.js` },
+        require: { types: `./script/${name}.d.ts`, default: `./script/${name}.js` },
+      }];
+    }),
+  );
   return {
     name: PACKAGE_NAME,
     version,
@@ -324,13 +361,16 @@ function packageJson(version: string): Record<string, unknown> {
         import: { types: "./esm/mod.d.ts", default: "./esm/mod.js" },
         require: { types: "./script/main.d.ts", default: "./script/main.js" },
       },
+      ...subpaths,
       "./package.json": "./package.json",
     },
     files: ["esm/", "script/", "README.md", "LICENSE"],
     sideEffects: false,
     engines: { node: ">=18" },
-    peerDependencies: PEER_DEPENDENCIES,
-    peerDependenciesMeta: Object.fromEntries(OPTIONAL_PEERS.map((name) => [name, { optional: true }])),
+    peerDependencies: { ...PEER_DEPENDENCIES, ...FACE_PEERS },
+    peerDependenciesMeta: Object.fromEntries(
+      [...OPTIONAL_PEERS, ...FACE_OPTIONAL_PEERS].map((name) => [name, { optional: true }]),
+    ),
   };
 }
 
@@ -367,6 +407,7 @@ async function smokeTest(workDir: string, outDir: string, log: (message: string)
   await copyDir(outDir, installed);
   await run("node", ["-e", SMOKE_REQUIRE], workDir);
   await run("node", ["--input-type=module", "-e", SMOKE_IMPORT], workDir);
+  await run("node", ["-e", SMOKE_FACES], workDir);
   log("smoke test: require() and import work under Node");
 }
 
@@ -394,6 +435,17 @@ assert.equal(connectSmartRedis(session), named.SmartRedisStore);
 assert.ok(named.SmartRedisStore.prototype instanceof session.Store);
 const required = createRequire(import.meta.url)("${PACKAGE_NAME}");
 assert.deepEqual(Object.keys(required).sort(), Object.keys(named).sort(), "import and require expose the same names");
+`;
+
+/** Each face loads on its own with require(), without express-session. */
+const SMOKE_FACES = `
+const assert = require("node:assert/strict");
+for (const face of ["fastify", "koa", "hono"]) {
+  const loaded = require("${PACKAGE_NAME}/" + face);
+  assert.equal(typeof loaded.smartRedisSession, "function", face);
+}
+const expressSession = Object.keys(require.cache).filter((path) => path.includes("express-session"));
+assert.deepEqual(expressSession, [], "a face must not load express-session");
 `;
 
 async function* walk(dir: string): AsyncGenerator<string> {

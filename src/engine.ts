@@ -19,6 +19,7 @@ import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
 import { SessionCodec } from "./session_codec.ts";
 import { SessionLoader } from "./session_loader.ts";
 import { SessionWriter } from "./session_writer.ts";
+import type { Snapshot } from "./snapshot.ts";
 import { UserIndex } from "./user_index.ts";
 import { type DestroyUserOptions, type UserSession, UserSessions, userSessionsOf } from "./user_sessions.ts";
 
@@ -84,6 +85,17 @@ export class SessionEngine {
    */
   touch(sid: unknown, session: unknown): Promise<void> {
     return this.#writer.touch(sid, session);
+  }
+
+  /**
+   * The change-tracking snapshot this engine took of a session, if any (for faces that
+   * keep the loaded object and build their own records from it).
+   * @param session A session this engine loaded or wrote.
+   * @param sid Its id.
+   * @returns The snapshot, or `undefined`.
+   */
+  snapshotOf(session: object, sid: string): Snapshot | undefined {
+    return this.#ctx.snapshotOf(session, sid);
   }
 
   /**

@@ -13,7 +13,11 @@ export interface Expiry {
   pttl: number;
   /** When the session expires, in ms since the epoch; `undefined` for never. */
   at: number | undefined;
-  /** Milliseconds a renewal extends the session by, or `undefined` when it must not slide. */
+  /**
+   * Milliseconds a renewal extends the session by (its maxAge or ttl), or `undefined` for a
+   * fixed expiry. Recorded even under `disableTouch` (where only writes renew), so that a
+   * commit can tell another request changed it.
+   */
   sliding: number | undefined;
 }
 
@@ -36,8 +40,7 @@ export function expiryOf(session: SessionRecord, policy: ExpiryPolicy, now: numb
   const expires = cookieExpiry(cookie);
   if (expires !== undefined) {
     const maxAge = cookie?.originalMaxAge;
-    const slides = !policy.disableTouch && typeof maxAge === "number" && maxAge > 0 &&
-      Number.isFinite(maxAge);
+    const slides = typeof maxAge === "number" && maxAge > 0 && Number.isFinite(maxAge);
     const pttl = milliseconds(expires - now);
     return {
       pttl: policy.disableTTL ? -1 : pttl,
@@ -51,7 +54,7 @@ export function expiryOf(session: SessionRecord, policy: ExpiryPolicy, now: numb
   return {
     pttl: ttl,
     at: ttl < 0 ? undefined : now + ttl,
-    sliding: policy.disableTouch || ttl <= 0 ? undefined : ttl,
+    sliding: ttl <= 0 ? undefined : ttl,
   };
 }
 

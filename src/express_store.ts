@@ -10,6 +10,7 @@ import session, { Store } from "express-session";
 // @ts-types="@types/express-session"
 import type { Session, SessionData } from "express-session";
 import { connectionFor } from "./clients/detect.ts";
+import { refuseCopyingMiddleware } from "./foreign_callers.ts";
 import { SessionEngine } from "./engine.ts";
 import { releaseWhenDone } from "./express_lock_release.ts";
 import type { DestroyUserOptions, UserSession } from "./user_sessions.ts";
@@ -75,7 +76,16 @@ export class SmartRedisStore extends Store {
    * @returns Resolves once it is written.
    */
   set(sid: string, session: SessionData, callback?: Callback<void>): Promise<void> {
-    return settle(engineOf(this).commit(sid, session), callback);
+    const engine = engineOf(this);
+    let work: Promise<void>;
+    try {
+      // Another framework's middleware (which passes other arguments)? Refuse loudly rather than lose writes.
+      refuseCopyingMiddleware(session, Array.prototype.slice.call(arguments, 2));
+      work = engine.commit(sid, session);
+    } catch (error) {
+      work = Promise.reject(error);
+    }
+    return settle(work, typeof callback === "function" ? callback : undefined);
   }
 
   /**

@@ -14,6 +14,7 @@ import { SessionLockedError } from "./errors.ts";
 import { cookieExpiry, expiryOf } from "./expiry.ts";
 import { DEAD_FIELD, EXPIRES_FIELD, isReservedField, SLIDING_FIELD } from "./fields.ts";
 import type { ResolvedOptions, SessionRecord } from "./options.ts";
+import { CONVERT_SCRIPT, convertArgs } from "./scripts/convert_script.ts";
 import { LOAD_SCRIPT } from "./scripts/load_script.ts";
 import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
 import { define } from "./session_codec.ts";
@@ -86,7 +87,12 @@ export class SessionLoader {
       if (token) args.push(token, String(this.#ctx.options.lockExpiry));
       const reply = await this.#ctx.run(LOAD_SCRIPT, sid, args) as unknown[] | null;
       if (reply === null) return null;
-      if (reply[0] === "string") return { kind: "string", text: String(reply[2]), pttl: Number(reply[1]) };
+      if (reply[0] === "string") {
+        if (!token) return { kind: "string", text: String(reply[2]), pttl: Number(reply[1]) };
+        // A connect-redis string cannot hold a lock: convert it, then load it again, locking.
+        await this.#convert(sid, String(reply[2]));
+        continue;
+      }
       if (reply[0] === "hash") {
         const readOnly = locking !== undefined && !token;
         // "extend": the script left the renewal to the write that extends the user's index entry too.
@@ -114,6 +120,14 @@ export class SessionLoader {
       const jittered = this.#ctx.options.retryTime * (0.5 + Math.random());
       await sleep(Math.max(1, Math.min(jittered, Number(reply[1]) + 1, locking!.timeout - waited)));
     }
+  }
+
+  /** Turns a connect-redis string into a hash (if still that string; else the next load sees the new one). */
+  async #convert(sid: string, text: string): Promise<void> {
+    const { codec, options } = this.#ctx;
+    const session = codec.parseWhole(sid, text);
+    const sliding = String(expiryOf(session, options, Date.now()).sliding ?? "");
+    await this.#ctx.run(CONVERT_SCRIPT, sid, convertArgs(text, codec.serialize(sid, session), sliding));
   }
 
   /** Parses what was read, attaches the snapshot; `null` for a tombstone or an expired session. */

@@ -12,7 +12,7 @@ import { type Expiry, expiryOf, renewalDue } from "./expiry.ts";
 import { COOKIE_FIELD, isReservedField } from "./fields.ts";
 import type { SessionRecord } from "./options.ts";
 import { COMMIT_SCRIPT } from "./scripts/commit_script.ts";
-import { CONVERT_SCRIPT } from "./scripts/convert_script.ts";
+import { CONVERT_SCRIPT, convertArgs } from "./scripts/convert_script.ts";
 import { REFRESH_SCRIPT } from "./scripts/refresh_script.ts";
 import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
 import { REPLACE_SCRIPT } from "./scripts/replace_script.ts";
@@ -81,24 +81,19 @@ export class SessionWriter {
         `Session "${id}" was loaded read-only because another request held its lock; its changes were not saved`,
       );
     }
-    // A set() is a write: under disableTouch it still sets the expiry anew.
-    if (
-      changes.length === 0 && !options.disableTouch &&
-      !this.#touchDue(snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD))
-    ) {
-      return await this.#release(id, snapshot);
-    }
+    const cookieChanged = changes.some((change) => change.field === COOKIE_FIELD);
+    // A set() is a write: under disableTouch it still sets the expiry anew. Otherwise the
+    // renewal is as lazy as a touch's: a commit leaves the expiry alone until it is due.
+    const renew = options.disableTouch || cookieChanged ||
+      this.#touchDue(snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD));
+    if (changes.length === 0 && !renew) return await this.#release(id, snapshot);
     // Sessions per user: a renewal that uses up half the headroom of the index entry extends it.
-    const extension = userFields.length === 0 ? this.#users?.extension(snapshot, expiry) : undefined;
-    if (extension) {
-      const extended = [
-        ...changes,
-        ...extension.fields.map(([field, value]) => ({ kind: "w", field, value })),
-      ];
-      const write = () => this.#compareAndSet(id, record, snapshot, expiry, now, extended as FieldChange[]);
-      return await this.#users!.extending(id, snapshot, extension, write);
-    }
-    await this.#compareAndSet(id, record, snapshot, expiry, now, changes);
+    const extension = renew && userFields.length === 0 ? this.#users?.extension(snapshot, expiry) : undefined;
+    if (!extension) return await this.#compareAndSet(id, record, snapshot, expiry, now, changes, renew);
+    const extended = [...changes, ...extension.fields.map(([field, value]) => ({ kind: "w", field, value }))];
+    const write = () =>
+      this.#compareAndSet(id, record, snapshot, expiry, now, extended as FieldChange[], renew);
+    await this.#users!.extending(id, snapshot, extension, write);
   }
 
   /** Writes the changes if the fields still hold their bases; merges and retries if not. */
@@ -109,12 +104,14 @@ export class SessionWriter {
     expiry: Expiry,
     now: number,
     changes: FieldChange[],
+    renew: boolean,
   ): Promise<void> {
     const { options } = this.#ctx;
+    const cookieChanged = changes.some((change) => change.field === COOKIE_FIELD);
     // Not changing the cookie, this request has no say on the expiry another one set meanwhile.
-    const guard = changes.some((change) => change.field === COOKIE_FIELD) ? "" : "=" + snapshot.sliding;
+    const guard = cookieChanged ? "" : "=" + snapshot.sliding;
     for (let attempt = 0; attempt <= options.conflictRetries; attempt++) {
-      const args = [...expiryArgs(expiry, guard, now), changes.map((change) => change.kind).join("")];
+      const args = [...expiryArgs(expiry, guard, now, !renew), changes.map((change) => change.kind).join("")];
       for (const change of changes) {
         args.push(
           change.field,
@@ -133,7 +130,7 @@ export class SessionWriter {
             if (change.kind === "r") snapshot.fields.delete(change.field);
             else snapshot.fields.set(change.field, change.value);
           }
-          settled(snapshot, expiry, reply.slice(1));
+          if (renew || reply.length > 1) settled(snapshot, expiry, reply.slice(1));
           snapshot.liveAt = sentAt;
           return;
         case "dead":
@@ -159,25 +156,35 @@ export class SessionWriter {
     const record = checkSession(id, session);
     const { codec, options } = this.#ctx;
     const snapshot = this.#ctx.snapshotOf(record, id);
-    if (snapshot?.readOnly) return;
-    if (snapshot?.legacy !== undefined && !options.disableTouch) await this.#convert(id, record, snapshot);
+    if (snapshot?.readOnly || (!snapshot && options.disableTouch)) return;
     const now = Date.now();
     const expiry = expiryOf(record, options, now);
     const cookie = codec.cookieText(id, record);
+    if (snapshot?.legacy !== undefined) {
+      // Converted at the first touch, a due renewal folded in: later reads are one plain HGETALL.
+      const renew = !options.disableTouch &&
+        this.#touchDue(snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD));
+      await this.#convert(id, record, snapshot, renew ? expiry : undefined);
+    }
     // Sessions per user: a session whose hash does not record its user yet (stored before the
     // option was set) is indexed by a commit.
     if (snapshot && this.#users?.changed(record, snapshot)) return await this.commit(id, record);
     if (snapshot && !this.#touchDue(snapshot, expiry, now, cookie)) return await this.#release(id, snapshot);
     const cookieChanged = cookie !== undefined && cookie !== snapshot?.fields.get(COOKIE_FIELD);
+    const guard = cookieChanged || !snapshot ? "" : "=" + snapshot.sliding;
+    // Under disableTouch only the cookie's settings are written: the expiry stays as it is.
     const args = [
-      ...expiryArgs(expiry, cookieChanged || !snapshot ? "" : "=" + snapshot.sliding, now),
+      ...expiryArgs(expiry, guard, now, options.disableTouch),
       cookieChanged ? COOKIE_FIELD : "",
       cookieChanged ? cookie : "",
     ];
     const token = snapshot?.lockToken;
     if (snapshot) snapshot.lockToken = undefined;
     args.push(token ?? "");
-    const extension = snapshot && this.#users?.extension(snapshot, expiry);
+    // Sessions per user: a renewal that uses up half the headroom of the index entry extends it.
+    const extension = snapshot && !options.disableTouch
+      ? this.#users?.extension(snapshot, expiry)
+      : undefined;
     const refresh = (extra: readonly [string, string][]) =>
       this.#ctx.run(REFRESH_SCRIPT, id, [...args, ...extra.flat()]);
     const reply = extension
@@ -185,7 +192,7 @@ export class SessionWriter {
       : await refresh([]);
     if (!snapshot) return;
     if (cookieChanged) snapshot.fields.set(COOKIE_FIELD, cookie);
-    settled(snapshot, expiry, Array.isArray(reply) ? reply.slice(1) : []);
+    if (!options.disableTouch) settled(snapshot, expiry, Array.isArray(reply) ? reply.slice(1) : []);
   }
 
   /** Whether a request that changed no data must still write: cookie settings, maxAge, or a due renewal. */
@@ -263,13 +270,13 @@ export class SessionWriter {
    * loaded; else takes the other writer's changes and tries again. Afterwards the
    * commit proceeds field by field against that base, like on any hash.
    */
-  async #convert(sid: string, record: SessionRecord, snapshot: Snapshot): Promise<void> {
+  async #convert(sid: string, record: SessionRecord, snapshot: Snapshot, renewal?: Expiry): Promise<void> {
     for (let attempt = 0; attempt <= this.#ctx.options.conflictRetries; attempt++) {
-      const args = [snapshot.legacy!, String(Date.now()), snapshot.sliding];
-      for (const [field, value] of snapshot.fields) args.push(field, value);
+      const args = convertArgs(snapshot.legacy!, snapshot.fields, snapshot.sliding, renewal);
       const reply = await this.#ctx.run(CONVERT_SCRIPT, sid, args);
       if (!Array.isArray(reply)) {
         snapshot.legacy = undefined;
+        if (reply === "converted" && args[3] !== "") snapshot.expires = renewal!.at;
         return;
       }
       await this.#merger.rebaseOnString(sid, record, snapshot, String(reply[1]));
@@ -280,11 +287,14 @@ export class SessionWriter {
   }
 }
 
-/** The expiry arguments every writing script takes first (see `scripts/_expiry_lua.ts`). */
-function expiryArgs(expiry: Expiry, guard: string, now: number): string[] {
+/**
+ * The expiry arguments every writing script takes first (see `scripts/_expiry_lua.ts`);
+ * with `keep`, the key's expiry and `\0exp` stay as they are.
+ */
+function expiryArgs(expiry: Expiry, guard: string, now: number, keep = false): string[] {
   return [
-    String(expiry.pttl),
-    expiry.at === undefined ? "" : String(expiry.at),
+    keep ? "" : String(expiry.pttl),
+    keep || expiry.at === undefined ? "" : String(expiry.at),
     slidingArg(expiry),
     guard,
     String(now),

@@ -166,7 +166,7 @@ export class UserIndex {
     if (user === undefined || expiry.pttl === 0) return undefined;
     const expires = expiry.pttl < 0 ? Infinity : Date.now() + expiry.pttl;
     const previous = snapshot.userDeadline ?? 0;
-    if (expires + (expiry.sliding ?? 0) / 2 <= previous) return undefined;
+    if (expires + headroom(expiry) / 2 <= previous) return undefined;
     const life = entryLife(expiry);
     const deadline = life < 0 ? Infinity : Date.now() + life;
     const text = life < 0 ? "-1" : String(deadline);
@@ -291,7 +291,15 @@ export class UserIndex {
   }
 }
 
-/** An index entry's life for a session written with `expiry`: one sliding period and a margin more. */
+/** An index entry's life for a session written with `expiry`: its headroom and a margin more. */
 function entryLife(expiry: Expiry): number {
-  return expiry.pttl < 0 ? -1 : expiry.pttl + (expiry.sliding ?? 0) + INDEX_MARGIN;
+  return expiry.pttl < 0 ? -1 : expiry.pttl + headroom(expiry) + INDEX_MARGIN;
+}
+
+/**
+ * How much longer than the session an index entry lives: one sliding period, or for a
+ * session that does not slide (`disableTouch`: each write sets its life anew) one life.
+ */
+function headroom(expiry: Expiry): number {
+  return expiry.sliding ?? Math.max(0, expiry.pttl);
 }

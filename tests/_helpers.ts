@@ -126,13 +126,17 @@ export interface App extends AsyncDisposable {
   app: express.Express;
 }
 
-/** Routes to install; `session` options override the defaults (resave false, saveUninitialized false). */
+/**
+ * Routes to install; `session` options override the defaults (resave false, saveUninitialized false);
+ * `framework` is the express module (4 unless told).
+ */
 export async function startApp(
   store: session.Store,
   routes: (app: express.Express) => void,
   sessionOptions: Partial<session.SessionOptions> = {},
+  framework: typeof express = express,
 ): Promise<App> {
-  const app = express();
+  const app = framework();
   app.use(
     session({ store, secret: "test secret", resave: false, saveUninitialized: false, ...sessionOptions }),
   );

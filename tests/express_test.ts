@@ -1,23 +1,43 @@
 /**
  * End-to-end: an Express app with express-session on the store, over real HTTP,
- * against a real redis-server.
+ * against a real redis-server; every test runs under Express 4 and Express 5.
  */
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { createClient } from "redis";
+import express4 from "express";
+// @ts-types="@types/express"
+import express5 from "express5";
 import { SmartRedisStore } from "../mod.ts";
 import {
   Browser,
   delay,
   Monitor,
   slowWriteRacingLogout,
-  startApp,
+  startApp as startAppWith,
   startRedisServer,
   storeFixture,
-  test,
+  test as testOnce,
   visitRoutes,
 } from "./_helpers.ts";
+
+const FRAMEWORKS = [["express 4", express4], ["express 5", express5]] as const;
+let framework: typeof express4 = express4;
+
+/** Registers the test once per Express major version (tests of one file run one after another). */
+function test(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
+  for (const [label, module] of FRAMEWORKS) {
+    testOnce(`${label}: ${name}`, (t) => {
+      framework = module;
+      return fn(t);
+    });
+  }
+}
+
+/** The helpers' startApp on the Express version of the running test. */
+const startApp: typeof startAppWith = (store, routes, options = {}) =>
+  startAppWith(store, routes, options, framework);
 
 test("the visit counter counts 1, 2, 3 over HTTP", async () => {
   await using fx = await storeFixture();

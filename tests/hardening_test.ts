@@ -82,6 +82,36 @@ test("a commit that did not change the cookie keeps the longer expiry another re
   assert.equal((session as Record<string, unknown>).cart, "apple");
 });
 
+test("under disableTouch too, a commit keeps the longer expiry another request set", async (t) => {
+  for (
+    const [name, options, remember] of [
+      ["cookie maxAge", {}, "/remember"],
+      ["ttl function", {
+        ttl: (s: Record<string, unknown>) => s.remember ? 30 * 24 * 3600 : 3600,
+      }, "/set/remember/1"],
+    ] as const
+  ) {
+    await t.step(name, async () => {
+      await using fx = await storeFixture({ disableTouch: true, ...options });
+      await using app = await startApp(fx.store, (app) => {
+        visitRoutes(app);
+        app.get("/remember", (req, res) => {
+          req.session.cookie.maxAge = 30 * DAY;
+          res.send("remembered");
+        });
+      }, name === "cookie maxAge" ? { cookie: { maxAge: DAY } } : {});
+      const browser = new Browser();
+      await browser.get(app.url);
+      const slow = browser.get(`${app.url}/set/cart/apple?delay=300`);
+      await delay(50);
+      await browser.get(`${app.url}${remember}`);
+      await slow;
+      const pttl = await fx.redis.pTTL(`session:${browser.sid}`);
+      assert.ok(pttl > 29 * DAY, `pttl ${pttl}: the expiry went back`);
+    });
+  }
+});
+
 test("lock mode readonly with resave: true refuses only requests that changed something", async () => {
   await using fx = await storeFixture({ lock: { timeout: 100, onTimeout: "readonly" } });
   const errors = new Map<string, Error>();
@@ -192,6 +222,32 @@ test("the app's own connect() works after other startup work, whenever it comes"
       client.disconnect();
     }
   });
+});
+
+test("an ioredis client with lazyConnect that the store connected reconnects after a Redis restart", async () => {
+  await using server = await startRedisServer();
+  const client = new Redis({
+    port: server.port,
+    host: "127.0.0.1",
+    lazyConnect: true,
+    retryStrategy: () => 50,
+  });
+  client.on("error", () => {});
+  try {
+    const store = new SmartRedisStore({ client });
+    await store.set("a", { cookie: { originalMaxAge: null, expires: null }, n: 1 } as never);
+    assert.equal(client.status, "ready");
+    await server.restart();
+    for (let i = 0; i < 150 && client.status !== "ready"; i++) await delay(20);
+    assert.equal(client.status, "ready", "the client never reconnected");
+    assert.equal(
+      await store.get("a") as Record<string, unknown> | null,
+      null,
+      "a fresh server has no session",
+    );
+  } finally {
+    client.disconnect();
+  }
 });
 
 test("after the app closed its client, store calls fail at once saying so", async () => {

@@ -7,13 +7,14 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { SmartRedisStore } from "../mod.ts";
-import { Browser, delay, startApp, storeFixture, test, visitRoutes } from "./_helpers.ts";
+import { Browser, delay, Monitor, startApp, storeFixture, test, visitRoutes } from "./_helpers.ts";
 
 /** Stores a session the way connect-redis does and gives a browser its signed cookie. */
 async function legacySession(
   redis: { set(key: string, value: string, options: { PX: number }): Promise<unknown> },
   sid: string,
   data: Record<string, unknown>,
+  life = 60000,
 ): Promise<Browser> {
   const cookie = {
     originalMaxAge: 60000,
@@ -21,7 +22,7 @@ async function legacySession(
     httpOnly: true,
     path: "/",
   };
-  await redis.set(`session:${sid}`, JSON.stringify({ cookie, ...data }), { PX: 60000 });
+  await redis.set(`session:${sid}`, JSON.stringify({ cookie, ...data }), { PX: life });
   const browser = new Browser();
   const signature = createHmac("sha256", "test secret").update(sid).digest("base64").replace(/=+$/, "");
   browser.cookie = `connect.sid=${encodeURIComponent(`s:${sid}.${signature}`)}`;
@@ -102,4 +103,52 @@ test("sessions copied from one store to another with all() and set() are written
     assert.equal(copied?.owner, id, `session ${id} was not copied`);
   }
   assert.equal(await target.length(), 3);
+});
+
+test("lock mode serializes read-modify-writes on a session still stored by connect-redis", async () => {
+  await using fx = await storeFixture({ lock: true });
+  await using app = await startApp(fx.store, (app) => {
+    app.get("/inc", async (req, res) => {
+      const n = Number(req.session.n ?? 0);
+      await delay(150);
+      req.session.n = n + 1;
+      res.send(String(n + 1));
+    });
+  });
+  const browser = await legacySession(fx.redis, "legacy-locked", { n: 0 });
+  const answers = await Promise.all([browser.get(`${app.url}/inc`), browser.get(`${app.url}/inc`)]);
+  assert.deepEqual(answers.map((answer) => answer.body).sort(), ["1", "2"]);
+  assert.equal(await fx.redis.hGet("session:legacy-locked", "n"), "2");
+});
+
+test("under disableTouch a connect-redis session is converted at its first read, keeping its expiry", async () => {
+  await using fx = await storeFixture({ disableTouch: true });
+  await using app = await startApp(fx.store, (app) => {
+    visitRoutes(app);
+    app.get("/strict", (req, res) => {
+      req.session.cookie.sameSite = "strict";
+      res.send("ok");
+    });
+  });
+  const browser = await legacySession(fx.redis, "legacy-untouched", { visits: 5 });
+  assert.equal((await browser.get(`${app.url}/read`)).body, "5");
+  assert.equal(await fx.redis.type("session:legacy-untouched"), "hash");
+  assert.equal((await browser.get(`${app.url}/strict`)).body, "ok");
+  const cookie = (await fx.store.get("legacy-untouched"))!.cookie as { sameSite?: string };
+  assert.equal(cookie.sameSite, "strict", "the cookie-only change was lost");
+  const pttl = await fx.redis.pTTL("session:legacy-untouched");
+  assert.ok(pttl > 0 && pttl <= 60000, `disableTouch, yet the expiry moved to ${pttl} ms`);
+});
+
+test("the first read-only request on a connect-redis session converts it with two extra round trips", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, visitRoutes);
+  const browser = await legacySession(fx.redis, "legacy-counted", { visits: 1 }, 30000); // renewal due
+  await using monitor = await Monitor.start(fx.server);
+  assert.equal((await browser.get(`${app.url}/read`)).body, "1");
+  // HGETALL (refused: a string), GET + PTTL sent together, the conversion with the renewal folded in.
+  assert.deepEqual((await monitor.commands()).map((args) => args[0]), ["hgetall", "get", "pttl", "evalsha"]);
+  assert.equal((await browser.get(`${app.url}/read`)).body, "1");
+  assert.deepEqual((await monitor.commands()).map((args) => args[0]), ["hgetall"]);
+  assert.ok(await fx.redis.pTTL("session:legacy-counted") > 50000, "the due renewal was not folded in");
 });

@@ -20,6 +20,12 @@ const CONSUMER_PACKAGES = [
   "@types/express-session@1.19.0",
   "@types/express@4.17.25",
   "@types/node@20.19.43",
+  // The framework faces' checks.
+  "fastify@5.12.8",
+  "koa@3.3.0",
+  "@types/koa@3.0.3",
+  "hono@4.13.19",
+  "@hono/node-server@2.1.9",
 ];
 const CHECKS = fileURLToPath(new URL("./npm/", import.meta.url));
 
@@ -47,6 +53,8 @@ async function installConsumer(): Promise<Consumer> {
     "npm",
     ["install", "--no-audit", "--no-fund", "--loglevel=error", `./${packed.filename}`, ...CONSUMER_PACKAGES],
     dir,
+    {},
+    180_000, // three frameworks besides Express: slower on a busy machine
   );
   assert.equal(install.code, 0, install.output);
   for await (const entry of Deno.readDir(CHECKS)) {
@@ -160,7 +168,27 @@ for (const resolution of ["NodeNext", "Bundler"]) {
   test(`npm: a TypeScript consumer type-checks with "moduleResolution": "${resolution}"`, async () => {
     const { dir } = await installedConsumer();
     const tsc = join(dir, "node_modules", "typescript", "bin", "tsc");
-    const outcome = await command("node", [tsc, "-p", `tsconfig.${resolution.toLowerCase()}.json`], dir);
+    // The faces' consumer brings Fastify's and Hono's types, checked in full (skipLibCheck off).
+    const outcome = await command(
+      "node",
+      [tsc, "-p", `tsconfig.${resolution.toLowerCase()}.json`],
+      dir,
+      {},
+      120_000,
+    );
     assert.equal(outcome.code, 0, `tsc --noEmit (${resolution}) failed:\n${outcome.output}`);
+  });
+}
+
+for (
+  const [face, script] of [["fastify", "fastify_check.mjs"], ["koa", "koa_check.cjs"], [
+    "hono",
+    "hono_check.mjs",
+  ]]
+) {
+  test(`npm: connect-smart-redis/${face} counts visits and keeps 20 parallel writers' properties under Node`, async () => {
+    const { stdout } = await runCheck(script);
+    assert.match(stdout, new RegExp(`${face}: visits 1, 2, 3 counted`));
+    assert.match(stdout, new RegExp(`${face}: 20 parallel requests on one session: all 20 properties kept`));
   });
 }

@@ -305,15 +305,15 @@ Deno.test("expiryOf() gives 0 for a cookie that already expired", () => {
   assert.equal(expiryOf(now, policy, NOW).pttl, 0);
 });
 
-Deno.test("expiryOf() never slides under disableTouch", () => {
+Deno.test("expiryOf() records the span under disableTouch too (only writes renew it there)", () => {
   const session = { cookie: { originalMaxAge: 60000, expires: new Date(NOW + 60000) } };
   assert.deepEqual(timing(expiryOf(session, { ...policy, disableTouch: true }, NOW)), {
     pttl: 60000,
-    sliding: undefined,
+    sliding: 60000,
   });
   assert.deepEqual(timing(expiryOf({}, { ...policy, ttl: 20, disableTouch: true }, NOW)), {
     pttl: 20000,
-    sliding: undefined,
+    sliding: 20000,
   });
 });
 

@@ -118,6 +118,9 @@ test("an active session's index entry is extended about once per half maxAge, no
   );
   // One lifetime of headroom plus 1 s, extended past half of it: every 1.5 s or so.
   assert.ok(extensions >= 1 && extensions <= 3, `${extensions} extensions in 3.2 s (${requests} requests)`);
-  await t.step(`${extensions} extensions over ${requests} requests, ${sent.length} commands in all`, () => {});
+  await t.step(
+    `${extensions} extensions over ${requests} requests, ${sent.length} commands in all`,
+    () => {},
+  );
   assert.deepEqual((await store.sessionsOf("uma")).map((session) => session.id), [browser.sid]);
 });

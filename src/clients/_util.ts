@@ -136,25 +136,47 @@ export function unrefTimer(timer: unknown): void {
 
 /**
  * Once the store has connected a client itself, lets the app's own later
- * `client.connect()` resolve with that connection instead of throwing "already
+ * `client.connect()` resolve once the client is ready instead of throwing "already
  * open / already connecting" (ordinary startup code awaits other things between
- * creating the store and connecting its client). A client that is closed again
- * connects as usual.
- * @param client The client (its `connect` is shadowed by an own property).
- * @param pending What the store's own `connect()` returned.
- * @param isOpen Whether the client is open or connecting now.
+ * creating the store and connecting its client). Only while the client is busy
+ * connecting or connected: a closed client, and the client library's own
+ * reconnection (ioredis calls `connect()` itself), go to the real `connect`.
+ * @param target The client (its `connect` is shadowed by an own property).
+ * @param busy Whether the client is connecting or connected now.
+ * @param isReady Whether the client is ready now.
+ * @param result What the app's `connect()` resolves to (node-redis: the client).
  */
 export function shareConnect(
-  client: { connect(...args: unknown[]): Promise<unknown> },
-  pending: Promise<unknown>,
-  isOpen: () => boolean,
+  target: object,
+  busy: () => boolean,
+  isReady: () => boolean,
+  result: unknown,
 ): void {
+  type Listener = (...args: unknown[]) => void;
+  const client = target as {
+    connect(...args: unknown[]): Promise<unknown>;
+    once(event: string, listener: Listener): unknown;
+    removeListener(event: string, listener: Listener): unknown;
+  };
   const original = client.connect;
   Object.defineProperty(client, "connect", {
     configurable: true,
     writable: true,
     value(...args: unknown[]) {
-      return isOpen() ? pending : original.apply(client, args);
+      if (!busy()) return original.apply(client, args);
+      if (isReady()) return Promise.resolve(result);
+      return new Promise((resolve, reject) => {
+        const ready = () => {
+          client.removeListener("error", failed);
+          resolve(result);
+        };
+        const failed = (error: unknown) => {
+          client.removeListener("ready", ready);
+          reject(error);
+        };
+        client.once("ready", ready);
+        client.once("error", failed);
+      });
     },
   });
 }

@@ -79,19 +79,26 @@ export class GuardedConnection {
     return this.#bounded(() => this.#inner.masters(), "CLUSTER NODES");
   }
 
-  async #bounded<T>(work: () => Promise<T>, what: string | undefined): Promise<T> {
+  /** Runs `work` within the time bound: at once when the connection is ready (the hot path, no extra await). */
+  #bounded<T>(work: () => Promise<T>, what: string | undefined): Promise<T> {
     const deadline = Date.now() + this.#timeout;
     if (this.#inner.closed) {
-      throw new RedisUnavailableError(
-        `The Redis client for ${this.#inner.address} was closed by the application (quit, disconnect or ` +
-          "close); connect it again, or give the store an open client",
+      return Promise.reject(
+        new RedisUnavailableError(
+          `The Redis client for ${this.#inner.address} is closed (by the application, or by the client ` +
+            "giving up reconnecting); connect it again, or give the store an open client",
+        ),
       );
     }
     if (!this.#inner.ready) {
       this.#inner.open?.();
-      await this.#whenReady(deadline);
+      return this.#whenReady(deadline).then(() => this.#timed(work, what, deadline));
     }
-    return await new Promise<T>((resolve, reject) => {
+    return this.#timed(work, what, deadline);
+  }
+
+  #timed<T>(work: () => Promise<T>, what: string | undefined, deadline: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       const entry: Pending = { deadline, what, reject };
       this.#pending.add(entry);
       this.#sweep();

@@ -54,9 +54,13 @@ export function ioRedisConnection(client: object): RedisConnection {
     },
     open() {
       if (redis.status !== "wait") return;
-      const pending = redis.connect();
-      pending.catch((error) => state.update(error));
-      shareConnect(redis, pending, () => !["wait", "end", "close"].includes(redis.status));
+      redis.connect().catch((error) => state.update(error));
+      shareConnect(
+        redis,
+        () => ["connecting", "connect", "ready"].includes(redis.status),
+        () => redis.status === "ready",
+        undefined,
+      );
     },
     onStateChange: (listener) => state.listen(listener),
   };

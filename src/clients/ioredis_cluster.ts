@@ -64,9 +64,13 @@ export function ioRedisClusterConnection(client: object): RedisConnection {
     },
     open() {
       if (cluster.status !== "wait") return;
-      const pending = cluster.connect();
-      pending.catch((error) => state.update(error));
-      shareConnect(cluster, pending, () => !["wait", "end", "close"].includes(cluster.status));
+      cluster.connect().catch((error) => state.update(error));
+      shareConnect(
+        cluster,
+        () => ["connecting", "connect", "ready"].includes(cluster.status),
+        () => cluster.status === "ready",
+        undefined,
+      );
     },
     onStateChange: (listener) => state.listen(listener),
   };

@@ -83,9 +83,8 @@ export function nodeRedisConnection(client: object): RedisConnection {
     open() {
       if (!mayOpen || redis.isOpen) return;
       mayOpen = false;
-      const pending = redis.connect();
-      pending.catch((error) => state.update(error));
-      shareConnect(redis, pending, () => redis.isOpen);
+      redis.connect().catch((error) => state.update(error));
+      shareConnect(redis, () => redis.isOpen, () => redis.isReady, redis);
     },
     onStateChange: (listener) => state.listen(listener),
   };

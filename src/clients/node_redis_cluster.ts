@@ -96,7 +96,8 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
           unrefTimer(setTimeout(() => connect(attempt + 1), Math.min(100 * 2 ** attempt, 2000)));
         }
       });
-    shareConnect(cluster, connect(0), () => cluster.isOpen);
+    connect(0);
+    shareConnect(cluster, () => cluster.isOpen, () => cluster.isOpen, cluster);
   };
   if (cluster.isOpen && cluster.masters.length === 0) {
     // Opened by the caller and still discovering: node-redis 4 announces no end to that.

@@ -3,7 +3,7 @@
  * replace). Their first five arguments are the same:
  *
  * ARGV[1]  the key's life in ms after the write; "-1" for no expiry; "0" deletes the session;
- *          "" leaves the key's expiry as it is
+ *          "" leaves the key's expiry and `\0exp` as they are
  * ARGV[2]  when the session expires, in ms since the epoch (stored in `\0exp`); "" for never
  * ARGV[3]  the sliding expiry in ms to record in `\0ttl`; "" for none
  * ARGV[4]  "" when this request set the expiry itself (it changed its cookie, or wrote it whole);
@@ -25,6 +25,7 @@ if not (pttl == '' or pttl == '-1' or whole(pttl)) or not (exp == '' or whole(ex
   return redis.error_reply('ERR invalid expiry arguments (pttl, exp, sliding, now): ' ..
     tostring(ARGV[1]) .. ', ' .. tostring(ARGV[2]) .. ', ' .. tostring(ARGV[3]) .. ', ' .. tostring(ARGV[5]))
 end
+if pttl == '' then exp = nil end
 -- Keeps the expiry another request set since this one loaded (see ARGV[4]). Returns true when it did.
 local function keep_newer_expiry(stored_sliding)
   local guard = ARGV[4]
@@ -32,8 +33,8 @@ local function keep_newer_expiry(stored_sliding)
     return false
   end
   sliding = stored_sliding
-  local ms = tonumber(stored_sliding)
-  if ms and ms > 0 then
+  local ms = whole(stored_sliding) and tonumber(stored_sliding)
+  if pttl ~= '' and ms and ms > 0 then
     if pttl ~= '-1' then pttl = stored_sliding end
     exp = string.format('%.0f', tonumber(ARGV[5]) + ms)
   else

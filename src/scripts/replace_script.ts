@@ -30,7 +30,7 @@ end
 redis.call('DEL', key)
 if pttl == '0' then return 'ok' end
 -- unpack() has a stack limit: send long lists in slices (an even size keeps pairs together).
-redis.call('HSET', key, '\\0ttl', sliding, '\\0exp', exp, unpack(ARGV, 6, math.min(#ARGV, 4005)))
+redis.call('HSET', key, '\\0ttl', sliding, '\\0exp', exp or '', unpack(ARGV, 6, math.min(#ARGV, 4005)))
 for first = 4006, #ARGV, 4000 do redis.call('HSET', key, unpack(ARGV, first, math.min(first + 3999, #ARGV))) end
 if pttl ~= '-1' and pttl ~= '' then redis.call('PEXPIRE', key, pttl) end
 return 'ok'

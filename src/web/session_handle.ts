@@ -1,0 +1,249 @@
+/**
+ * One request's session for the faces that own their session object (Fastify,
+ * Koa, Hono): loads it, hands the app a {@linkcode SmartSession}, and at the
+ * end of the request commits only what changed, or touches (free when the load
+ * renewed it), or leaves it destroyed. The change-tracking snapshot never
+ * leaves this module, so no framework copy can lose it.
+ * @module
+ */
+
+import type { SessionEngine } from "../engine.ts";
+import type { Serializer, SessionRecord } from "../options.ts";
+import { attachSnapshot, serializeFields } from "../snapshot.ts";
+import { COOKIE_FIELD } from "../fields.ts";
+import { bindSession, type SessionControls, SmartSession } from "./smart_session.ts";
+
+/** What a handle needs besides the engine. */
+export interface HandleSettings {
+  /** The default cookie life in ms, `null` for a browser-session cookie. */
+  maxAge: number | null;
+  /** Store a new session even when the request put nothing in it. */
+  saveUninitialized: boolean;
+  /** Makes a new session id. */
+  genid: () => string;
+  /** The store's serializer, to tell whether the session changed. */
+  serializer: Serializer;
+}
+
+/** What the face must do with the cookie at the end of the request. */
+export type CookieAction = "set" | "clear" | "none";
+
+/** The engine side of one request's session. */
+export class SessionHandle implements SessionControls {
+  /** The object the app sees. */
+  readonly session: SmartSession;
+  /** The current session id. */
+  sid: string;
+  /** Created by this request. */
+  isNew: boolean;
+  /** The cookie life in ms, or `null`. */
+  maxAge: number | null;
+  #engine: SessionEngine;
+  #settings: HandleSettings;
+  /** Carries the snapshot of what Redis holds (loaded or last written); `undefined` while not stored. */
+  #carrier: object | undefined;
+  #storedMaxAge: number | null;
+  #destroyed = false;
+  #idChanged = false;
+  #finished = false;
+
+  private constructor(engine: SessionEngine, settings: HandleSettings, session: SmartSession, sid: string) {
+    this.#engine = engine;
+    this.#settings = settings;
+    this.session = session;
+    this.sid = sid;
+    this.isNew = true;
+    this.maxAge = this.#storedMaxAge = settings.maxAge;
+    bindSession(session, this);
+  }
+
+  /**
+   * Loads the session of a request.
+   * @param engine The engine.
+   * @param settings Cookie life, saving rule, id maker, serializer.
+   * @param sid The id from the request's cookie, if it had a valid one.
+   * @param session The object to fill (a {@linkcode SmartSession} or a subclass).
+   * @returns The handle; a new empty session when there was none to load.
+   */
+  static async open(
+    engine: SessionEngine,
+    settings: HandleSettings,
+    sid: string | undefined,
+    session: SmartSession = new SmartSession(),
+  ): Promise<SessionHandle> {
+    const handle = new SessionHandle(engine, settings, session, sid ?? settings.genid());
+    if (sid !== undefined && !await handle.#load()) handle.#startNew(false);
+    return handle;
+  }
+
+  /** Loads `sid`; false when there is nothing (or nothing readable) to load. */
+  async #load(): Promise<boolean> {
+    let record: SessionRecord | null;
+    try {
+      record = await this.#engine.load(this.sid);
+    } catch (error) {
+      if ((error as { code?: unknown })?.code === "ENOENT") return false;
+      throw error;
+    }
+    if (!record) return false;
+    clearData(this.session);
+    for (const name of Object.keys(record)) {
+      if (name !== COOKIE_FIELD) define(this.session, name, record[name]);
+    }
+    const cookie = record.cookie as { originalMaxAge?: unknown } | undefined;
+    const stored = cookie?.originalMaxAge;
+    this.maxAge = this.#storedMaxAge = typeof stored === "number" || stored === null
+      ? stored
+      : this.#settings.maxAge;
+    this.#carrier = record;
+    this.isNew = false;
+    return true;
+  }
+
+  #startNew(idChanged: boolean): void {
+    clearData(this.session);
+    this.sid = this.#settings.genid();
+    this.isNew = true;
+    this.#carrier = undefined;
+    this.#idChanged = idChanged;
+    this.maxAge = this.#storedMaxAge = this.#settings.maxAge;
+  }
+
+  /** Whether the data differ from what Redis holds (or, for a new session, whether there are any). */
+  #changed(): boolean {
+    const snapshot = this.#carrier && this.#engine.snapshotOf(this.#carrier, this.sid);
+    const fields = serializeFields(this.sid, this.session, this.#settings.serializer);
+    if (fields.has(COOKIE_FIELD)) {
+      throw new TypeError('The session property "cookie" is reserved for the session\'s own settings');
+    }
+    if (!snapshot) return fields.size > 0;
+    if (fields.size !== snapshot.fields.size - (snapshot.fields.has(COOKIE_FIELD) ? 1 : 0)) return true;
+    for (const [name, text] of fields) if (snapshot.fields.get(name) !== text) return true;
+    return false;
+  }
+
+  /** The session as the engine stores it: the data plus a cookie holding the life. */
+  #record(): SessionRecord {
+    const record: SessionRecord = {};
+    for (const name of Object.keys(this.session)) define(record, name, this.session[name]);
+    const maxAge = this.maxAge;
+    record.cookie = maxAge === null
+      ? { originalMaxAge: null }
+      : { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge) };
+    const snapshot = this.#carrier && this.#engine.snapshotOf(this.#carrier, this.sid);
+    if (snapshot) attachSnapshot(record, snapshot);
+    return record;
+  }
+
+  async #commit(): Promise<void> {
+    const record = this.#record();
+    await this.#engine.commit(this.sid, record);
+    this.#carrier = record;
+    this.#storedMaxAge = this.maxAge;
+    // A merge with another request's commit may have changed values: show them.
+    clearData(this.session);
+    for (const name of Object.keys(record)) {
+      if (name !== COOKIE_FIELD) define(this.session, name, record[name]);
+    }
+  }
+
+  /** Writes the changes now. */
+  async save(): Promise<void> {
+    this.#checkOpen();
+    if (this.#changed() || !this.#carrier) await this.#commit();
+    else if (this.maxAge !== this.#storedMaxAge) await this.#touch();
+  }
+
+  async #touch(): Promise<void> {
+    const record = this.#record();
+    await this.#engine.touch(this.sid, record);
+    this.#storedMaxAge = this.maxAge;
+  }
+
+  /** Destroys the session. */
+  async destroy(): Promise<void> {
+    this.#checkOpen();
+    if (this.#carrier) this.#engine.forgetLock(this.sid, this.#carrier);
+    const sid = this.sid;
+    this.#carrier = undefined;
+    this.#destroyed = true;
+    clearData(this.session);
+    await this.#engine.destroy(sid);
+  }
+
+  /** Destroys the session and starts a new empty one under a new id. */
+  async regenerate(): Promise<void> {
+    this.#checkOpen();
+    const old = this.#carrier ? this.sid : undefined;
+    if (this.#carrier) this.#engine.forgetLock(this.sid, this.#carrier);
+    this.#startNew(true);
+    this.#destroyed = false;
+    if (old !== undefined) await this.#engine.destroy(old);
+  }
+
+  /** Loads the session again (in lock mode, gives the lock up first so the load does not wait for itself). */
+  async reload(): Promise<void> {
+    this.#checkOpen();
+    if (!this.#carrier) return;
+    await this.#engine.release(this.sid, this.#carrier);
+    if (!await this.#load()) this.#startNew(true);
+  }
+
+  #checkOpen(): void {
+    if (this.#finished) {
+      throw new TypeError("The session's request has ended: use the session only while handling its request");
+    }
+  }
+
+  /**
+   * Ends the request's use of the session: commits the changed properties, or
+   * touches the session (free when its load renewed it; in lock mode, gives the lock up).
+   * @returns What to do with the cookie: send it (a new or re-timed session), clear it, or nothing.
+   */
+  async finish(): Promise<CookieAction> {
+    if (this.#finished) return "none";
+    this.#finished = true;
+    if (this.#destroyed) return "clear";
+    try {
+      return await this.#write();
+    } catch (error) {
+      // In lock mode, a request whose write failed must not keep others waiting for lockExpiry.
+      if (this.#carrier) await this.#engine.release(this.sid, this.#carrier).catch(() => {});
+      throw error;
+    }
+  }
+
+  async #write(): Promise<CookieAction> {
+    if (!this.#carrier) {
+      const populated = Object.keys(this.session).length > 0;
+      if (!populated && !this.#settings.saveUninitialized) return this.#idChanged ? "clear" : "none";
+      await this.#commit();
+      return "set";
+    }
+    const retimed = this.maxAge !== this.#storedMaxAge;
+    if (this.#changed()) await this.#commit();
+    else await this.#touch();
+    return retimed || this.#idChanged ? "set" : "none";
+  }
+
+  /** For a request that ended without {@linkcode finish} (aborted): gives up its lock, if it holds one. */
+  async abandon(): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#carrier) await this.#engine.release(this.sid, this.#carrier);
+  }
+
+  /** Whether the session is stored (loaded or written), so a rolling cookie may be re-sent. */
+  get stored(): boolean {
+    return this.#carrier !== undefined && !this.#destroyed;
+  }
+}
+
+function clearData(session: SmartSession): void {
+  for (const name of Object.keys(session)) delete session[name];
+}
+
+/** Sets an own data property, even one named like an `Object.prototype` member (`__proto__`). */
+function define(target: object, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+}
