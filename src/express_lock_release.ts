@@ -5,9 +5,15 @@
  * @module
  */
 
-// @ts-types="@types/express-session"
-import type session from "express-session";
 import type { SessionEngine } from "./engine.ts";
+
+/** The parts of express-session's Session used here (a type-only import would not build for npm). */
+interface ExpressSession {
+  id: string;
+  reload(callback: (error: unknown) => void): unknown;
+  destroy(callback: (error: unknown) => void): unknown;
+  regenerate(callback: (error: unknown) => void): unknown;
+}
 
 /**
  * Lock mode: a request whose response ended without a commit or touch gives its lock
@@ -19,7 +25,7 @@ import type { SessionEngine } from "./engine.ts";
  * @param req The request (express-session's `req`, with its `res`).
  * @param created The request's Session, holding the lock.
  */
-export function releaseWhenDone(engine: SessionEngine, req: object, created: session.Session): void {
+export function releaseWhenDone(engine: SessionEngine, req: object, created: ExpressSession): void {
   const release = () => engine.release(created.id, created);
   const res =
     (req as { res?: { writableFinished?: boolean; once(event: "close", listener: () => void): unknown } })
@@ -27,17 +33,17 @@ export function releaseWhenDone(engine: SessionEngine, req: object, created: ses
   res?.once("close", () => {
     if (res.writableFinished) release().catch(() => {/* it expires after lockExpiry */});
   });
-  const proto = Object.getPrototypeOf(created) as session.Session;
+  const proto = Object.getPrototypeOf(created) as ExpressSession;
   const forget = () => engine.forgetLock(created.id, created);
-  overrideMethod(created, "reload", function (this: session.Session, callback: (error: unknown) => void) {
+  overrideMethod(created, "reload", function (this: ExpressSession, callback: (error: unknown) => void) {
     release().then(() => proto.reload.call(this, callback), callback);
     return this;
   });
-  overrideMethod(created, "destroy", function (this: session.Session, callback?: (error: unknown) => void) {
+  overrideMethod(created, "destroy", function (this: ExpressSession, callback?: (error: unknown) => void) {
     forget();
     return proto.destroy.call(this, callback as (error: unknown) => void);
   });
-  overrideMethod(created, "regenerate", function (this: session.Session, callback: (error: unknown) => void) {
+  overrideMethod(created, "regenerate", function (this: ExpressSession, callback: (error: unknown) => void) {
     forget();
     return proto.regenerate.call(this, callback);
   });
