@@ -41,16 +41,10 @@ class ExpiryArgs {
   #argv: readonly string[];
 
   constructor(argv: readonly string[]) {
-    const [pttl, exp, sliding, , now] = argv;
-    if (
-      !(pttl === "" || pttl === "-1" || whole(pttl)) || !(exp === "" || whole(exp)) ||
-      !(sliding === "" || whole(sliding)) || !whole(now)
-    ) {
-      throw new Error(
-        `ERR invalid expiry arguments (pttl, exp, sliding, now): ${argv[0]}, ${argv[1]}, ${argv[2]}, ${
-          argv[4]
-        }`,
-      );
+    const [pttl, exp, sliding] = argv;
+    // Only the key's life is checked up front (see `_expiry_lua.ts`).
+    if (!(pttl === "" || pttl === "-1" || whole(pttl))) {
+      throw new Error(`ERR invalid key life in ms: ${pttl}`);
     }
     this.pttl = pttl;
     this.exp = pttl === "" ? undefined : exp; // the key's expiry stays, and so does `\0exp`
@@ -64,8 +58,10 @@ class ExpiryArgs {
     this.sliding = stored;
     const ms = whole(stored) ? Number(stored) : undefined;
     if (this.pttl !== "" && ms !== undefined && ms > 0) {
+      const now = luaNumber(this.#argv[4]);
+      if (now === undefined) throw new Error(`ERR invalid time in ms: ${this.#argv[4]}`);
       if (this.pttl !== "-1") this.pttl = stored;
-      this.exp = (Number(this.#argv[4]) + ms).toFixed(0);
+      this.exp = (now + ms).toFixed(0);
     } else {
       this.pttl = "";
       this.exp = undefined;

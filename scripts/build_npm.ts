@@ -35,10 +35,12 @@ const TOOLCHAIN: Record<string, string> = { "typescript": "5.9.3", "@types/node"
 /** npm packages the library imports at run time are peers: the app brings its own copy. */
 const PEER_DEPENDENCIES: Record<string, string> = {
   "express-session": "^1.17.0",
-  "redis": "^4.6.0 || ^5.0.0",
+  // The client majors the tests run (node-redis 4, 5, 6; ioredis 5, 6), no more.
+  "redis": "^4.6.0 || ^5.0.0 || ^6.0.0",
+  "ioredis": "^5.0.0 || ^6.0.0",
   "@types/express-session": "^1.17.0",
 };
-const OPTIONAL_PEERS = ["redis", "@types/express-session"];
+const OPTIONAL_PEERS = ["redis", "ioredis", "@types/express-session"];
 /**
  * The framework faces' peers: each is needed only by the entry of its framework (express-session by
  * the main entry and ./express), so all are optional: a Fastify app installs no express-session.

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { portIsFree, type RedisServer, startRedisServer } from "./redis_server.ts";
+import { portIsFree, redisCliCommand, type RedisServer, startRedisServer } from "./redis_server.ts";
 
 /** A running local Redis Cluster. */
 export interface RedisCluster extends AsyncDisposable {
@@ -95,7 +95,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         }),
       );
     }
-    const create = await new Deno.Command("redis-cli", {
+    const create = await new Deno.Command(redisCliCommand(), {
       args: ["--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-yes"],
       stdin: "null",
       stdout: "piped",
@@ -103,7 +103,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     }).output();
     if (!create.success) {
       const output = new TextDecoder().decode(create.stdout) + new TextDecoder().decode(create.stderr);
-      throw new Error(`redis-cli --cluster create failed on ports ${ports.join(", ")}: ${output}`);
+      throw new Error(`${redisCliCommand()} --cluster create failed on ports ${ports.join(", ")}: ${output}`);
     }
     await waitUntilHealthy(ports, count);
     return cluster;
@@ -147,7 +147,7 @@ async function waitUntilHealthy(ports: readonly number[], count: number): Promis
 }
 
 async function clusterInfo(port: number): Promise<Map<string, string>> {
-  const { stdout } = await new Deno.Command("redis-cli", {
+  const { stdout } = await new Deno.Command(redisCliCommand(), {
     args: ["-p", String(port), "cluster", "info"],
     stdin: "null",
     stdout: "piped",

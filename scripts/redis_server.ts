@@ -1,6 +1,10 @@
 /**
  * Starts throwaway redis-server processes on free loopback ports, for the
  * tests and the demo. Each server keeps its data in memory only.
+ *
+ * `SMART_REDIS_SERVER` chooses another Redis-compatible server binary (e.g.
+ * `valkey-server`); `SMART_REDIS_CLI` its command-line client, by default the
+ * `-cli` beside a `-server` (`valkey-cli` for `valkey-server`).
  * @module
  */
 
@@ -28,6 +32,11 @@ export interface RedisServerOptions {
    * @default {[]}
    */
   args?: string[];
+  /**
+   * A config file to start from (the flags override it); a sentinel needs one it may rewrite.
+   * @default {undefined}
+   */
+  config?: string;
 }
 
 /**
@@ -38,7 +47,8 @@ export interface RedisServerOptions {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   await requireRedisServer();
   const port = options.port ?? freePort();
-  let child: Deno.ChildProcess | undefined = await spawn(port, options.args ?? []);
+  const start = () => spawn(port, options.args ?? [], options.config);
+  let child: Deno.ChildProcess | undefined = await start();
   const server: RedisServer = {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -53,7 +63,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     },
     async restart() {
       if (child) await server.kill();
-      child = await spawn(port, options.args ?? []);
+      child = await start();
     },
     async [Symbol.asyncDispose]() {
       await server.kill();
@@ -62,14 +72,35 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   return server;
 }
 
-/** Throws a clear message when redis-server is not installed. */
+/**
+ * The server binary the helpers start: `SMART_REDIS_SERVER`, or `redis-server`.
+ * @returns A command name or path.
+ */
+export function redisServerCommand(): string {
+  return Deno.env.get("SMART_REDIS_SERVER") || "redis-server";
+}
+
+/**
+ * The command-line client matching {@linkcode redisServerCommand}: `SMART_REDIS_CLI`, or
+ * the server's name with `-server` replaced by `-cli`, or `redis-cli`.
+ * @returns A command name or path.
+ */
+export function redisCliCommand(): string {
+  const server = redisServerCommand();
+  return Deno.env.get("SMART_REDIS_CLI") ||
+    (server.endsWith("-server") ? `${server.slice(0, -"-server".length)}-cli` : "redis-cli");
+}
+
+/** Throws a clear message when the server binary is not installed. */
 export async function requireRedisServer(): Promise<void> {
+  const command = redisServerCommand();
   try {
-    await new Deno.Command("redis-server", { args: ["--version"], stdout: "null", stderr: "null" }).output();
+    await new Deno.Command(command, { args: ["--version"], stdout: "null", stderr: "null" }).output();
   } catch {
     throw new Error(
-      "redis-server is not installed: install it (Debian/Ubuntu: `sudo apt-get install redis-server`, " +
-        "macOS: `brew install redis`) or set REDIS_URL to a running Redis",
+      `${command} is not installed: install it (Debian/Ubuntu: \`sudo apt-get install redis-server\`, ` +
+        "macOS: `brew install redis`), set SMART_REDIS_SERVER to another Redis-compatible server, " +
+        "or set REDIS_URL to a running Redis",
     );
   }
 }
@@ -118,9 +149,10 @@ export async function answersPing(hostname: string, port: number): Promise<boole
   }
 }
 
-async function spawn(port: number, args: string[]): Promise<Deno.ChildProcess> {
-  const child = new Deno.Command("redis-server", {
+async function spawn(port: number, args: string[], config?: string): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command(redisServerCommand(), {
     args: [
+      ...config === undefined ? [] : [config], // the config file must come first
       "--port",
       String(port),
       "--bind",
@@ -145,10 +177,10 @@ async function spawn(port: number, args: string[]): Promise<Deno.ChildProcess> {
       return child;
     }
     const exited = await Promise.race([child.status.then(() => true), delay(25).then(() => false)]);
-    if (exited) throw new Error(`redis-server on port ${port} exited at start: ${await stderr}`);
+    if (exited) throw new Error(`${redisServerCommand()} on port ${port} exited at start: ${await stderr}`);
   }
   child.kill("SIGKILL");
-  throw new Error(`redis-server on port ${port} did not answer PING within 5 s`);
+  throw new Error(`${redisServerCommand()} on port ${port} did not answer PING within 5 s`);
 }
 
 function delay(ms: number): Promise<void> {

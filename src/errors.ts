@@ -1,6 +1,8 @@
 /**
  * Errors callers may want to catch. Bad arguments and options raise plain
  * `TypeError` / `RangeError`; these named classes cover what can happen at run time.
+ * Their options are spelled `{ cause?: unknown }` rather than `ErrorOptions`, which
+ * exists only in lib ES2022: the published types must check for ES2020 consumers too.
  * @module
  */
 
@@ -11,7 +13,7 @@ export class RedisUnavailableError extends Error {
    * @param message What failed and what to check.
    * @param options The underlying error, if any.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "RedisUnavailableError";
   }
@@ -24,7 +26,7 @@ export class SessionConflictError extends Error {
    * @param message Which session and how many attempts.
    * @param options The underlying error, if any.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "SessionConflictError";
   }
@@ -44,7 +46,7 @@ export class SessionDataError extends Error {
    * @param message Which session, key or field, and why.
    * @param options The underlying error, if any.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "SessionDataError";
   }
@@ -57,7 +59,7 @@ export class SessionLockedError extends Error {
    * @param message Which session and how long the request waited.
    * @param options The underlying error, if any.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "SessionLockedError";
   }

@@ -73,14 +73,15 @@ export class SmartRedisStore extends Store {
    * @param sid The session id.
    * @param session The session.
    * @param callback Called once it is written.
+   * @param extra What other middlewares pass after the session (to recognize them).
    * @returns Resolves once it is written.
    */
-  set(sid: string, session: SessionData, callback?: Callback<void>): Promise<void> {
+  set(sid: string, session: SessionData, callback?: Callback<void>, ...extra: unknown[]): Promise<void> {
     const engine = engineOf(this);
     let work: Promise<void>;
     try {
       // Another framework's middleware (which passes other arguments)? Refuse loudly rather than lose writes.
-      refuseCopyingMiddleware(session, Array.prototype.slice.call(arguments, 2));
+      refuseCopyingMiddleware(session, [callback, ...extra]);
       work = engine.commit(sid, session);
     } catch (error) {
       work = Promise.reject(error);

@@ -92,7 +92,7 @@ export type KoaMiddleware = (ctx: KoaContextLike, next: () => Promise<unknown>) 
 
 /**
  * A Koa session middleware on Redis with koa-session's cookie options. It puts
- * the session at `ctx.session` (a {@linkcode SmartSession}: set and delete
+ * the session at `ctx.session` (a `SmartSession`: set and delete
  * properties; `ctx.session = null` destroys it), writes only what a request
  * changed, merges parallel requests' changes, keeps destroyed sessions
  * destroyed, and costs one round trip for a request that only reads its session.

@@ -22,9 +22,10 @@ export type SessionRecord = Record<string, unknown>;
 /** Options of {@linkcode SmartRedisStore}. */
 export interface SmartRedisStoreOptions {
   /**
-   * The Redis client: node-redis 4/5 `createClient()` or `createCluster()`, ioredis
-   * `new Redis()` or `new Cluster()` (connected or not: the store connects it before its
-   * first command if nobody has), or any object implementing {@linkcode RedisConnection}.
+   * The Redis client: node-redis 4/5/6 `createClient()` or `createCluster()`, node-redis 5/6
+   * `createSentinel()`, ioredis 5/6 `new Redis()` (also with `sentinels`) or `new Cluster()`
+   * (connected or not: the store connects it before its first command if nobody has), or
+   * any object implementing {@linkcode RedisConnection}.
    */
   client: object;
   /**

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import express from "express";
 import session from "express-session";
 import { createClient } from "redis";
-import { type RedisServer, startRedisServer } from "../scripts/redis_server.ts";
+import { redisCliCommand, type RedisServer, startRedisServer } from "../scripts/redis_server.ts";
 import { SmartRedisStore } from "../mod.ts";
 import type { SmartRedisStoreOptions } from "../mod.ts";
 import type { AddressInfo } from "node:net";
@@ -184,7 +184,7 @@ export class Monitor implements AsyncDisposable {
 
   private constructor(server: RedisServer) {
     this.#server = server;
-    this.#child = new Deno.Command("redis-cli", {
+    this.#child = new Deno.Command(redisCliCommand(), {
       args: ["-p", String(server.port), "monitor"],
       stdout: "piped",
       stderr: "null",
@@ -202,7 +202,7 @@ export class Monitor implements AsyncDisposable {
   /** The commands clients sent since the last call, as lower-case names with their arguments. */
   async commands(): Promise<string[][]> {
     const mark = `monitor-mark-${++this.#marks}`;
-    await new Deno.Command("redis-cli", {
+    await new Deno.Command(redisCliCommand(), {
       args: ["-p", String(this.#server.port), "echo", mark],
       stdout: "null",
     })

@@ -1,6 +1,6 @@
 /**
- * Every supported client, end to end: node-redis 5 and 4 (`createClient`,
- * `createCluster`) and ioredis (`Redis`, `Cluster`), each handed to the store
+ * Every supported client, end to end: node-redis 6, 5 and 4 (`createClient`,
+ * `createCluster`) and ioredis 6 and 5 (`Redis`, `Cluster`), each handed to the store
  * as the user made it (not connected, no special options), behind Express and
  * express-session over real HTTP, against a real redis-server or a real local
  * three-master Redis Cluster.
@@ -9,7 +9,9 @@
 import assert from "node:assert/strict";
 import { createClient, createCluster } from "redis";
 import { createClient as createClient4, createCluster as createCluster4 } from "redis4";
+import { createClient as createClient6, createCluster as createCluster6 } from "redis6";
 import { Cluster, Redis } from "ioredis";
+import { Cluster as Cluster6, Redis as Redis6 } from "ioredis6";
 import { type RedisCluster, startRedisCluster } from "../scripts/redis_cluster.ts";
 import { SmartRedisStore, type SmartRedisStoreOptions } from "../mod.ts";
 import { connectionFor } from "../src/clients/detect.ts";
@@ -70,6 +72,13 @@ function nodeRedis<T extends object>(client: T, options?: StartOptions): T {
 
 const KINDS: ClientKind[] = [
   {
+    name: "node-redis 6 createClient()",
+    cluster: false,
+    create: (target, options) => nodeRedis(createClient6({ url: target.urls[0] }), options),
+    close: closeNodeRedis,
+    configured: { options: "RESP: 2", create: (target) => createClient6({ url: target.urls[0], RESP: 2 }) },
+  },
+  {
     name: "node-redis 5 createClient()",
     cluster: false,
     create: (target, options) => nodeRedis(createClient({ url: target.urls[0] }), options),
@@ -83,7 +92,7 @@ const KINDS: ClientKind[] = [
     close: closeNodeRedis,
   },
   {
-    name: "ioredis new Redis()",
+    name: "ioredis 5 new Redis()",
     cluster: false,
     create: (target, options) =>
       new Redis({ host: "127.0.0.1", port: target.ports[0], lazyConnect: options?.otherStart }),
@@ -92,6 +101,24 @@ const KINDS: ClientKind[] = [
       options: 'keyPrefix: "app:"',
       create: (target) => new Redis({ host: "127.0.0.1", port: target.ports[0], keyPrefix: "app:" }),
     },
+  },
+  {
+    name: "ioredis 6 new Redis()",
+    cluster: false,
+    create: (target, options) =>
+      new Redis6({ host: "127.0.0.1", port: target.ports[0], lazyConnect: options?.otherStart }),
+    close: closeIoRedis,
+    configured: {
+      options: 'keyPrefix: "app:", protocol: 3',
+      create: (target) =>
+        new Redis6({ host: "127.0.0.1", port: target.ports[0], keyPrefix: "app:", protocol: 3 }),
+    },
+  },
+  {
+    name: "node-redis 6 createCluster()",
+    cluster: true,
+    create: (target, options) => nodeRedis(createCluster6({ rootNodes: rootNodes(target) }), options),
+    close: closeNodeRedis,
   },
   {
     name: "node-redis 5 createCluster()",
@@ -110,7 +137,7 @@ const KINDS: ClientKind[] = [
     close: closeNodeRedis,
   },
   {
-    name: "ioredis new Cluster()",
+    name: "ioredis 5 new Cluster()",
     cluster: true,
     create: (target, options) =>
       new Cluster(target.ports.map((port) => ({ host: "127.0.0.1", port })), {
@@ -122,6 +149,15 @@ const KINDS: ClientKind[] = [
       create: (target) =>
         new Cluster(target.ports.map((port) => ({ host: "127.0.0.1", port })), { keyPrefix: "app:" }),
     },
+  },
+  {
+    name: "ioredis 6 new Cluster()",
+    cluster: true,
+    create: (target, options) =>
+      new Cluster6(target.ports.map((port) => ({ host: "127.0.0.1", port })), {
+        lazyConnect: options?.otherStart,
+      }),
+    close: closeIoRedis,
   },
 ];
 
@@ -297,7 +333,9 @@ for (const kind of KINDS) {
       await using lab = await openLab(kind, target);
       await using app = await startApp(lab.store, visitRoutes);
       const browsers = Array.from({ length: 30 }, () => new Browser());
-      await Promise.all(browsers.map((browser) => browser.get(app.url)));
+      for (const answer of await Promise.all(browsers.map((browser) => browser.get(app.url)))) {
+        assert.equal(answer.body, "You visited this site 1 times!");
+      }
       const destroyed = browsers.slice(0, 5);
       await Promise.all(destroyed.map((browser) => browser.get(`${app.url}/logout`)));
       const live = browsers.slice(5).map((browser) => browser.sid).sort();
@@ -322,11 +360,11 @@ for (const kind of KINDS) {
 
     await t.step("a session idle past its cookie maxAge is gone", async () => {
       await using lab = await openLab(kind, target);
-      await using app = await startApp(lab.store, visitRoutes, { cookie: { maxAge: 300 } });
+      await using app = await startApp(lab.store, visitRoutes, { cookie: { maxAge: 1000 } });
       const browser = new Browser();
       await browser.get(app.url);
       assert.equal((await browser.get(`${app.url}/read`)).body, "1");
-      await delay(500);
+      await delay(1300);
       assert.equal(await lab.store.get(browser.sid), null);
       assert.deepEqual(await lab.keys(), []);
       assert.equal(await lab.store.length(), 0);

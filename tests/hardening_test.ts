@@ -169,7 +169,7 @@ test("the writing scripts check their arguments before writing anything", async 
   await assert.rejects(runScript(send, DESTROY_SCRIPT, "session:s", ["1e19"]), /invalid tombstone/);
   await assert.rejects(
     runScript(send, COMMIT_SCRIPT, "session:s", ["1e19", "", "", "", "1", "u", "a", "1", "2"]),
-    /invalid expiry/,
+    /invalid key life/,
   );
   assert.deepEqual({ ...await fx.redis.hGetAll("session:s") }, { a: "1", "\0ttl": "", "\0exp": "" });
   assert.equal(await fx.redis.pTTL("session:s"), -1);

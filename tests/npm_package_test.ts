@@ -32,7 +32,7 @@ const CHECKS = fileURLToPath(new URL("./npm/", import.meta.url));
 /** The installed consumer folder and what `npm pack` reported, made once for all the cases. */
 interface Consumer {
   dir: string;
-  packed: { files: { path: string }[] };
+  packed: { filename: string; files: { path: string }[] };
 }
 
 let consumer: Promise<Consumer> | undefined;
@@ -117,11 +117,61 @@ test("npm: the packed package holds only built JS, .d.ts, README, LICENSE and pa
   assert.equal(manifest.version, denoJson.version);
   assert.equal(manifest.license, "MIT");
   assert.deepEqual(manifest.engines, { node: ">=18" });
-  assert.equal(manifest.peerDependencies.redis, "^4.6.0 || ^5.0.0");
+  assert.equal(manifest.peerDependencies.redis, "^4.6.0 || ^5.0.0 || ^6.0.0");
+  assert.equal(manifest.peerDependencies.ioredis, "^5.0.0 || ^6.0.0");
   assert.ok(manifest.peerDependencies["express-session"]);
   assert.deepEqual(manifest.peerDependenciesMeta.redis, { optional: true });
+  assert.deepEqual(manifest.peerDependenciesMeta.ioredis, { optional: true });
   assert.equal(manifest.dependencies, undefined, "no runtime dependencies");
 });
+
+/** Projects a user may install the package into, with what they already hold. */
+const PROJECTS: { what: string; holds: Record<string, string> }[] = [
+  { what: "an empty project", holds: {} },
+  { what: "a project already holding redis@6 and ioredis@6", holds: { redis: "6.3.1", ioredis: "6.0.0" } },
+];
+
+for (const { what, holds } of PROJECTS) {
+  test(`npm: \`npm install <packed tarball> express-session redis\` succeeds with no flags in ${what}`, async () => {
+    const { dir: consumerDir, packed } = await installedConsumer();
+    const dir = await Deno.makeTempDir({ prefix: "connect-smart-redis-install-" });
+    try {
+      await Deno.writeTextFile(
+        join(dir, "package.json"),
+        JSON.stringify({ private: true, dependencies: holds }),
+      );
+      if (Object.keys(holds).length > 0) {
+        const before = await command("npm", ["install"], dir, {}, 120_000);
+        assert.equal(before.code, 0, before.output);
+      }
+      const tarball = join(consumerDir, packed.filename);
+      const install = await command(
+        "npm",
+        ["install", tarball, "express-session", "redis"],
+        dir,
+        {},
+        120_000,
+      );
+      assert.equal(install.code, 0, `npm install failed:\n${install.output}`);
+      const version = async (name: string) =>
+        JSON.parse(await Deno.readTextFile(join(dir, "node_modules", name, "package.json"))).version;
+      assert.match(await version("redis"), /^6\./, "npm install redis gives node-redis 6");
+      if (holds.ioredis) assert.equal(await version("ioredis"), holds.ioredis);
+      const load = await command("node", ["-e", LOADS], dir);
+      assert.equal(load.code, 0, load.output);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+/** Makes a store on a node-redis client in the installed project. */
+const LOADS = `
+const session = require("express-session");
+const { createClient } = require("redis");
+const SmartRedisStore = require("connect-smart-redis")(session);
+new SmartRedisStore({ client: createClient() });
+`;
 
 // The seed example's createClient() has no arguments: it needs a Redis on localhost:6379. Start one there, or use
 // the one already running (a system redis-server); skip only when something else holds the port.
@@ -165,17 +215,9 @@ test("npm: parallel requests keep all their writes and a destroyed session is no
 });
 
 for (const resolution of ["NodeNext", "Bundler"]) {
-  test(`npm: a TypeScript consumer type-checks with "moduleResolution": "${resolution}"`, async () => {
+  test(`npm: a TypeScript consumer using node-redis type-checks with "moduleResolution": "${resolution}"`, async () => {
     const { dir } = await installedConsumer();
-    const tsc = join(dir, "node_modules", "typescript", "bin", "tsc");
-    // The faces' consumer brings Fastify's and Hono's types, checked in full (skipLibCheck off).
-    const outcome = await command(
-      "node",
-      [tsc, "-p", `tsconfig.${resolution.toLowerCase()}.json`],
-      dir,
-      {},
-      120_000,
-    );
+    const outcome = await tsc(dir, `tsconfig.${resolution.toLowerCase()}.json`);
     assert.equal(outcome.code, 0, `tsc --noEmit (${resolution}) failed:\n${outcome.output}`);
   });
 }
@@ -191,4 +233,50 @@ for (
     assert.match(stdout, new RegExp(`${face}: visits 1, 2, 3 counted`));
     assert.match(stdout, new RegExp(`${face}: 20 parallel requests on one session: all 20 properties kept`));
   });
+}
+
+/**
+ * Targets and module settings the published types must check under, with library checking on.
+ * The target only changes the default lib, and ES2020's is the smallest, so every module setting
+ * runs at ES2020, ES2021 once here, and ES2022 in the node-redis consumer checks above.
+ */
+const TYPE_MATRIX: { target: string; module: string }[] = [
+  ...["NodeNext", "Node16", "CommonJS", "Bundler"].map((module) => ({ target: "ES2020", module })),
+  { target: "ES2021", module: "Node16" },
+];
+
+for (const { target, module } of TYPE_MATRIX) {
+  test(`npm: the published types check with "target": "${target}", "module": "${module}", skipLibCheck off`, async () => {
+    const { dir } = await installedConsumer();
+    const config = `tsconfig.matrix.${target}.${module}.json`.toLowerCase();
+    const settings = module === "Bundler"
+      ? { module: "ESNext", moduleResolution: "Bundler" }
+      : { module, moduleResolution: module === "CommonJS" ? "Node10" : module };
+    const files = module === "Bundler"
+      ? ["typings_consumer.mts"]
+      : module === "CommonJS"
+      ? ["typings_consumer.cts"]
+      : ["typings_consumer.mts", "typings_consumer.cts"];
+    await Deno.writeTextFile(
+      join(dir, config),
+      JSON.stringify({
+        compilerOptions: {
+          ...settings,
+          target,
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ["node"],
+        },
+        files,
+      }),
+    );
+    const outcome = await tsc(dir, config);
+    assert.equal(outcome.code, 0, `tsc -p ${config} failed:\n${outcome.output}`);
+  });
+}
+
+function tsc(dir: string, config: string): Promise<Outcome> {
+  const compiler = join(dir, "node_modules", "typescript", "bin", "tsc");
+  return command("node", [compiler, "-p", config], dir, {}, 120_000);
 }

@@ -6,12 +6,14 @@
 import type { RedisConnection } from "./connection.ts";
 import { ioRedisConnection, isIoRedisClient } from "./ioredis.ts";
 import { ioRedisClusterConnection, isIoRedisCluster } from "./ioredis_cluster.ts";
+import { ioRedisSentinelConnection, isIoRedisSentinel } from "./ioredis_sentinel.ts";
 import { isNodeRedisClient, nodeRedisConnection } from "./node_redis.ts";
 import { isNodeRedisCluster, nodeRedisClusterConnection } from "./node_redis_cluster.ts";
+import { isNodeRedisSentinel, nodeRedisSentinelConnection } from "./node_redis_sentinel.ts";
 
 /**
  * Turns a user's client into the store's {@linkcode RedisConnection}.
- * @param client A node-redis client or cluster, an ioredis client or cluster, or
+ * @param client A node-redis client, cluster or Sentinel client, an ioredis client or cluster, or
  *   an object already implementing `RedisConnection`.
  * @returns The connection.
  */
@@ -23,12 +25,15 @@ export function connectionFor(client: unknown): RedisConnection {
   }
   if (isRedisConnection(client)) return client;
   if (isIoRedisCluster(client)) return ioRedisClusterConnection(client);
+  if (isIoRedisSentinel(client)) return ioRedisSentinelConnection(client);
   if (isIoRedisClient(client)) return ioRedisConnection(client);
   if (isNodeRedisCluster(client)) return nodeRedisClusterConnection(client);
+  // Before plain clients: a Sentinel client has their shape, with another sendCommand.
+  if (isNodeRedisSentinel(client)) return nodeRedisSentinelConnection(client);
   if (isNodeRedisClient(client)) return nodeRedisConnection(client);
   throw new TypeError(
-    'Option "client" is not a supported Redis client: pass a node-redis client from createClient() or ' +
-      "createCluster(), an ioredis Redis or Cluster, or an object implementing RedisConnection " +
+    'Option "client" is not a supported Redis client: pass a node-redis client from createClient(), ' +
+      "createCluster() or createSentinel(), an ioredis Redis or Cluster, or an object implementing RedisConnection " +
       "(send, masters, ready, address, onStateChange)",
   );
 }

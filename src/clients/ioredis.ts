@@ -1,5 +1,5 @@
 /**
- * Adapter for ioredis 5 standalone clients made by `new Redis()`.
+ * Adapter for ioredis 5 and 6 standalone clients made by `new Redis()`.
  * @module
  */
 
@@ -18,7 +18,7 @@ export interface IoRedisClient {
 /**
  * Whether `client` looks like an ioredis standalone client.
  * @param client Any object.
- * @returns True for an ioredis 5 `new Redis()` client.
+ * @returns True for an ioredis 5 or 6 `new Redis()` client.
  */
 export function isIoRedisClient(client: object): boolean {
   const candidate = client as Partial<IoRedisClient> & { nodes?: unknown; isCluster?: unknown };

@@ -1,5 +1,5 @@
 /**
- * Adapter for ioredis 5 clusters made by `new Cluster()`.
+ * Adapter for ioredis 5 and 6 clusters made by `new Cluster()`.
  * @module
  */
 
@@ -16,7 +16,7 @@ interface IoRedisCluster extends IoRedisClient {
 /**
  * Whether `client` looks like an ioredis cluster.
  * @param client Any object.
- * @returns True for an ioredis 5 `new Cluster()` cluster.
+ * @returns True for an ioredis 5 or 6 `new Cluster()` cluster.
  */
 export function isIoRedisCluster(client: object): boolean {
   const candidate = client as Partial<IoRedisCluster>;

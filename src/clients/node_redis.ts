@@ -1,12 +1,12 @@
 /**
- * Adapter for node-redis 4 and 5 clients made by `createClient()`.
+ * Adapter for node-redis 4, 5 and 6 clients made by `createClient()`.
  * @module
  */
 
 import type { RedisConnection, RedisNode } from "./connection.ts";
 import { settleReply, shareConnect, StateReporter } from "./_util.ts";
 
-/** The parts of a node-redis `createClient()` client the adapter uses (the same in versions 4 and 5). */
+/** The parts of a node-redis `createClient()` client the adapter uses (the same in versions 4, 5 and 6). */
 interface NodeRedisClient {
   sendCommand(args: string[]): Promise<unknown>;
   connect(): Promise<unknown>;

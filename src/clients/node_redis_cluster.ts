@@ -1,5 +1,5 @@
 /**
- * Adapter for node-redis 4 and 5 clusters made by `createCluster()`.
+ * Adapter for node-redis 4, 5 and 6 clusters made by `createCluster()`.
  * @module
  */
 
@@ -20,7 +20,7 @@ interface ShardNode {
   readonly client?: NodeClient | Promise<NodeClient>;
 }
 
-/** The parts of a node-redis `createCluster()` cluster the adapter uses (the same in versions 4 and 5). */
+/** The parts of a node-redis `createCluster()` cluster the adapter uses (the same in versions 4, 5 and 6). */
 interface NodeRedisCluster {
   sendCommand(firstKey: string, isReadonly: boolean, args: string[]): Promise<unknown>;
   nodeClient(node: ShardNode): NodeClient | Promise<NodeClient>;

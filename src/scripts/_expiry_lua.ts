@@ -12,7 +12,8 @@
  *          the stored `\0ttl` from ARGV[5]) rather than this request's stale one
  * ARGV[5]  now, in ms since the epoch (the app's clock, as for ARGV[2])
  *
- * Every argument is checked before anything is written: a script never half-writes.
+ * A script never half-writes: what could fail a command (the key's life, the time) is checked
+ * before anything is written.
  * @module
  */
 
@@ -20,10 +21,10 @@
 export const EXPIRY_ARGS = `
 local function whole(text) return text ~= nil and #text <= 16 and string.match(text, '^%d+$') ~= nil end
 local pttl, exp, sliding = ARGV[1], ARGV[2], ARGV[3]
-if not (pttl == '' or pttl == '-1' or whole(pttl)) or not (exp == '' or whole(exp))
-  or not (sliding == '' or whole(sliding)) or not whole(ARGV[5]) then
-  return redis.error_reply('ERR invalid expiry arguments (pttl, exp, sliding, now): ' ..
-    tostring(ARGV[1]) .. ', ' .. tostring(ARGV[2]) .. ', ' .. tostring(ARGV[3]) .. ', ' .. tostring(ARGV[5]))
+-- Only the key's life can make a command fail after others wrote (PEXPIRE); exp and sliding are
+-- stored as given, and now is checked where it is used, before any write.
+if not (pttl == '' or pttl == '-1' or whole(pttl)) then
+  return redis.error_reply('ERR invalid key life in ms: ' .. tostring(pttl))
 end
 if pttl == '' then exp = nil end
 -- Keeps the expiry another request set since this one loaded (see ARGV[4]). Returns true when it did.
@@ -35,8 +36,10 @@ local function keep_newer_expiry(stored_sliding)
   sliding = stored_sliding
   local ms = whole(stored_sliding) and tonumber(stored_sliding)
   if pttl ~= '' and ms and ms > 0 then
+    local now = tonumber(ARGV[5])
+    if not now then return error('ERR invalid time in ms: ' .. tostring(ARGV[5])) end
     if pttl ~= '-1' then pttl = stored_sliding end
-    exp = string.format('%.0f', tonumber(ARGV[5]) + ms)
+    exp = string.format('%.0f', now + ms)
   else
     pttl, exp = '', nil -- a fixed expiry: leave it as it is
   end

@@ -1,0 +1,80 @@
+/**
+ * Adapter for node-redis 5 and 6 Sentinel clients made by `createSentinel()`.
+ * @module
+ */
+
+import type { RedisConnection, RedisNode } from "./connection.ts";
+import { settleReply, StateReporter } from "./_util.ts";
+
+/** A server as node-redis's Sentinel client names it. */
+interface SentinelNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The parts of a node-redis `createSentinel()` client the adapter uses (the same in versions 5 and 6). */
+interface NodeRedisSentinel {
+  /** Its first argument says whether a replica may answer; the store always wants the master. */
+  sendCommand(isReadonly: boolean, args: string[]): Promise<unknown>;
+  connect(): Promise<unknown>;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  getMasterNode(): SentinelNode | undefined;
+  getSentinelNode(): SentinelNode | undefined;
+  readonly isReady: boolean;
+  readonly isOpen: boolean;
+}
+
+/**
+ * Whether `client` looks like a node-redis Sentinel client.
+ * @param client Any object.
+ * @returns True for a node-redis 5 or 6 `createSentinel()` client.
+ */
+export function isNodeRedisSentinel(client: object): boolean {
+  const candidate = client as Partial<NodeRedisSentinel>;
+  return typeof candidate.sendCommand === "function" && typeof candidate.connect === "function" &&
+    typeof candidate.getMasterNode === "function" && typeof candidate.getSentinelNode === "function";
+}
+
+/**
+ * Wraps a node-redis Sentinel client: every command goes to the current master,
+ * which node-redis follows through failovers. Connects the client at first use
+ * when nobody has, and listens for its `error` events.
+ * @param client A client from node-redis `createSentinel()`.
+ * @returns The store's view of it.
+ */
+export function nodeRedisSentinelConnection(client: object): RedisConnection {
+  const sentinel = client as NodeRedisSentinel;
+  const state = new StateReporter(() => sentinel.isReady);
+  // node-redis 6 reports its state changes; node-redis 5 only errors and topology changes.
+  sentinel.on("error", (error) => state.update(error));
+  sentinel.on("client-error", (error) => state.update(error));
+  for (const event of ["connect", "ready", "reconnecting", "end", "topology-change"]) {
+    sentinel.on(event, () => state.update());
+  }
+
+  // Connect a client nobody opened, once; never reopen one the app has closed.
+  let mayOpen = !sentinel.isOpen;
+  const send = (args: readonly string[]) => settleReply(sentinel.sendCommand(false, [...args]));
+  const node: RedisNode = { send };
+  return {
+    send: (_key, args) => send(args),
+    masters: () => Promise.resolve([node]),
+    get ready() {
+      return sentinel.isReady;
+    },
+    get address() {
+      const master = sentinel.getMasterNode();
+      const watcher = sentinel.getSentinelNode();
+      const via = watcher ? ` via the sentinel at ${watcher.host}:${watcher.port}` : "";
+      return master
+        ? `${master.host}:${master.port} (the master${via})`
+        : `the master the sentinels name (not found yet${via})`;
+    },
+    open() {
+      if (!mayOpen || sentinel.isOpen) return;
+      mayOpen = false;
+      sentinel.connect().then(() => state.update(), (error) => state.update(error));
+    },
+    onStateChange: (listener) => state.listen(listener),
+  };
+}
