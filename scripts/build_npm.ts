@@ -47,7 +47,7 @@ const OPTIONAL_PEERS = ["redis", "ioredis", "@types/express-session"];
  */
 const FACE_PEERS: Record<string, string> = {
   "fastify": "^5.0.0",
-  "koa": "^2.0.0 || ^3.0.0",
+  "koa": "^3.0.0", // the tested major
   "hono": "^4.0.0",
 };
 const FACE_OPTIONAL_PEERS = ["express-session", ...Object.keys(FACE_PEERS)];

@@ -77,7 +77,8 @@ export class FastifySmartSession extends SmartSession {
    * @param value Its value.
    */
   set(key: string, value: unknown): void {
-    this[key] = value;
+    // Defined, not assigned: a key named "__proto__" is data, never the prototype.
+    Object.defineProperty(this, key, { value, enumerable: true, writable: true, configurable: true });
   }
 
   /**
@@ -131,12 +132,11 @@ function plugin(
     const action = await handle.finish();
     writeCookie(reply, request, handle, action === "none" && rolling && handle.stored ? "set" : action);
   });
-  // A request that ended without a response sent (aborted) gives up its lock.
-  const abandon = async (request: FastifyRequest) => {
+  // A request that ended without going through onSend gives up its lock. Not at onRequestAbort:
+  // the handler may still be running then, and its changes are committed when it sends.
+  fastify.addHook("onResponse", async (request) => {
     await handles.get(request)?.abandon();
-  };
-  fastify.addHook("onResponse", abandon);
-  fastify.addHook("onRequestAbort", abandon);
+  });
 
   function writeCookie(
     reply: FastifyReply,

@@ -52,6 +52,8 @@ export interface HonoContextLike {
   set(key: "session", value: SmartSession): void;
   /** Sets a response header. */
   header(name: string, value: string, options?: { append?: boolean }): void;
+  /** The error a handler threw, which Hono caught and turned into a response. */
+  readonly error?: unknown;
 }
 
 /** A Hono middleware (use it on a `Hono<{ Variables: SessionVariables }>`). */
@@ -113,6 +115,11 @@ export function smartRedisSession(options: HonoSessionOptions): HonoMiddleware {
     } catch (error) {
       await handle.abandon().catch(() => {/* its lock expires by itself */});
       throw error;
+    }
+    // Hono catches a handler's error itself (c.error): as on a throw, nothing it half-did is written.
+    if (c.error) {
+      await handle.abandon().catch(() => {/* its lock expires by itself */});
+      return;
     }
     const action = await handle.finish();
     const https = new URL(c.req.url).protocol === "https:";

@@ -152,7 +152,15 @@ export function smartRedisSession(options: KoaSessionOptions): KoaMiddleware {
         dropped = false;
         const data = { ...value };
         for (const name of Object.keys(handle.session)) delete handle.session[name];
-        Object.assign(handle.session, data);
+        // Defined, not assigned: a property named "__proto__" (JSON from a user) is data, not the prototype.
+        for (const [name, item] of Object.entries(data)) {
+          Object.defineProperty(handle.session, name, {
+            value: item,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        }
       },
     });
     try {

@@ -180,3 +180,31 @@ export function shareConnect(
     },
   });
 }
+
+/** The plain reads the store sends; every other command it sends writes (or is a script that does). */
+const READS = new Set(["HGETALL", "HMGET", "GET", "PTTL"]);
+
+/**
+ * Guards a Sentinel client's plain reads against a demoted master. Right after a
+ * failover the client may still (or again) be connected to the old master, now a
+ * replica resyncing from the new one: writes fail there (READONLY), but a read
+ * would find an empty or stale session and log its user out. So each read goes
+ * with a `ROLE` in the same round trip, and one answered by a replica is retried
+ * until the client has followed the master (the store's `commandTimeout` bounds the wait; the
+ * retries stop after 10 s).
+ * @param send Sends one command to the node the client deems the master.
+ * @returns The guarded `send`.
+ */
+export function masterOnlyReads(
+  send: (args: readonly string[]) => Promise<unknown>,
+): (args: readonly string[]) => Promise<unknown> {
+  return async (args) => {
+    if (!READS.has(String(args[0]).toUpperCase())) return await send(args);
+    for (let attempt = 1;; attempt++) {
+      const [role, reply] = await Promise.all([send(["ROLE"]), send(args)]);
+      if ((role as unknown[])?.[0] === "master") return reply;
+      if (attempt === 200) throw new Error("READONLY the node still answers as a replica after 10 s");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+}

@@ -6,6 +6,7 @@
 
 import type { RedisConnection } from "./connection.ts";
 import { ioRedisConnection, isIoRedisClient } from "./ioredis.ts";
+import { masterOnlyReads } from "./_util.ts";
 
 /** The parts of a Sentinel-backed ioredis client the adapter reads besides the standalone ones. */
 interface IoRedisSentinelClient {
@@ -25,7 +26,8 @@ export function isIoRedisSentinel(client: object): boolean {
 
 /**
  * Wraps a Sentinel-backed ioredis client. ioredis asks the sentinels for the
- * master on every (re)connection, so commands follow failovers; the address in
+ * master on every (re)connection, so commands follow failovers (reads only once
+ * the node answers as master); the address in
  * error messages is the master the client is connected to, or the sentinels.
  * @param client A client from ioredis `new Redis({ sentinels, name })`.
  * @returns The store's view of it.
@@ -33,8 +35,9 @@ export function isIoRedisSentinel(client: object): boolean {
 export function ioRedisSentinelConnection(client: object): RedisConnection {
   const redis = client as IoRedisSentinelClient;
   const base = ioRedisConnection(client);
+  const send = masterOnlyReads((args) => base.send("", args));
   return {
-    send: (key, args) => base.send(key, args),
+    send: (_key, args) => send(args),
     masters: () => base.masters(),
     get ready() {
       return base.ready;

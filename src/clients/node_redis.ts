@@ -8,7 +8,7 @@ import { settleReply, shareConnect, StateReporter } from "./_util.ts";
 
 /** The parts of a node-redis `createClient()` client the adapter uses (the same in versions 4, 5 and 6). */
 interface NodeRedisClient {
-  sendCommand(args: string[]): Promise<unknown>;
+  sendCommand(args: string[], options?: object): Promise<unknown>;
   connect(): Promise<unknown>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   readonly isReady: boolean;
@@ -68,7 +68,7 @@ export function nodeRedisConnection(client: object): RedisConnection {
     opened = true;
   });
 
-  const send = (args: readonly string[]) => settleReply(sendCommand([...args]));
+  const send = (args: readonly string[]) => settleReply(sendCommand([...args], FLAT_MAPS));
   const node: RedisNode = { send };
   return {
     send: (_key, args) => send(args),
@@ -89,6 +89,13 @@ export function nodeRedisConnection(client: object): RedisConnection {
     onStateChange: (listener) => state.listen(listener),
   };
 }
+
+/**
+ * Command options asking node-redis 5 and 6 (RESP3 by default in 6) for maps as flat
+ * field, value arrays, as RESP2 gives them: an HGETALL reply needs no reshaping then.
+ * node-redis 4 ignores them.
+ */
+export const FLAT_MAPS: object = { typeMapping: { 37: Array } };
 
 /**
  * The `host:port` (or socket path) node-redis options point at.

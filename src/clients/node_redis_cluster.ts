@@ -4,7 +4,7 @@
  */
 
 import type { RedisConnection, RedisNode } from "./connection.ts";
-import { addressOf, type NodeRedisOptions } from "./node_redis.ts";
+import { addressOf, FLAT_MAPS, type NodeRedisOptions } from "./node_redis.ts";
 import { settleReply, shareConnect, StateReporter, unrefTimer } from "./_util.ts";
 
 /** A node-redis client for one cluster node (the parts the adapter uses). */
@@ -22,7 +22,7 @@ interface ShardNode {
 
 /** The parts of a node-redis `createCluster()` cluster the adapter uses (the same in versions 4, 5 and 6). */
 interface NodeRedisCluster {
-  sendCommand(firstKey: string, isReadonly: boolean, args: string[]): Promise<unknown>;
+  sendCommand(firstKey: string, isReadonly: boolean, args: string[], options?: object): Promise<unknown>;
   nodeClient(node: ShardNode): NodeClient | Promise<NodeClient>;
   connect(): Promise<unknown>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
@@ -111,7 +111,7 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
   update();
 
   return {
-    send: (key, args) => settleReply(cluster.sendCommand(key, false, [...args])),
+    send: (key, args) => settleReply(cluster.sendCommand(key, false, [...args], FLAT_MAPS)),
     async masters() {
       const clients = await Promise.all(cluster.masters.map((master) => cluster.nodeClient(master)));
       clients.forEach(watch);

@@ -4,7 +4,8 @@
  */
 
 import type { RedisConnection, RedisNode } from "./connection.ts";
-import { settleReply, StateReporter } from "./_util.ts";
+import { masterOnlyReads, settleReply, StateReporter } from "./_util.ts";
+import { FLAT_MAPS } from "./node_redis.ts";
 
 /** A server as node-redis's Sentinel client names it. */
 interface SentinelNode {
@@ -15,7 +16,7 @@ interface SentinelNode {
 /** The parts of a node-redis `createSentinel()` client the adapter uses (the same in versions 5 and 6). */
 interface NodeRedisSentinel {
   /** Its first argument says whether a replica may answer; the store always wants the master. */
-  sendCommand(isReadonly: boolean, args: string[]): Promise<unknown>;
+  sendCommand(isReadonly: boolean, args: string[], options?: object): Promise<unknown>;
   connect(): Promise<unknown>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   getMasterNode(): SentinelNode | undefined;
@@ -37,7 +38,7 @@ export function isNodeRedisSentinel(client: object): boolean {
 
 /**
  * Wraps a node-redis Sentinel client: every command goes to the current master,
- * which node-redis follows through failovers. Connects the client at first use
+ * which node-redis follows through failovers (reads only once the node answers as master). Connects the client at first use
  * when nobody has, and listens for its `error` events.
  * @param client A client from node-redis `createSentinel()`.
  * @returns The store's view of it.
@@ -54,7 +55,9 @@ export function nodeRedisSentinelConnection(client: object): RedisConnection {
 
   // Connect a client nobody opened, once; never reopen one the app has closed.
   let mayOpen = !sentinel.isOpen;
-  const send = (args: readonly string[]) => settleReply(sentinel.sendCommand(false, [...args]));
+  let opened = sentinel.isOpen;
+  sentinel.on("connect", () => opened = true);
+  const send = masterOnlyReads((args) => settleReply(sentinel.sendCommand(false, [...args], FLAT_MAPS)));
   const node: RedisNode = { send };
   return {
     send: (_key, args) => send(args),
@@ -70,10 +73,16 @@ export function nodeRedisSentinelConnection(client: object): RedisConnection {
         ? `${master.host}:${master.port} (the master${via})`
         : `the master the sentinels name (not found yet${via})`;
     },
+    get closed() {
+      return opened && !sentinel.isOpen;
+    },
     open() {
       if (!mayOpen || sentinel.isOpen) return;
       mayOpen = false;
-      sentinel.connect().then(() => state.update(), (error) => state.update(error));
+      sentinel.connect().then(() => {
+        opened = true;
+        state.update();
+      }, (error) => state.update(error));
     },
     onStateChange: (listener) => state.listen(listener),
   };

@@ -13,8 +13,8 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 export interface CookieOptions {
   /**
    * Milliseconds the cookie and the session live; `null` for a browser-session cookie
-   * (the session then lives `ttl` seconds in Redis).
-   * @default {86400000}
+   * (the session then lives `ttl` seconds in Redis). Each face documents its default
+   * (one day for Koa and Hono, `null` for Fastify, as `@fastify/session`).
    */
   maxAge?: number | null;
   /**

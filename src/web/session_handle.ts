@@ -164,12 +164,14 @@ export class SessionHandle implements SessionControls {
   /** Destroys the session. */
   async destroy(): Promise<void> {
     this.#checkOpen();
+    const stored = this.#carrier !== undefined;
     if (this.#carrier) this.#engine.forgetLock(this.sid, this.#carrier);
     const sid = this.sid;
     this.#carrier = undefined;
     this.#destroyed = true;
     clearData(this.session);
-    await this.#engine.destroy(sid);
+    // A session never stored has nothing to destroy (and a tombstone for it would cost a write).
+    if (stored) await this.#engine.destroy(sid);
   }
 
   /** Destroys the session and starts a new empty one under a new id. */
@@ -232,9 +234,12 @@ export class SessionHandle implements SessionControls {
       return "set";
     }
     const retimed = this.maxAge !== this.#storedMaxAge;
-    if (this.#changed()) await this.#commit();
+    const changed = this.#changed();
+    if (changed) await this.#commit();
     else await this.#touch();
-    return retimed || this.#idChanged ? "set" : "none";
+    // As express-session does: a changed session with a lasting cookie gets its cookie again, so the
+    // browser keeps it as long as Redis keeps the session (and it is signed with the current secret).
+    return retimed || this.#idChanged || (changed && this.maxAge !== null) ? "set" : "none";
   }
 
   /** For a request that ended without {@linkcode finish} (aborted): gives up its lock, if it holds one. */
