@@ -98,9 +98,12 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       async failover() {
         const from = await setup.masterPort();
         const to = setup.dataPorts.find((port) => port !== from)!;
+        // Every write the master took must be on the replica before it is promoted (a WAIT from a
+        // connection of its own would wait for that connection's writes only: none).
         await waitFor(`the replica on ${to} to catch up`, async () => {
-          const [acked] = await cli(from, "WAIT", "1", "1000");
-          return Number(acked) >= 1 && await linkUp(to);
+          const written = Number((await info(from, "replication")).get("master_repl_offset"));
+          const replicated = Number((await info(to, "replication")).get("slave_repl_offset"));
+          return replicated >= written && await linkUp(to);
         });
         await waitFor(`the sentinel to see the replica on ${to}`, () => sentinelSeesReplica(to));
         const reply = await cli(sentinel.port, "SENTINEL", "FAILOVER", name);

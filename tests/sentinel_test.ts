@@ -209,3 +209,21 @@ test("SENTINEL FAILOVER: every client's requests recover by themselves, scripts 
     for (const lab of labs) await lab[Symbol.asyncDispose]();
   }
 });
+
+test("a Sentinel client the app closed fails store calls at once, saying it is closed", async (t) => {
+  await using setup = await startRedisSentinel();
+  for (const kind of KINDS) {
+    await t.step(kind.name, async () => {
+      const client = kind.create(setup);
+      (client as { on(event: string, listener: () => void): void }).on("error", () => {});
+      const store = new SmartRedisStore({ client, prefix: `closed${++labs}:` });
+      await store.set("a", { cookie: { originalMaxAge: 60000 }, v: 1 } as never);
+      await kind.close(client);
+      const started = Date.now();
+      const error = await store.get("a").then(() => undefined, (error) => error);
+      // The store's own error, or (ioredis, the moment after disconnect()) the client's.
+      assert.match(String(error?.message), /closed/i);
+      assert.ok(Date.now() - started < 500, `took ${Date.now() - started} ms`);
+    });
+  }
+});
