@@ -41,6 +41,7 @@ export type {
   SessionRecord,
   SmartRedisStoreOptions,
 } from "./src/options.ts";
+export type { DestroyUserOptions, UserSession } from "./src/user_sessions.ts";
 export type { ConnectionState, RedisConnection, RedisNode } from "./src/clients/connection.ts";
 export {
   RedisUnavailableError,

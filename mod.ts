@@ -5,6 +5,12 @@
  * that only reads its session. Fastify, Koa and Hono get session middlewares of
  * their own on the same engine: `connect-smart-redis/fastify`, `/koa`, `/hono`.
  *
+ * With the `user` option (`user: (session) => session.userId`) it also keeps,
+ * per user, an exact index of that user's live sessions, on one Redis and on a
+ * Redis Cluster: `store.sessionsOf(user)` lists them, `store.destroyUser(user,
+ * { except: req.sessionID })` logs out everywhere else, and `maxSessionsPerUser`
+ * caps them. Requests that do not change their session's user cost no more.
+ *
  * @example Create a store
  * ```ts
  * import assert from "node:assert/strict";
@@ -38,6 +44,7 @@ export type {
   SessionRecord,
   SmartRedisStoreOptions,
 } from "./src/options.ts";
+export type { DestroyUserOptions, UserSession } from "./src/user_sessions.ts";
 export type { ConnectionState, RedisConnection, RedisNode } from "./src/clients/connection.ts";
 export {
   RedisUnavailableError,

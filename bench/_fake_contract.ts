@@ -162,6 +162,13 @@ export function contractSteps(now: number): string[][] {
     ["SET", "k5", legacy],
     refresh("k5", ...expiry(0, life), "", ""),
     ["GET", "k5"],
+    // Sessions per user: the refresh stores `\0uexp` too; an exact renewal that needs it extended waits.
+    replace("k9", ...expiry(life, life), "cookie", "{}"),
+    refresh("k9", ...expiry(life, life), "", "", "", "\0uexp", String(now + life + 1)),
+    load("k9", String(now)),
+    refresh("k9", ...expiry(life, life), "", "", "", "\0uexp", String(now + 3 * life)),
+    load("k9", String(now)),
+    ["HGETALL", "k9"],
   ];
 }
 

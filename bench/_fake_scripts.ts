@@ -87,6 +87,7 @@ function load(db: Keyspace, key: string, argv: readonly string[]): unknown {
   let sliding: string | undefined;
   let lock: string | undefined;
   let at = -1;
+  let indexDeadline: number | undefined;
   for (const [name, value] of entry.fields) {
     fields.push(name, value);
     if (name.charCodeAt(0) === 0) {
@@ -94,6 +95,7 @@ function load(db: Keyspace, key: string, argv: readonly string[]): unknown {
       if (name === TTL) sliding = value;
       else if (name === LOCK) lock = value;
       else if (name === EXP) at = fields.length - 1;
+      else if (name === "\0uexp") indexDeadline = luaNumber(value);
     }
   }
   if (argv[1]) {
@@ -106,6 +108,12 @@ function load(db: Keyspace, key: string, argv: readonly string[]): unknown {
     entry.fields.set(LOCK, `${(now + Number(argv[2])).toFixed(0)}:${argv[1]}`);
   }
   const ms = luaNumber(sliding ?? "");
+  if (
+    argv[0] !== "" && ms !== undefined && ms > 0 && indexDeadline !== undefined && indexDeadline >= 0 &&
+    Number(argv[0]) + ms * 1.5 > indexDeadline
+  ) {
+    return ["hash", db.pttl(key), fields, "extend"];
+  }
   if (argv[0] !== "" && ms !== undefined && ms > 0) {
     const exp = (Number(argv[0]) + ms).toFixed(0);
     db.pexpire(key, ms);
@@ -181,6 +189,7 @@ function refresh(db: Keyspace, key: string, argv: readonly string[]): unknown {
   }
   const sets: string[] = [];
   if (argv[5] !== "") sets.push(argv[5], argv[6]);
+  for (let i = 8; i + 1 < argv.length; i += 2) sets.push(argv[i], argv[i + 1]);
   if (storedSliding !== expiry.sliding) sets.push(TTL, expiry.sliding);
   if (expiry.exp !== undefined && storedExp !== expiry.exp) sets.push(EXP, expiry.exp);
   db.hset(key, sets);

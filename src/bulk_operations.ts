@@ -10,6 +10,7 @@ import { cookieExpiry } from "./expiry.ts";
 import { DEAD_FIELD, EXPIRES_FIELD } from "./fields.ts";
 import type { SessionRecord } from "./options.ts";
 import type { SessionLoader } from "./session_loader.ts";
+import { isIndexKey } from "./user_fields.ts";
 
 /** Walks every session under the prefix. */
 export class BulkOperations {
@@ -112,7 +113,10 @@ export class BulkOperations {
           String(scanCount),
         ]) as [string, string[]];
         cursor = String(next);
-        const page = keys.filter((key) => key.startsWith(prefix) && !seen.has(key));
+        // Sessions per user: the user indexes live under the prefix too.
+        const page = keys.filter((key) =>
+          key.startsWith(prefix) && !seen.has(key) && !isIndexKey(prefix, key)
+        );
         page.forEach((key) => seen.add(key));
         if (page.length > 0) yield page.map((key) => key.slice(prefix.length));
       } while (cursor !== "0");

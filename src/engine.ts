@@ -3,7 +3,8 @@
  * (express-session and the others) calls to load, commit, touch and destroy
  * sessions. The work itself lives in one module per job: `session_loader.ts`
  * (reads), `session_writer.ts` (commits and touches), `bulk_operations.ts`
- * (all, ids, clear).
+ * (all, ids, clear), and with the `user` option `user_index.ts` and
+ * `user_sessions.ts` (sessions per user).
  * @module
  */
 
@@ -19,6 +20,8 @@ import { SessionCodec } from "./session_codec.ts";
 import { SessionLoader } from "./session_loader.ts";
 import { SessionWriter } from "./session_writer.ts";
 import type { Snapshot } from "./snapshot.ts";
+import { UserIndex } from "./user_index.ts";
+import { type DestroyUserOptions, type UserSession, UserSessions, userSessionsOf } from "./user_sessions.ts";
 
 /** Loads and commits sessions in Redis. */
 export class SessionEngine {
@@ -26,6 +29,9 @@ export class SessionEngine {
   #loader: SessionLoader;
   #writer: SessionWriter;
   #bulk: BulkOperations;
+  /** Sessions per user (option `user`), else `undefined`: the feature then costs nothing. */
+  #users: UserIndex | undefined;
+  #userSessions: UserSessions | undefined;
 
   /**
    * @param connection The Redis client adapter.
@@ -35,7 +41,9 @@ export class SessionEngine {
     const guarded = new GuardedConnection(connection, options.commandTimeout);
     this.#ctx = new EngineContext(guarded, options, new SessionCodec(options.serializer));
     this.#loader = new SessionLoader(this.#ctx);
-    this.#writer = new SessionWriter(this.#ctx);
+    this.#users = options.user ? new UserIndex(this.#ctx) : undefined;
+    this.#userSessions = this.#users && new UserSessions(this.#users, options);
+    this.#writer = new SessionWriter(this.#ctx, this.#users);
     this.#bulk = new BulkOperations(this.#ctx, this.#loader, (sid) => this.destroy(sid));
     // Load the scripts whenever a connection (re)starts, so writes hit EVALSHA the first time.
     connection.onStateChange(({ ready }) => ready && this.#preloadScripts());
@@ -122,7 +130,29 @@ export class SessionEngine {
    */
   async destroy(sid: unknown): Promise<void> {
     if (typeof sid !== "string" || sid === "") return;
+    // Sessions per user: the same tombstone, and the session leaves its user's index.
+    if (this.#users) return await this.#users.destroy(sid);
     await this.#ctx.run(DESTROY_SCRIPT, sid, [String(this.#ctx.options.deleteExpiry)]);
+  }
+
+  /**
+   * Sessions per user: the user's live sessions, latest login first (option `user`).
+   * @param user The user id.
+   * @returns The sessions, each with its id and what an account page shows.
+   */
+  async sessionsOf(user: unknown): Promise<UserSession[]> {
+    return await userSessionsOf(this.#userSessions, "sessionsOf").sessionsOf(user);
+  }
+
+  /**
+   * Sessions per user: destroys every live session of the user but `except`
+   * (tombstones, as {@linkcode destroy}).
+   * @param user The user id.
+   * @param options `except`: a session id to keep (the current one, for "sign out other devices").
+   * @returns How many live sessions were destroyed.
+   */
+  async destroyUser(user: unknown, options?: DestroyUserOptions): Promise<number> {
+    return await userSessionsOf(this.#userSessions, "destroyUser").destroyUser(user, options);
   }
 
   /**

@@ -12,6 +12,8 @@ import type { Session, SessionData } from "express-session";
 import { connectionFor } from "./clients/detect.ts";
 import { refuseCopyingMiddleware } from "./foreign_callers.ts";
 import { SessionEngine } from "./engine.ts";
+import { releaseWhenDone } from "./express_lock_release.ts";
+import type { DestroyUserOptions, UserSession } from "./user_sessions.ts";
 import { resolveOptions, type SmartRedisStoreOptions } from "./options.ts";
 import { attachSnapshot, SNAPSHOT, type Snapshot } from "./snapshot.ts";
 
@@ -148,6 +150,35 @@ export class SmartRedisStore extends Store {
   }
 
   /**
+   * Sessions per user (option `user`): the user's live sessions, latest login first, each
+   * with its `id`, `loggedInAt`, `lastSeenAt` and `expiresAt` (ms since the epoch).
+   * @param user The user id.
+   * @param callback Called with the sessions.
+   * @returns The sessions.
+   */
+  sessionsOf(user: string | number, callback?: Callback<UserSession[]>): Promise<UserSession[]> {
+    return settle(engineOf(this).sessionsOf(user), callback);
+  }
+
+  /**
+   * Sessions per user (option `user`): destroys every live session of the user
+   * ("log out everywhere"), but `except` when given ("sign out other devices").
+   * Requests in flight on them stay logged out.
+   * @param user The user id.
+   * @param options `except`: a session id to keep, such as `req.sessionID`.
+   * @param callback Called with how many live sessions were destroyed.
+   * @returns How many live sessions were destroyed.
+   */
+  destroyUser(
+    user: string | number,
+    options?: DestroyUserOptions | Callback<number>,
+    callback?: Callback<number>,
+  ): Promise<number> {
+    if (typeof options === "function") [options, callback] = [undefined, options];
+    return settle(engineOf(this).destroyUser(user, options), callback);
+  }
+
+  /**
    * Builds the request's Session from loaded data, carrying the data's
    * change-tracking snapshot along (express-session calls this).
    * @param req The request.
@@ -249,41 +280,6 @@ function createCarryingSnapshot(
   if (snapshot) attachSnapshot(created, snapshot);
   if (snapshot?.lockToken) releaseWhenDone(engineOf(store), req, created);
   return created;
-}
-
-/**
- * Lock mode: a request whose response ended without a commit or touch gives its lock
- * up then, rather than after `lockExpiry`; `session.reload()` gives it up first, so the
- * reload does not wait for itself; and `destroy()` / `regenerate()` forget it, since
- * the tombstone replaces it. A response whose client went away mid-request keeps the
- * lock until its handler ends (its commit or touch releases it).
- */
-function releaseWhenDone(engine: SessionEngine, req: object, created: session.Session): void {
-  const release = () => engine.release(created.id, created);
-  const res =
-    (req as { res?: { writableFinished?: boolean; once(event: "close", listener: () => void): unknown } })
-      .res;
-  res?.once("close", () => {
-    if (res.writableFinished) release().catch(() => {/* it expires after lockExpiry */});
-  });
-  const proto = Object.getPrototypeOf(created) as session.Session;
-  const forget = () => engine.forgetLock(created.id, created);
-  overrideMethod(created, "reload", function (this: session.Session, callback: (error: unknown) => void) {
-    release().then(() => proto.reload.call(this, callback), callback);
-    return this;
-  });
-  overrideMethod(created, "destroy", function (this: session.Session, callback?: (error: unknown) => void) {
-    forget();
-    return proto.destroy.call(this, callback as (error: unknown) => void);
-  });
-  overrideMethod(created, "regenerate", function (this: session.Session, callback: (error: unknown) => void) {
-    forget();
-    return proto.regenerate.call(this, callback);
-  });
-}
-
-function overrideMethod(target: object, name: string, value: (...args: never[]) => unknown): void {
-  Object.defineProperty(target, name, { configurable: true, writable: true, value });
 }
 
 /** Reports the outcome to the callback exactly once, or through the Promise when there is none. */

@@ -4,6 +4,10 @@
  * @module
  */
 
+import { describe, MAX_TIMER, positive, wholeNumber } from "./option_checks.ts";
+
+export { describe };
+
 /** Turns one session property into a string and back. */
 export interface Serializer {
   /** Serializes one value. Returning `undefined` drops the property, as `JSON.stringify` does. */
@@ -112,6 +116,21 @@ export interface SmartRedisStoreOptions {
    * @default {false}
    */
   lock?: boolean | LockOptions;
+  /**
+   * Sessions per user: names the user a session belongs to, e.g.
+   * `(session) => session.userId`, returning a non-empty string or a finite number,
+   * or `undefined` / `null` / `""` for none. With it, the store keeps an index of each
+   * user's live sessions (for `sessionsOf`, `destroyUser`, `maxSessionsPerUser`),
+   * updated by the commits that log in, log out or switch users. Called at each commit.
+   * @default {undefined}
+   */
+  user?: (session: SessionRecord) => unknown;
+  /**
+   * With `user`: how many live sessions a user may have. A login beyond it destroys
+   * the user's sessions with the oldest logins, keeping the newest.
+   * @default {undefined}
+   */
+  maxSessionsPerUser?: number;
 }
 
 /** How a request waits for a session another request holds locked. */
@@ -158,6 +177,8 @@ export interface ResolvedOptions {
   conflictRetries: number;
   merge: MergeHook | undefined;
   lock: Required<LockOptions> | undefined;
+  user: ((session: SessionRecord) => unknown) | undefined;
+  maxSessionsPerUser: number | undefined;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -175,6 +196,8 @@ const DEFAULTS: ResolvedOptions = {
   conflictRetries: 100,
   merge: undefined,
   lock: undefined,
+  user: undefined,
+  maxSessionsPerUser: undefined,
 };
 
 /**
@@ -236,6 +259,21 @@ export function resolveOptions(options: Omit<SmartRedisStoreOptions, "client">):
   ) {
     throw new TypeError('Option "serializer" must be an object with stringify() and parse(), such as JSON');
   }
+  if (resolved.user !== undefined && typeof resolved.user !== "function") {
+    throw new TypeError(
+      `Option "user" must be a function (session) => user id, such as (session) => session.userId, got ${
+        describe(resolved.user)
+      }`,
+    );
+  }
+  if (resolved.maxSessionsPerUser !== undefined) {
+    wholeNumber("maxSessionsPerUser", resolved.maxSessionsPerUser, 1);
+    if (resolved.user === undefined) {
+      throw new TypeError(
+        'Option "maxSessionsPerUser" needs the option "user" to know whose sessions to count',
+      );
+    }
+  }
   resolved.lock = resolveLock((options as { lock?: unknown }).lock);
   for (const name of ["disableTouch", "disableTTL"] as const) {
     if (typeof resolved[name] !== "boolean") {
@@ -265,34 +303,3 @@ function resolveLock(lock: unknown): Required<LockOptions> | undefined {
 
 /** The longest expiry in ms the store sends to Redis (PEXPIRE wants an integer that fits with "now" added). */
 export const MAX_MILLISECONDS = 2 ** 52;
-/** The longest wait setTimeout keeps (longer ones fire at once). */
-const MAX_TIMER = 2 ** 31 - 1;
-
-function positive(name: string, value: unknown, unit: string, zeroAllowed: boolean, max: number): void {
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(`Option "${name}" must be a number of ${unit}, got ${describe(value)}`);
-  }
-  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed) || value > max) {
-    throw new RangeError(
-      `Option "${name}" must be a finite number of ${unit}, ${
-        zeroAllowed ? "≥ 0" : "> 0"
-      } and ≤ ${max}, got ${value}`,
-    );
-  }
-}
-
-function wholeNumber(name: string, value: unknown, min: number): void {
-  if (typeof value !== "number") {
-    throw new TypeError(`Option "${name}" must be a whole number, got ${describe(value)}`);
-  }
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`Option "${name}" must be a whole number ≥ ${min}, got ${value}`);
-  }
-}
-
-/** A short, quoted description of a bad value for error messages. */
-export function describe(value: unknown): string {
-  if (typeof value === "string") return `"${value}"`;
-  if (value === null || typeof value !== "object") return String(value);
-  return Array.isArray(value) ? "an array" : "an object";
-}

@@ -19,10 +19,11 @@ import { LOAD_SCRIPT } from "./scripts/load_script.ts";
 import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
 import { define } from "./session_codec.ts";
 import { attachSnapshot } from "./snapshot.ts";
+import { isUserField, takeUserFields } from "./user_fields.ts";
 
 /** A session as Redis holds it, before parsing. */
 type Stored =
-  | { kind: "hash"; pairs: unknown[]; pttl?: number; token?: string; readOnly?: boolean }
+  | { kind: "hash"; pairs: unknown[]; pttl?: number; token?: string; readOnly?: boolean; unrenewed?: boolean }
   | { kind: "string"; text: string; pttl: number };
 
 /** Loads sessions. */
@@ -94,7 +95,16 @@ export class SessionLoader {
       }
       if (reply[0] === "hash") {
         const readOnly = locking !== undefined && !token;
-        return { kind: "hash", pairs: reply[2] as unknown[], pttl: Number(reply[1]), token, readOnly };
+        // "extend": the script left the renewal to the write that extends the user's index entry too.
+        const unrenewed = reply[3] === "extend";
+        return {
+          kind: "hash",
+          pairs: reply[2] as unknown[],
+          pttl: Number(reply[1]),
+          token,
+          readOnly,
+          unrenewed,
+        };
       }
       const waited = Date.now() - started;
       if (waited >= locking!.timeout) {
@@ -128,6 +138,7 @@ export class SessionLoader {
     let sliding = "";
     let expiresText: string | undefined;
     let pttl = stored.pttl;
+    const userFields = new Map<string, string>();
     if (stored.kind === "string") {
       session = codec.parseWhole(sid, stored.text);
       for (const [field, text] of codec.serialize(sid, session)) fields.set(field, text);
@@ -144,6 +155,7 @@ export class SessionLoader {
         } else if (field === DEAD_FIELD) return null;
         else if (field === SLIDING_FIELD) sliding = text;
         else if (field === EXPIRES_FIELD) expiresText = text;
+        else if (isUserField(field)) userFields.set(field, text);
       }
       // A hash written before `\0exp` existed: its key's life tells (once: the next write adds it).
       if (expiresText === undefined && pttl === undefined) {
@@ -160,12 +172,13 @@ export class SessionLoader {
     const shown = showExpiry(session, expires);
     if ((expires !== undefined && expires <= now) || (shown !== undefined && shown <= now)) return null;
     attachSnapshot(session, {
+      ...takeUserFields(userFields), // sessions per user: the user the hash records
       sid,
       owner: this.#ctx,
       fields,
       sliding,
       expires,
-      renewed: renewed && stored.kind === "hash",
+      renewed: renewed && stored.kind === "hash" && !stored.unrenewed,
       liveAt: sentAt,
       legacy: stored.kind === "string" ? stored.text : undefined,
       lockToken: stored.kind === "hash" ? stored.token || undefined : undefined,

@@ -9,24 +9,32 @@ import { ConflictMerger } from "./conflict_merge.ts";
 import type { EngineContext } from "./engine_context.ts";
 import { SessionConflictError, SessionLockedError } from "./errors.ts";
 import { type Expiry, expiryOf, renewalDue } from "./expiry.ts";
-import { COOKIE_FIELD } from "./fields.ts";
+import { COOKIE_FIELD, isReservedField } from "./fields.ts";
 import type { SessionRecord } from "./options.ts";
 import { COMMIT_SCRIPT } from "./scripts/commit_script.ts";
 import { CONVERT_SCRIPT, convertArgs } from "./scripts/convert_script.ts";
 import { REFRESH_SCRIPT } from "./scripts/refresh_script.ts";
 import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
 import { REPLACE_SCRIPT } from "./scripts/replace_script.ts";
-import { attachSnapshot, diffFields, type Snapshot } from "./snapshot.ts";
+import { attachSnapshot, diffFields, type FieldChange, type Snapshot } from "./snapshot.ts";
+import type { UserIndex } from "./user_index.ts";
+import { checkSession, checkSid } from "./write_checks.ts";
 
 /** Commits and touches sessions. */
 export class SessionWriter {
   #ctx: EngineContext;
   #merger: ConflictMerger;
+  /** Sessions per user (option `user`), else `undefined`. */
+  #users: UserIndex | undefined;
 
-  /** @param ctx The engine's shared parts. */
-  constructor(ctx: EngineContext) {
+  /**
+   * @param ctx The engine's shared parts.
+   * @param users Sessions per user: the index writer, with the `user` option.
+   */
+  constructor(ctx: EngineContext, users?: UserIndex) {
     this.#ctx = ctx;
     this.#merger = new ConflictMerger(ctx);
+    this.#users = users;
   }
 
   /**
@@ -37,14 +45,36 @@ export class SessionWriter {
   async commit(sid: unknown, session: unknown): Promise<void> {
     const id = checkSid(sid);
     const record = checkSession(id, session);
-    const { codec, options } = this.#ctx;
+    const { options } = this.#ctx;
     const snapshot = this.#ctx.snapshotOf(record, id);
     if (snapshot?.legacy !== undefined && !snapshot.readOnly) await this.#convert(id, record, snapshot);
     const now = Date.now();
     const expiry = expiryOf(record, options, now);
-    if (!snapshot) return await this.#replace(id, record, codec.serialize(id, record), expiry, now);
+    // Sessions per user: a commit that changes the session's user also updates the indexes.
+    const change = snapshot?.readOnly ? undefined : this.#users?.plan(id, record, snapshot, expiry);
+    if (change) {
+      const write = () => this.#write(id, record, snapshot, expiry, now, change.fields);
+      return await this.#users!.around(change, write, () => this.#ctx.snapshotOf(record, id));
+    }
+    await this.#write(id, record, snapshot, expiry, now, []);
+  }
 
-    let changes = diffFields(snapshot.fields, codec.serialize(id, record));
+  /** The commit proper; `userFields` are written into the hash unchecked (sessions per user). */
+  async #write(
+    id: string,
+    record: SessionRecord,
+    snapshot: Snapshot | undefined,
+    expiry: Expiry,
+    now: number,
+    userFields: readonly [string, string][],
+  ): Promise<void> {
+    const { codec, options } = this.#ctx;
+    if (!snapshot) {
+      return await this.#replace(id, record, codec.serialize(id, record), expiry, now, userFields);
+    }
+
+    const changes = diffFields(snapshot.fields, codec.serialize(id, record));
+    for (const [field, value] of userFields) changes.push({ kind: "w", field, value });
     if (snapshot.readOnly) {
       if (changes.length === 0) return; // nothing to refuse: the request changed nothing
       throw new SessionLockedError(
@@ -57,6 +87,27 @@ export class SessionWriter {
     const renew = options.disableTouch || cookieChanged ||
       this.#touchDue(snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD));
     if (changes.length === 0 && !renew) return await this.#release(id, snapshot);
+    // Sessions per user: a renewal that uses up half the headroom of the index entry extends it.
+    const extension = renew && userFields.length === 0 ? this.#users?.extension(snapshot, expiry) : undefined;
+    if (!extension) return await this.#compareAndSet(id, record, snapshot, expiry, now, changes, renew);
+    const extended = [...changes, ...extension.fields.map(([field, value]) => ({ kind: "w", field, value }))];
+    const write = () =>
+      this.#compareAndSet(id, record, snapshot, expiry, now, extended as FieldChange[], renew);
+    await this.#users!.extending(id, snapshot, extension, write);
+  }
+
+  /** Writes the changes if the fields still hold their bases; merges and retries if not. */
+  async #compareAndSet(
+    id: string,
+    record: SessionRecord,
+    snapshot: Snapshot,
+    expiry: Expiry,
+    now: number,
+    changes: FieldChange[],
+    renew: boolean,
+  ): Promise<void> {
+    const { options } = this.#ctx;
+    const cookieChanged = changes.some((change) => change.field === COOKIE_FIELD);
     // Not changing the cookie, this request has no say on the expiry another one set meanwhile.
     const guard = cookieChanged ? "" : "=" + snapshot.sliding;
     for (let attempt = 0; attempt <= options.conflictRetries; attempt++) {
@@ -75,6 +126,7 @@ export class SessionWriter {
       switch (reply[0]) {
         case "ok":
           for (const change of changes) {
+            if (isReservedField(change.field)) continue; // the user fields: metadata, not properties
             if (change.kind === "r") snapshot.fields.delete(change.field);
             else snapshot.fields.set(change.field, change.value);
           }
@@ -84,7 +136,7 @@ export class SessionWriter {
         case "dead":
           return;
         case "gone":
-          return await this.#rewriteGone(id, record, snapshot, expiry, now);
+          return await this.#rewriteGone(id, record, snapshot, now);
         default:
           changes = await this.#merger.mergeConflicts(id, record, snapshot, changes, reply);
       }
@@ -114,6 +166,9 @@ export class SessionWriter {
         this.#touchDue(snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD));
       await this.#convert(id, record, snapshot, renew ? expiry : undefined);
     }
+    // Sessions per user: a session whose hash does not record its user yet (stored before the
+    // option was set) is indexed by a commit.
+    if (snapshot && this.#users?.changed(record, snapshot)) return await this.commit(id, record);
     if (snapshot && !this.#touchDue(snapshot, expiry, now, cookie)) return await this.#release(id, snapshot);
     const cookieChanged = cookie !== undefined && cookie !== snapshot?.fields.get(COOKIE_FIELD);
     const guard = cookieChanged || !snapshot ? "" : "=" + snapshot.sliding;
@@ -125,8 +180,16 @@ export class SessionWriter {
     ];
     const token = snapshot?.lockToken;
     if (snapshot) snapshot.lockToken = undefined;
-    if (token) args.push(token);
-    const reply = await this.#ctx.run(REFRESH_SCRIPT, id, args);
+    args.push(token ?? "");
+    // Sessions per user: a renewal that uses up half the headroom of the index entry extends it.
+    const extension = snapshot && !options.disableTouch
+      ? this.#users?.extension(snapshot, expiry)
+      : undefined;
+    const refresh = (extra: readonly [string, string][]) =>
+      this.#ctx.run(REFRESH_SCRIPT, id, [...args, ...extra.flat()]);
+    const reply = extension
+      ? await this.#users!.extending(id, snapshot!, extension, () => refresh(extension.fields))
+      : await refresh([]);
     if (!snapshot) return;
     if (cookieChanged) snapshot.fields.set(COOKIE_FIELD, cookie);
     if (!options.disableTouch) settled(snapshot, expiry, Array.isArray(reply) ? reply.slice(1) : []);
@@ -156,10 +219,15 @@ export class SessionWriter {
    * life of all, goes first). Otherwise it stays gone, and this request's write is lost
    * rather than a logout undone.
    */
-  async #rewriteGone(id: string, record: SessionRecord, snapshot: Snapshot, expiry: Expiry, now: number) {
+  async #rewriteGone(id: string, record: SessionRecord, snapshot: Snapshot, now: number) {
     if (Date.now() >= snapshot.liveAt + this.#ctx.options.deleteExpiry) return;
     if (!await this.#evictionImpossible(id)) return;
-    await this.#replace(id, record, this.#ctx.codec.serialize(id, record), expiry, now);
+    // As a fresh save: with the user option, it records the user and indexes it anew.
+    const expiry = expiryOf(record, this.#ctx.options, now);
+    const change = this.#users?.plan(id, record, undefined, expiry);
+    const write = () => this.#write(id, record, undefined, expiry, now, change?.fields ?? []);
+    if (!change) return await write();
+    await this.#users!.around(change, write, () => this.#ctx.snapshotOf(record, id));
   }
 
   /** Whether the Redis holding the session never evicts keys (no maxmemory, or `noeviction`). */
@@ -180,9 +248,11 @@ export class SessionWriter {
     fields: Map<string, string>,
     expiry: Expiry,
     now: number,
+    userFields: readonly [string, string][] = [],
   ) {
     const args = expiryArgs(expiry, "", now);
     for (const [field, value] of fields) args.push(field, value);
+    for (const [field, value] of userFields) args.push(field, value);
     await this.#ctx.run(REPLACE_SCRIPT, sid, args);
     attachSnapshot(record, {
       sid,
@@ -244,22 +314,4 @@ function settled(snapshot: Snapshot, expiry: Expiry, kept: unknown[]): void {
 
 function slidingArg(expiry: Expiry): string {
   return expiry.sliding === undefined ? "" : String(expiry.sliding);
-}
-
-function checkSid(sid: unknown): string {
-  if (typeof sid !== "string" || sid === "") {
-    throw new TypeError(
-      `A session id must be a non-empty string, got ${typeof sid === "string" ? '""' : typeof sid}`,
-    );
-  }
-  return sid;
-}
-
-function checkSession(sid: string, session: unknown): SessionRecord {
-  if (typeof session !== "object" || session === null || Array.isArray(session)) {
-    throw new TypeError(
-      `Session "${sid}" must be an object, got ${session === null ? "null" : typeof session}`,
-    );
-  }
-  return session as SessionRecord;
 }

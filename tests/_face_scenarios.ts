@@ -4,7 +4,8 @@
  * test file starts an app with the routes below and calls {@linkcode faceScenarios}.
  *
  * Routes: `/` visit counter, `/read` (visits or "none"), `/set/:name/:value?delay=ms`,
- * `/logout`, `/incr?delay=ms` (read-modify-write of `n`), `/n`, `/id` (the session id).
+ * `/logout`, `/incr?delay=ms` (read-modify-write of `n`), `/n`, `/id` (the session id), `/others`
+ * (`destroyUser(session.user, { except: session.id })`, answering the count).
  */
 
 import assert from "node:assert/strict";
@@ -174,6 +175,29 @@ export function faceScenarios(
     });
   roundTrips(undefined, "");
   if (rolling) roundTrips(rolling, " (rolling)");
+
+  test(`${face}: sessions per user: logins listed, destroyUser() from a session keeps it, logout unlists`, async () => {
+    await using b = await bench();
+    const user = (session: Record<string, unknown>) => session.user;
+    await using app = await start(b.client, { user });
+    const jars = [new CookieJar(), new CookieJar(), new CookieJar()];
+    const sids: string[] = [];
+    for (const jar of jars) {
+      await jar.get(app.url);
+      assert.equal((await jar.get(`${app.url}/set/user/ann`)).body, "set");
+      sids.push((await jar.get(`${app.url}/id`)).body);
+    }
+    const store = new SmartRedisStore({ client: b.redis, user });
+    const listed = async () => (await store.sessionsOf("ann")).map((session) => session.id).sort();
+    assert.deepEqual(await listed(), [...sids].sort());
+    assert.equal((await jars[0].get(`${app.url}/others`)).body, "2");
+    assert.deepEqual(await listed(), [sids[0]]);
+    for (const jar of jars.slice(1)) assert.equal((await jar.get(`${app.url}/read`)).body, "none");
+    assert.equal((await jars[0].get(`${app.url}/read`)).body, "1");
+    assert.equal((await jars[0].get(`${app.url}/logout`)).body, "bye");
+    assert.deepEqual(await listed(), []);
+    assert.equal(await b.redis.exists("session:\0user:ann"), 0, "the emptied index stayed");
+  });
 
   if (lock) lockScenario(face, start);
 }

@@ -61,6 +61,10 @@ const startFastify: StartFace = async (client, store, face = {}) => {
     await request.session.regenerate(["user"]);
     return "in";
   });
+  app.get("/others", async (request) => {
+    const session = request.session;
+    return String(await session.destroyUser(String(session.user), { except: session.sessionId }));
+  });
   app.get("/id", (request, reply) => {
     reply.send(request.session.sessionId);
   });

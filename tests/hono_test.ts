@@ -40,6 +40,10 @@ const startHono: StartFace = (client, store, face = {}) => {
     c.get("session").user = "ada";
     return c.text("in");
   });
+  app.get("/others", async (c) => {
+    const session = c.get("session");
+    return c.text(String(await session.destroyUser(String(session.user), { except: session.id })));
+  });
   app.get("/id", (c) => c.text(c.get("session").id));
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
   return Promise.resolve({

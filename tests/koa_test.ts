@@ -20,7 +20,11 @@ import { connectClient, delay, startRedisServer, test } from "./_helpers.ts";
 type SessionContext = Context & { session: SmartSession | null; sessionId?: string };
 
 /** The scenario routes, for any middleware putting the session at ctx.session. */
-function routes(app: Koa, idOf: (ctx: SessionContext) => string): void {
+function routes(
+  app: Koa,
+  idOf: (ctx: SessionContext) => string,
+  store?: SmartRedisStore, // koa-generic-session's: sessions per user through the store, not the session
+): void {
   app.use(async (raw) => {
     const ctx = raw as SessionContext;
     const session = ctx.session!;
@@ -44,6 +48,12 @@ function routes(app: Koa, idOf: (ctx: SessionContext) => string): void {
     else if (url.pathname === "/logout") {
       ctx.session = null;
       ctx.body = "bye";
+    } else if (url.pathname === "/others") {
+      const options = { except: idOf(ctx) };
+      const destroyed = store
+        ? store.destroyUser(String(session.user), options)
+        : session.destroyUser(String(session.user), options);
+      ctx.body = String(await destroyed);
     } else if (url.pathname === "/id") ctx.body = idOf(ctx);
     else if (url.pathname === "/boom") {
       session.half = "done";
@@ -103,7 +113,7 @@ const startGeneric: StartFace = async (client, store, face = {}) => {
   app.keys = ["koa test secret"];
   const smart = new SmartRedisStore({ client, ...store });
   app.use(genericSession({ store: smart, prefix: "", ...face }) as Koa.Middleware);
-  routes(app, (ctx) => ctx.sessionId!);
+  routes(app, (ctx) => ctx.sessionId!, smart);
   const listening = await listen(app);
   return {
     url: listening.url,

@@ -32,6 +32,8 @@ Deno.test("resolveOptions() fills in the documented defaults", () => {
     conflictRetries: 100,
     merge: undefined,
     lock: undefined,
+    user: undefined,
+    maxSessionsPerUser: undefined,
   });
 });
 
@@ -39,6 +41,7 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
   const ttl = (session: SessionRecord) => (session.long ? 100 : 10);
   const serializer = { stringify: (v: unknown) => String(v), parse: (t: string) => t };
   const merge = () => undefined;
+  const user = (session: SessionRecord) => session.userId;
   const resolved = resolveOptions({
     client: {},
     ttl,
@@ -55,6 +58,8 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     conflictRetries: 0,
     merge,
     lock: { timeout: 50, onTimeout: "readonly" },
+    user,
+    maxSessionsPerUser: 2,
     prefixUnused: undefined,
   } as Options);
   assert.deepEqual(resolved, {
@@ -72,6 +77,8 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     conflictRetries: 0,
     merge,
     lock: { timeout: 50, onTimeout: "readonly" },
+    user,
+    maxSessionsPerUser: 2,
   });
   assert.equal(resolveOptions({ ttl: undefined }).ttl, 86400);
 });

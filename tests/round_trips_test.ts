@@ -73,45 +73,57 @@ class RoundTripCounter implements AsyncDisposable {
   }
 }
 
-test("round trips on the wire: read 1, change 2, destroy 1, and a due renewal adds 1 once", async (t) => {
-  await using server = await startRedisServer();
-  await using counter = RoundTripCounter.start(server);
-  const client = createClient({ url: counter.url });
-  client.on("error", () => {});
-  await client.connect();
-  try {
-    const store = new SmartRedisStore({ client, renewAfter: 0.02 }); // renewal due 2 s after the last
-    await using app = await startApp(store, visitRoutes, { cookie: { maxAge: 100_000 } });
-    const browser = new Browser();
-    await browser.get(app.url);
-    await delay(100); // the connection's own setup and the script preload are done
-    counter.take();
-
-    await t.step("a request that only reads its session: 1", async () => {
-      for (let i = 0; i < 3; i++) {
-        assert.equal((await browser.get(`${app.url}/read`)).body, "1");
-        assert.equal(counter.take(), 1);
-      }
-    });
-    await t.step("a request that changes it: 2", async () => {
+for (const withUser of [false, true]) {
+  const label = withUser ? " (a logged-in session, option user: destroy 2)" : "";
+  test(`round trips on the wire: read 1, change 2, destroy 1, and a due renewal adds 1 once${label}`, async (t) => {
+    await using server = await startRedisServer();
+    await using counter = RoundTripCounter.start(server);
+    const client = createClient({ url: counter.url });
+    client.on("error", () => {});
+    await client.connect();
+    try {
+      const user = withUser ? (session: Record<string, unknown>) => session.userId : undefined;
+      const store = new SmartRedisStore({ client, renewAfter: 0.02, user }); // renewal due 2 s after the last
+      await using app = await startApp(store, visitRoutes, { cookie: { maxAge: 100_000 } });
+      const browser = new Browser();
       await browser.get(app.url);
-      assert.equal(counter.take(), 2);
-    });
-    await t.step(
-      "once the session lost more than renewAfter of its maxAge, one read renews it: 2, then 1",
-      async () => {
-        await delay(2100);
-        await browser.get(`${app.url}/read`);
+      if (withUser) {
+        const session = (await store.get(browser.sid))!;
+        await store.set(browser.sid, Object.assign(session, { userId: "ann" }));
+        assert.deepEqual((await store.sessionsOf("ann")).map((listed) => listed.id), [browser.sid]);
+      }
+      await delay(100); // the connection's own setup and the script preload are done
+      counter.take();
+
+      await t.step("a request that only reads its session: 1", async () => {
+        for (let i = 0; i < 3; i++) {
+          assert.equal((await browser.get(`${app.url}/read`)).body, "1");
+          assert.equal(counter.take(), 1);
+        }
+      });
+      await t.step("a request that changes it: 2", async () => {
+        await browser.get(app.url);
         assert.equal(counter.take(), 2);
-        await browser.get(`${app.url}/read`);
-        assert.equal(counter.take(), 1);
-      },
-    );
-    await t.step("destroy: 1", async () => {
-      await store.destroy(browser.sid);
-      assert.equal(counter.take(), 1);
-    });
-  } finally {
-    await client.close();
-  }
-});
+      });
+      await t.step(
+        "once the session lost more than renewAfter of its maxAge, one read renews it: 2, then 1",
+        async () => {
+          await delay(2100);
+          await browser.get(`${app.url}/read`);
+          assert.equal(counter.take(), 2);
+          await browser.get(`${app.url}/read`);
+          assert.equal(counter.take(), 1);
+        },
+      );
+      await t.step(
+        withUser ? "destroy: 2 (the index removal follows the tombstone)" : "destroy: 1",
+        async () => {
+          await store.destroy(browser.sid);
+          assert.equal(counter.take(), withUser ? 2 : 1);
+        },
+      );
+    } finally {
+      await client.close();
+    }
+  });
+}

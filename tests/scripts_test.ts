@@ -694,7 +694,7 @@ test("runScript() rejects with the send function's error when it is not NOSCRIPT
 
 test("each script's sha is the SHA1 of its source and the names are distinct", async () => {
   const scripts = ALL_SCRIPTS;
-  assert.equal(scripts.length, 7);
+  assert.equal(scripts.length, 11);
   await using fx = await scriptFixture();
   for (const script of scripts) {
     assert.equal(await fx.redis.scriptLoad(script.source), script.sha, script.name);

@@ -11,6 +11,10 @@ import { REFRESH_SCRIPT } from "./refresh_script.ts";
 import { RELEASE_SCRIPT } from "./release_script.ts";
 import { REPLACE_SCRIPT } from "./replace_script.ts";
 import type { LuaScript } from "./script_runner.ts";
+import { USER_DESTROY_SCRIPT } from "./user_destroy_script.ts";
+import { USER_INDEX_SCRIPT } from "./user_index_script.ts";
+import { USER_MARK_SCRIPT } from "./user_mark_script.ts";
+import { USER_PROBE_SCRIPT } from "./user_probe_script.ts";
 
 /** The store's scripts. */
 export const ALL_SCRIPTS: readonly LuaScript[] = [
@@ -21,4 +25,8 @@ export const ALL_SCRIPTS: readonly LuaScript[] = [
   DESTROY_SCRIPT,
   RELEASE_SCRIPT,
   CONVERT_SCRIPT,
+  USER_INDEX_SCRIPT,
+  USER_DESTROY_SCRIPT,
+  USER_PROBE_SCRIPT,
+  USER_MARK_SCRIPT,
 ];

@@ -12,6 +12,9 @@
  *          {"locked", ms} when another token holds an unexpired lock (ms: until it expires; nothing changed);
  *          {"hash", pttl, {field1, value1, ...}} for a session hash (metadata fields included, `\0exp`
  *            as renewed);
+ *          {"hash", pttl, {...}, "extend"}: not renewed, because the renewal would use up half of the
+ *            headroom of the session's entry in its user's index (`\0uexp`): the write that renews it
+ *            extends the entry too;
  *          {"string", pttl, value} for a plain string value (connect-redis's format);
  *          an error starting "WRONGTYPE" for a key of any other type (nothing is changed).
  *          pttl is the key's remaining life in ms after any renewal (-1: no expiry).
@@ -35,14 +38,15 @@ if fields.err then
   return redis.error_reply('WRONGTYPE the key holds a ' .. kind .. ', not a session')
 end
 if #fields == 0 then return nil end
-local sliding, lock, at
+local sliding, lock, at, uexp
 for i = 1, #fields, 2 do
   local name = fields[i]
   if string.byte(name, 1) == 0 then
     if name == '\\0dead' then return nil end
     if name == '\\0ttl' then sliding = fields[i + 1]
     elseif name == '\\0lock' then lock = fields[i + 1]
-    elseif name == '\\0exp' then at = i + 1 end
+    elseif name == '\\0exp' then at = i + 1
+    elseif name == '\\0uexp' then uexp = tonumber(fields[i + 1]) end
   end
 end
 if ARGV[2] and ARGV[2] ~= '' then
@@ -56,6 +60,9 @@ if ARGV[2] and ARGV[2] ~= '' then
   redis.call('HSET', key, '\\0lock', string.format('%.0f', now + tonumber(ARGV[3])) .. ':' .. ARGV[2])
 end
 local ms = tonumber(sliding or '')
+if ARGV[1] ~= '' and ms and ms > 0 and uexp and uexp >= 0 and tonumber(ARGV[1]) + ms * 1.5 > uexp then
+  return { 'hash', redis.call('PTTL', key), fields, 'extend' }
+end
 if ARGV[1] ~= '' and ms and ms > 0 then
   local exp = string.format('%.0f', tonumber(ARGV[1]) + ms)
   redis.call('PEXPIRE', key, ms)

@@ -6,7 +6,8 @@
  * KEYS[1]  the session key
  * ARGV[1..5]  the expiry, as in `_expiry_lua.ts`
  * ARGV[6], ARGV[7]  the cookie's field name and value to store ("" name: none)
- * ARGV[8]  optional: a lock token whose lock to release
+ * ARGV[8]  optional: a lock token whose lock to release ("" for none)
+ * ARGV[9..]  optional: more field, value pairs to store (metadata: sessions per user's `\0uexp`)
  * Reply    1 refreshed; 0 missing or destroyed: nothing written;
  *          {1, sliding, exp} refreshed, keeping the expiry another request set meanwhile;
  *          an error starting "WRONGTYPE" for a key that is not a hash or string.
@@ -41,6 +42,7 @@ if pttl == '0' then
 end
 local sets = {}
 if ARGV[6] ~= '' then sets[1] = ARGV[6]; sets[2] = ARGV[7] end
+for i = 9, #ARGV - 1, 2 do sets[#sets + 1] = ARGV[i]; sets[#sets + 1] = ARGV[i + 1] end
 if current[2] ~= sliding then sets[#sets + 1] = '\\0ttl'; sets[#sets + 1] = sliding end
 if exp and current[4] ~= exp then sets[#sets + 1] = '\\0exp'; sets[#sets + 1] = exp end
 if #sets > 0 then redis.call('HSET', key, unpack(sets)) end

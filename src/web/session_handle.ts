@@ -8,6 +8,7 @@
  */
 
 import type { SessionEngine } from "../engine.ts";
+import type { DestroyUserOptions, UserSession } from "../user_sessions.ts";
 import type { Serializer, SessionRecord } from "../options.ts";
 import { attachSnapshot, serializeFields } from "../snapshot.ts";
 import { COOKIE_FIELD } from "../fields.ts";
@@ -181,6 +182,16 @@ export class SessionHandle implements SessionControls {
     this.#startNew(true);
     this.#destroyed = false;
     if (old !== undefined) await this.#engine.destroy(old);
+  }
+
+  /** Sessions per user: a user's live sessions (the engine's, not tied to this request). */
+  sessionsOf(user: string | number): Promise<UserSession[]> {
+    return this.#engine.sessionsOf(user);
+  }
+
+  /** Sessions per user: destroys a user's live sessions but `except`. */
+  destroyUser(user: string | number, options?: DestroyUserOptions): Promise<number> {
+    return this.#engine.destroyUser(user, options);
   }
 
   /** Loads the session again (in lock mode, gives the lock up first so the load does not wait for itself). */

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { DestroyUserOptions, UserSession } from "../user_sessions.ts";
+
 /** What a session's methods act on: the request's session handle. */
 export interface SessionControls {
   /** The current session id. */
@@ -21,6 +23,10 @@ export interface SessionControls {
   regenerate(): Promise<void>;
   /** Loads the session again. */
   reload(): Promise<void>;
+  /** Sessions per user: a user's live sessions. */
+  sessionsOf(user: string | number): Promise<UserSession[]>;
+  /** Sessions per user: destroys a user's live sessions but `except`. */
+  destroyUser(user: string | number, options?: DestroyUserOptions): Promise<number>;
 }
 
 /**
@@ -95,6 +101,28 @@ export class SmartSession {
    */
   reload(): Promise<void> {
     return handleOf(this).reload();
+  }
+
+  /**
+   * Sessions per user (the store option `user`): the user's live sessions, latest
+   * login first, each with its `id`, `loggedInAt`, `lastSeenAt` and `expiresAt`.
+   * @param user The user id.
+   * @returns The sessions.
+   */
+  sessionsOf(user: string | number): Promise<UserSession[]> {
+    return handleOf(this).sessionsOf(user);
+  }
+
+  /**
+   * Sessions per user (the store option `user`): destroys every live session of the
+   * user ("log out everywhere"), but `except` ("sign out other devices":
+   * `{ except: session.id }`). Requests in flight on them stay logged out.
+   * @param user The user id.
+   * @param options `except`: a session id to keep.
+   * @returns How many live sessions were destroyed.
+   */
+  destroyUser(user: string | number, options?: DestroyUserOptions): Promise<number> {
+    return handleOf(this).destroyUser(user, options);
   }
 }
 
