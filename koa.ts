@@ -30,19 +30,4 @@ export {
   smartRedisSession,
 } from "./src/koa_face.ts";
 export { SmartSession } from "./src/web/smart_session.ts";
-export type {
-  LockOptions,
-  MergeHook,
-  MergeValues,
-  Serializer,
-  SessionRecord,
-  SmartRedisStoreOptions,
-} from "./src/options.ts";
-export type { DestroyUserOptions, UserSession } from "./src/user_sessions.ts";
-export type { ConnectionState, RedisConnection, RedisNode } from "./src/clients/connection.ts";
-export {
-  RedisUnavailableError,
-  SessionConflictError,
-  SessionDataError,
-  SessionLockedError,
-} from "./src/errors.ts";
+export * from "./src/common_exports.ts";

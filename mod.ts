@@ -36,21 +36,6 @@ import { connectSmartRedis } from "./src/express_store.ts";
 
 export { connectSmartRedis, SmartRedisStore } from "./src/express_store.ts";
 export type { Callback, SessionModule, StoredSession } from "./src/express_store.ts";
-export type {
-  LockOptions,
-  MergeHook,
-  MergeValues,
-  Serializer,
-  SessionRecord,
-  SmartRedisStoreOptions,
-} from "./src/options.ts";
-export type { DestroyUserOptions, UserSession } from "./src/user_sessions.ts";
-export type { ConnectionState, RedisConnection, RedisNode } from "./src/clients/connection.ts";
-export {
-  RedisUnavailableError,
-  SessionConflictError,
-  SessionDataError,
-  SessionLockedError,
-} from "./src/errors.ts";
+export * from "./src/common_exports.ts";
 
 export default connectSmartRedis;

@@ -1,0 +1,22 @@
+/**
+ * What every entry point exports besides its face: the options' types, the
+ * client interface for adapting another client, and the errors callers catch.
+ * @module
+ */
+
+export type {
+  LockOptions,
+  MergeHook,
+  MergeValues,
+  Serializer,
+  SessionRecord,
+  SmartRedisStoreOptions,
+} from "./options.ts";
+export type { DestroyUserOptions, UserSession } from "./user_sessions.ts";
+export type { ConnectionState, RedisConnection, RedisNode } from "./clients/connection.ts";
+export {
+  RedisUnavailableError,
+  SessionConflictError,
+  SessionDataError,
+  SessionLockedError,
+} from "./errors.ts";
