@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { createClient } from "redis";
 import { createClient as createClient4 } from "redis4";
+import { createCluster as createCluster6 } from "redis6";
+import { startRedisCluster } from "../scripts/redis_cluster.ts";
 import { Redis } from "ioredis";
 import type express from "express";
 import { RedisUnavailableError, SmartRedisStore } from "../mod.ts";
@@ -265,4 +267,17 @@ test("after the app closed its client, store calls fail at once saying so", asyn
     return true;
   });
   assert.ok(Date.now() - started < 500, `took ${Date.now() - started} ms`);
+});
+
+test("a store's first command right after creating a node-redis 6 cluster client waits for its slots", async () => {
+  await using cluster = await startRedisCluster();
+  const client = createCluster6({ rootNodes: cluster.urls.map((url) => ({ url })) });
+  client.on("error", () => {});
+  try {
+    const store = new SmartRedisStore({ client });
+    await store.set("first", { cookie: { originalMaxAge: null, expires: null }, n: 1 } as never);
+    assert.equal((await store.get("first") as Record<string, unknown>).n, 1);
+  } finally {
+    await client.close().catch(() => {});
+  }
 });

@@ -54,8 +54,11 @@ export function isNodeRedisCluster(client: object): boolean {
 export function nodeRedisClusterConnection(client: object): RedisConnection {
   const cluster = client as NodeRedisCluster;
   const watched = new WeakSet<object>();
+  // node-redis 6 says when its slots are ready (it lists masters during discovery, before that);
+  // 4 and 5 do not, so the adapter reads it off the masters.
   const isReady = () =>
-    cluster.isOpen && cluster.masters.length > 0 && cluster.masters.every((master) => isUp(master.client));
+    cluster.isOpen && (cluster as { isReady?: boolean }).isReady !== false && cluster.masters.length > 0 &&
+    cluster.masters.every((master) => isUp(master.client));
   const state = new StateReporter(isReady);
   const update = (error?: unknown) => {
     cluster.masters.forEach((master) => watch(master.client));
