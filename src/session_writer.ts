@@ -17,6 +17,7 @@ import { REFRESH_SCRIPT } from "./scripts/refresh_script.ts";
 import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
 import { REPLACE_SCRIPT } from "./scripts/replace_script.ts";
 import { attachSnapshot, diffFields, type FieldChange, type Snapshot } from "./snapshot.ts";
+import { expiryArgs, settled, slidingArg } from "./write_expiry.ts";
 import type { UserIndex } from "./user_index.ts";
 import { checkSession, checkSid } from "./write_checks.ts";
 
@@ -285,33 +286,4 @@ export class SessionWriter {
       `Session "${sid}" could not be converted from connect-redis's format: another writer kept replacing it`,
     );
   }
-}
-
-/**
- * The expiry arguments every writing script takes first (see `scripts/_expiry_lua.ts`);
- * with `keep`, the key's expiry and `\0exp` stay as they are.
- */
-function expiryArgs(expiry: Expiry, guard: string, now: number, keep = false): string[] {
-  return [
-    keep ? "" : String(expiry.pttl),
-    keep || expiry.at === undefined ? "" : String(expiry.at),
-    slidingArg(expiry),
-    guard,
-    String(now),
-  ];
-}
-
-/** Records in the snapshot the expiry a write left: this request's, or the one a script kept. */
-function settled(snapshot: Snapshot, expiry: Expiry, kept: unknown[]): void {
-  if (kept.length >= 2) {
-    snapshot.sliding = String(kept[0]);
-    snapshot.expires = kept[1] === "" ? undefined : Number(kept[1]);
-  } else {
-    snapshot.sliding = slidingArg(expiry);
-    snapshot.expires = expiry.at;
-  }
-}
-
-function slidingArg(expiry: Expiry): string {
-  return expiry.sliding === undefined ? "" : String(expiry.sliding);
 }
