@@ -10,6 +10,7 @@
  * @module
  */
 
+import { CHECK_TOMBSTONE_LIFE, WRITE_TOMBSTONE } from "./_tombstone_lua.ts";
 import { defineScript, type LuaScript } from "./script_runner.ts";
 
 /** See the module doc for the contract. */
@@ -17,9 +18,7 @@ export const DESTROY_SCRIPT: LuaScript = defineScript(
   "destroy",
   `
 local key = KEYS[1]
-if #ARGV[1] > 16 or not string.match(ARGV[1], '^%d+$') then
-  return redis.error_reply('ERR invalid tombstone life in ms: ' .. ARGV[1])
-end
+${CHECK_TOMBSTONE_LIFE}
 local kind = redis.call('TYPE', key).ok
 local live = 0
 if kind == 'string' then
@@ -29,11 +28,7 @@ elseif kind == 'hash' then
 elseif kind ~= 'none' then
   return redis.error_reply('WRONGTYPE the key holds a ' .. kind .. ', not a session')
 end
-redis.call('DEL', key)
-if ARGV[1] ~= '0' then
-  redis.call('HSET', key, '\\0dead', '1')
-  redis.call('PEXPIRE', key, ARGV[1])
-end
+${WRITE_TOMBSTONE}
 return live
 `,
 );

@@ -16,6 +16,7 @@
  * @module
  */
 
+import { CHECK_TOMBSTONE_LIFE, WRITE_TOMBSTONE } from "./_tombstone_lua.ts";
 import { defineScript, type LuaScript } from "./script_runner.ts";
 
 /** See the module doc for the contract. */
@@ -23,9 +24,7 @@ export const USER_DESTROY_SCRIPT: LuaScript = defineScript(
   "user destroy",
   `
 local key = KEYS[1]
-if #ARGV[1] > 16 or not string.match(ARGV[1], '^%d+$') then
-  return redis.error_reply('ERR invalid tombstone life in ms: ' .. ARGV[1])
-end
+${CHECK_TOMBSTONE_LIFE}
 local kind = redis.call('TYPE', key).ok
 local live, user = 0, ''
 if kind == 'string' then
@@ -40,11 +39,7 @@ local owner = ARGV[2]
 if owner ~= '' and user ~= owner and ((live == 1 and user ~= '') or ARGV[3] == 'strict') then
   return { 0, live, user }
 end
-redis.call('DEL', key)
-if ARGV[1] ~= '0' then
-  redis.call('HSET', key, '\\0dead', '1')
-  redis.call('PEXPIRE', key, ARGV[1])
-end
+${WRITE_TOMBSTONE}
 return { 1, live, user }
 `,
 );
