@@ -144,13 +144,18 @@ export async function startApp(
   app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(500).send(`error: ${error.message}`);
   });
+  return Object.assign(await listenLoopback(app), { app });
+}
+
+/** A Node-style app (Express, Koa) listening on a free loopback port; `await using` closes it. */
+export async function listenLoopback(
+  app: { listen(port: number, host: string, ready: () => void): Server },
+): Promise<{ url: string } & AsyncDisposable> {
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, "127.0.0.1", () => resolve(listening));
   });
-  const { port } = server.address() as AddressInfo;
   return {
-    app,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     async [Symbol.asyncDispose]() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

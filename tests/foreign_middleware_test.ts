@@ -5,30 +5,15 @@
  */
 
 import assert from "node:assert/strict";
-import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
 import Fastify from "fastify";
 import fastifyCookie from "@fastify/cookie";
 import fastifySession from "@fastify/session";
 import Koa from "koa";
 import koaSession from "koa-session";
 import { SmartRedisStore } from "../mod.ts";
-import { connectClient, startRedisServer, test } from "./_helpers.ts";
+import { connectClient, listenLoopback, startRedisServer, test } from "./_helpers.ts";
 
 const SECRET = "a secret of at least thirty-two characters";
-
-async function listen(app: Koa): Promise<{ url: string } & AsyncDisposable> {
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, "127.0.0.1", () => resolve(listening));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async [Symbol.asyncDispose]() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 test("@fastify/session with SmartRedisStore fails loudly, naming the Fastify face, instead of losing writes", async () => {
   await using server = await startRedisServer();
@@ -67,7 +52,7 @@ test("koa-session with SmartRedisStore fails loudly, naming the Koa face, instea
     (ctx.session as Record<string, unknown>).visits = 1;
     ctx.body = "hi";
   });
-  await using listening = await listen(app);
+  await using listening = await listenLoopback(app);
   const answer = await fetch(listening.url);
   await answer.text();
   assert.equal(answer.status, 500);

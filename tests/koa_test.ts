@@ -5,8 +5,6 @@
  */
 
 import assert from "node:assert/strict";
-import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
 import Koa from "koa";
 // @ts-types="@types/koa"
 import type { Context } from "koa";
@@ -15,7 +13,7 @@ import { smartRedisSession } from "../koa.ts";
 import { SmartRedisStore } from "../mod.ts";
 import type { SmartSession } from "../koa.ts";
 import { CookieJar, faceScenarios, type StartFace } from "./_face_scenarios.ts";
-import { connectClient, delay, startRedisServer, test } from "./_helpers.ts";
+import { connectClient, delay, listenLoopback, startRedisServer, test } from "./_helpers.ts";
 
 type SessionContext = Context & { session: SmartSession | null; sessionId?: string };
 
@@ -62,26 +60,13 @@ function routes(
   });
 }
 
-async function listen(app: Koa): Promise<{ url: string } & AsyncDisposable> {
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, "127.0.0.1", () => resolve(listening));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async [Symbol.asyncDispose]() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
 const startKoa: StartFace = (client, store, face = {}) => {
   const app = new Koa();
   app.silent = true; // the /boom route's error is expected
   app.keys = ["koa test secret"];
   app.use(smartRedisSession({ client, ...store, ...face }) as Koa.Middleware);
   routes(app, (ctx) => ctx.session!.id);
-  return listen(app);
+  return listenLoopback(app);
 };
 
 faceScenarios("koa", startKoa, { rolling: { rolling: true } });
@@ -114,7 +99,7 @@ const startGeneric: StartFace = async (client, store, face = {}) => {
   const smart = new SmartRedisStore({ client, ...store });
   app.use(genericSession({ store: smart, prefix: "", ...face }) as Koa.Middleware);
   routes(app, (ctx) => ctx.sessionId!, smart);
-  const listening = await listen(app);
+  const listening = await listenLoopback(app);
   return {
     url: listening.url,
     async [Symbol.asyncDispose]() {

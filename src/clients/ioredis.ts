@@ -52,18 +52,29 @@ export function ioRedisConnection(client: object): RedisConnection {
     get closed() {
       return redis.status === "end";
     },
-    open() {
-      if (redis.status !== "wait") return;
-      redis.connect().catch((error) => state.update(error));
-      shareConnect(
-        redis,
-        () => ["connecting", "connect", "ready"].includes(redis.status),
-        () => redis.status === "ready",
-        undefined,
-      );
-    },
+    open: () => openIoRedis(redis, state),
     onStateChange: (listener) => state.listen(listener),
   };
+}
+
+/**
+ * Connects an ioredis client or cluster made with `lazyConnect` that nobody has
+ * connected, and lets the app's own later `connect()` resolve with it.
+ * @param redis The client or cluster.
+ * @param state Where a failed connect is reported.
+ */
+export function openIoRedis(
+  redis: { readonly status: string; connect(): Promise<unknown> },
+  state: StateReporter,
+): void {
+  if (redis.status !== "wait") return;
+  redis.connect().catch((error) => state.update(error));
+  shareConnect(
+    redis,
+    () => ["connecting", "connect", "ready"].includes(redis.status),
+    () => redis.status === "ready",
+    undefined,
+  );
 }
 
 /**

@@ -4,8 +4,8 @@
  */
 
 import type { RedisConnection, RedisNode } from "./connection.ts";
-import { ioRedisAddress, type IoRedisClient, ioRedisSend } from "./ioredis.ts";
-import { shareConnect, StateReporter } from "./_util.ts";
+import { ioRedisAddress, type IoRedisClient, ioRedisSend, openIoRedis } from "./ioredis.ts";
+import { StateReporter } from "./_util.ts";
 
 /** The parts of an ioredis `Cluster` the adapter uses. */
 interface IoRedisCluster extends IoRedisClient {
@@ -62,16 +62,7 @@ export function ioRedisClusterConnection(client: object): RedisConnection {
     get closed() {
       return cluster.status === "end";
     },
-    open() {
-      if (cluster.status !== "wait") return;
-      cluster.connect().catch((error) => state.update(error));
-      shareConnect(
-        cluster,
-        () => ["connecting", "connect", "ready"].includes(cluster.status),
-        () => cluster.status === "ready",
-        undefined,
-      );
-    },
+    open: () => openIoRedis(cluster, state),
     onStateChange: (listener) => state.listen(listener),
   };
 }
