@@ -6,7 +6,13 @@
  * @module
  */
 
-import { portIsFree, redisCliCommand, type RedisServer, startRedisServer } from "./redis_server.ts";
+import {
+  portIsFree,
+  PortTakenError,
+  redisCliCommand,
+  type RedisServer,
+  startRedisServer,
+} from "./redis_server.ts";
 
 /** A running local Redis Cluster. */
 export interface RedisCluster extends AsyncDisposable {
@@ -76,24 +82,28 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+  const nodeArgs = (port: number) => [
+    "--cluster-enabled",
+    "yes",
+    "--cluster-config-file",
+    `${dir}/nodes-${port}.conf`,
+    "--cluster-node-timeout",
+    String(nodeTimeout),
+    "--dir",
+    dir,
+  ];
+  let retried = 0;
   try {
     const ports = clusterPorts(count);
-    for (const port of ports) {
-      masters.push(
-        await startRedisServer({
-          port,
-          args: [
-            "--cluster-enabled",
-            "yes",
-            "--cluster-config-file",
-            `${dir}/nodes-${port}.conf`,
-            "--cluster-node-timeout",
-            String(nodeTimeout),
-            "--dir",
-            dir,
-          ],
-        }),
-      );
+    for (let i = 0; i < ports.length; i++) {
+      try {
+        masters.push(await startRedisServer({ port: ports[i], args: nodeArgs(ports[i]) }));
+      } catch (error) {
+        // Taken since it was found free (by another test process): another pair, once more.
+        if (!(error instanceof PortTakenError) || retried++ >= 5) throw error;
+        ports[i] = clusterPorts(1, ports)[0];
+        i--;
+      }
     }
     const create = await new Deno.Command(redisCliCommand(), {
       args: ["--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-yes"],
@@ -116,14 +126,15 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 /**
  * Free loopback ports whose cluster bus port (port + 10000) is free too.
  * @param count How many.
+ * @param avoid Ports already in use by this cluster.
  * @returns Distinct ports.
  */
-export function clusterPorts(count: number): number[] {
+export function clusterPorts(count: number, avoid: readonly number[] = []): number[] {
   const ports: number[] = [];
   for (let attempt = 0; ports.length < count; attempt++) {
     if (attempt > 1000) throw new Error("No free port pairs (port, port + 10000) on 127.0.0.1");
     const port = 20000 + Math.floor(Math.random() * 35000);
-    if (ports.some((taken) => Math.abs(taken - port) === 10000 || taken === port)) continue;
+    if ([...ports, ...avoid].some((taken) => Math.abs(taken - port) === 10000 || taken === port)) continue;
     if (portIsFree(port) && portIsFree(port + 10000)) ports.push(port);
   }
   return ports;

@@ -46,9 +46,19 @@ export interface RedisServerOptions {
  */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   await requireRedisServer();
-  const port = options.port ?? freePort();
+  let port = options.port ?? freePort();
   const start = () => spawn(port, options.args ?? [], options.config);
-  let child: Deno.ChildProcess | undefined = await start();
+  let child: Deno.ChildProcess | undefined;
+  // A port found free may be taken before the server binds it (by another test process's
+  // server, or as a client connection's local port): a free one is tried again.
+  for (let attempt = 1; !child; attempt++) {
+    try {
+      child = await start();
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || options.port !== undefined || attempt >= 5) throw error;
+      port = freePort();
+    }
+  }
   const server: RedisServer = {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -103,6 +113,11 @@ export async function requireRedisServer(): Promise<void> {
         "or set REDIS_URL to a running Redis",
     );
   }
+}
+
+/** The server could not listen on its port: something else took it. */
+export class PortTakenError extends Error {
+  override name = "PortTakenError";
 }
 
 /** Whether nothing listens on 127.0.0.1:`port` right now. */
@@ -168,19 +183,58 @@ async function spawn(port: number, args: string[], config?: string): Promise<Den
       ...args,
     ],
     stdin: "null",
-    stdout: "null",
+    stdout: "piped", // where it logs, unless told otherwise
     stderr: "piped",
   }).spawn();
-  const stderr = new Response(child.stderr).text();
+  const log = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()])
+    .then((texts) => texts.join("").trim());
   for (let attempt = 0; attempt < 200; attempt++) {
-    if (await answersPing("127.0.0.1", port)) {
-      return child;
-    }
+    // Only our own child will do: another process's server may answer on the port we chose.
+    if (await serverPid(port) === child.pid) return child;
     const exited = await Promise.race([child.status.then(() => true), delay(25).then(() => false)]);
-    if (exited) throw new Error(`${redisServerCommand()} on port ${port} exited at start: ${await stderr}`);
+    if (exited) {
+      const message = `${redisServerCommand()} on port ${port} exited at start: ${await log}`;
+      throw portIsFree(port) ? new Error(message) : new PortTakenError(message);
+    }
   }
   child.kill("SIGKILL");
-  throw new Error(`${redisServerCommand()} on port ${port} did not answer PING within 5 s`);
+  await child.status;
+  throw new Error(`${redisServerCommand()} on port ${port} did not answer within 5 s`);
+}
+
+/**
+ * The process id of the Redis-compatible server at 127.0.0.1:`port` (its `INFO server`),
+ * or `undefined` when none answers.
+ */
+async function serverPid(port: number): Promise<number | undefined> {
+  let connection: Deno.TcpConn | undefined;
+  const timer = setTimeout(() => connection?.close(), 1000);
+  try {
+    connection = await Deno.connect({ hostname: "127.0.0.1", port });
+    await connection.write(new TextEncoder().encode("INFO server\r\n"));
+    let reply = "";
+    const buffer = new Uint8Array(4096);
+    while (!reply.startsWith("-") && !wholeBulkReply(reply)) {
+      const read = await connection.read(buffer);
+      if (read === null) break;
+      reply += new TextDecoder().decode(buffer.subarray(0, read));
+    }
+    const pid = /^process_id:(\d+)/m.exec(reply)?.[1];
+    return pid === undefined ? undefined : Number(pid);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    try {
+      connection?.close();
+    } catch { /* closed by the timer */ }
+  }
+}
+
+/** Whether `reply` holds a whole RESP bulk string ("$<length>\r\n<text>\r\n"; the text is ASCII). */
+function wholeBulkReply(reply: string): boolean {
+  const header = /^\$(\d+)\r\n/.exec(reply);
+  return header !== null && reply.length >= header[0].length + Number(header[1]) + 2;
 }
 
 function delay(ms: number): Promise<void> {
