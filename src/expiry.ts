@@ -1,7 +1,8 @@
 /**
  * How long a session lives, in milliseconds, worked out from its cookie the way
  * express-session's cookie works: `expires` when it is a valid date, else the
- * `ttl` option; and when a request has to renew it.
+ * `ttl` option (a `ttl` function decides first, as in connect-redis); and when a
+ * request has to renew it.
  * @module
  */
 
@@ -37,7 +38,10 @@ export interface ExpiryPolicy {
  */
 export function expiryOf(session: SessionRecord, policy: ExpiryPolicy, now: number): Expiry {
   const cookie = session.cookie as { expires?: unknown; originalMaxAge?: unknown } | undefined;
-  const expires = cookieExpiry(cookie);
+  // A ttl function decides over the cookie, as in connect-redis; under disableTTL, where Redis
+  // keeps no expiry, only the cookie can end the session.
+  const decidedByTtl = typeof policy.ttl === "function" && !policy.disableTTL;
+  const expires = decidedByTtl ? undefined : cookieExpiry(cookie);
   if (expires !== undefined) {
     const maxAge = cookie?.originalMaxAge;
     const slides = typeof maxAge === "number" && maxAge > 0 && Number.isFinite(maxAge);

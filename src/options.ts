@@ -29,8 +29,9 @@ export interface SmartRedisStoreOptions {
    */
   client: object;
   /**
-   * Expiry in seconds for sessions whose cookie has no `maxAge`, or a function of the
-   * session returning it (called at each write).
+   * Expiry in seconds for sessions whose cookie has no `maxAge`; or a function of the
+   * session returning it, which then decides every session's expiry, cookie or not (as in
+   * connect-redis; called at each write and renewal).
    * @default {86400}
    */
   ttl?: number | ((session: SessionRecord) => number);

@@ -65,17 +65,25 @@ export class SessionLoader {
   /** One plain read; a string key (connect-redis's format) costs a second round trip. */
   async #read(sid: string): Promise<Stored | null> {
     const key = this.#ctx.key(sid);
-    try {
-      const pairs = await this.#ctx.send(sid, ["HGETALL", key]) as unknown[];
-      return pairs.length === 0 ? null : { kind: "hash", pairs };
-    } catch (error) {
-      if (!isWrongType(error)) throw error;
+    for (let attempt = 1;; attempt++) {
+      try {
+        const pairs = await this.#ctx.send(sid, ["HGETALL", key]) as unknown[];
+        return pairs.length === 0 ? null : { kind: "hash", pairs };
+      } catch (error) {
+        if (!isWrongType(error)) throw error;
+      }
+      try {
+        const [text, pttl] = await Promise.all([
+          this.#ctx.send(sid, ["GET", key]),
+          this.#ctx.send(sid, ["PTTL", key]),
+        ]);
+        return text === null ? null : { kind: "string", text: String(text), pttl: Number(pttl) };
+      } catch (error) {
+        // Another request converted the string to a hash in between: read that. (A key of
+        // another type fails both reads every time.)
+        if (!isWrongType(error) || attempt >= 3) throw error;
+      }
     }
-    const [text, pttl] = await Promise.all([
-      this.#ctx.send(sid, ["GET", key]),
-      this.#ctx.send(sid, ["PTTL", key]),
-    ]);
-    return text === null ? null : { kind: "string", text: String(text), pttl: Number(pttl) };
   }
 
   /** Runs the load script; in lock mode, retries while another request holds the lock. */

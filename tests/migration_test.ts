@@ -6,8 +6,22 @@
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import { createClient } from "redis";
 import { SmartRedisStore } from "../mod.ts";
+import type { RedisConnection } from "../src/clients/connection.ts";
+import { nodeRedisConnection } from "../src/clients/node_redis.ts";
+import { startDelayProxy } from "../scripts/delay_proxy.ts";
 import { Browser, delay, Monitor, startApp, storeFixture, test, visitRoutes } from "./_helpers.ts";
+
+/** A cookie as express-session stores it, `maxAge` ms long. */
+function legacyCookie(maxAge = 60000) {
+  return {
+    originalMaxAge: maxAge,
+    expires: new Date(Date.now() + maxAge).toISOString(),
+    httpOnly: true,
+    path: "/",
+  };
+}
 
 /** Stores a session the way connect-redis does and gives a browser its signed cookie. */
 async function legacySession(
@@ -16,13 +30,7 @@ async function legacySession(
   data: Record<string, unknown>,
   life = 60000,
 ): Promise<Browser> {
-  const cookie = {
-    originalMaxAge: 60000,
-    expires: new Date(Date.now() + 60000).toISOString(),
-    httpOnly: true,
-    path: "/",
-  };
-  await redis.set(`session:${sid}`, JSON.stringify({ cookie, ...data }), { PX: life });
+  await redis.set(`session:${sid}`, JSON.stringify({ cookie: legacyCookie(), ...data }), { PX: life });
   const browser = new Browser();
   const signature = createHmac("sha256", "test secret").update(sid).digest("base64").replace(/=+$/, "");
   browser.cookie = `connect.sid=${encodeURIComponent(`s:${sid}.${signature}`)}`;
@@ -151,4 +159,75 @@ test("the first read-only request on a connect-redis session converts it with tw
   assert.equal((await browser.get(`${app.url}/read`)).body, "1");
   assert.deepEqual((await monitor.commands()).map((args) => args[0]), ["hgetall"]);
   assert.ok(await fx.redis.pTTL("session:legacy-counted") > 50000, "the due renewal was not folded in");
+});
+
+test("a read that meets a connect-redis string converted between its HGETALL and GET reads the hash", async () => {
+  await using fx = await storeFixture();
+  await fx.redis.set("session:legacy-race", JSON.stringify({ cookie: legacyCookie(), userId: "alice" }), {
+    PX: 60000,
+  });
+  const converter = new SmartRedisStore({ client: fx.redis });
+  // The real adapter, but another app process converts the session right after this
+  // process's HGETALL was refused (the window of one round trip).
+  const real = nodeRedisConnection(fx.client);
+  let raced = false;
+  const connection: RedisConnection = {
+    get ready() {
+      return real.ready;
+    },
+    address: real.address,
+    masters: () => real.masters(),
+    onStateChange: (listener) => real.onStateChange(listener),
+    async send(key, args) {
+      try {
+        return await real.send(key, args);
+      } catch (error) {
+        if (!raced && args[0] === "HGETALL") {
+          raced = true;
+          await converter.touch("legacy-race", (await converter.get("legacy-race"))!);
+          assert.equal(await fx.redis.type("session:legacy-race"), "hash");
+        }
+        throw error;
+      }
+    },
+  };
+  const store = new SmartRedisStore({ client: connection });
+  const session = await store.get("legacy-race");
+  assert.ok(raced);
+  assert.equal(session?.userId, "alice", "the converted session was reported missing");
+});
+
+test("parallel reads of connect-redis sessions one hop away all find them while they are converted", async () => {
+  await using fx = await storeFixture();
+  await using proxy = startDelayProxy(fx.server.port, 3);
+  const client = createClient({ url: proxy.url });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    await using app = await startApp(new SmartRedisStore({ client }), visitRoutes);
+    let missed = 0;
+    for (let round = 0; round < 5; round++) {
+      const browser = await legacySession(fx.redis, `legacy-hop-${round}`, { visits: 7 });
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => delay(i).then(() => browser.get(`${app.url}/read`))),
+      );
+      missed += answers.filter((answer) => answer.body !== "7").length;
+    }
+    assert.equal(missed, 0, `${missed} of 100 requests found no session`);
+  } finally {
+    await client.close();
+  }
+});
+
+test("a ttl function decides the expiry over the cookie's maxAge, as in connect-redis", async () => {
+  await using fx = await storeFixture({
+    ttl: (session) => (session as { remember?: boolean }).remember ? 30 * 24 * 3600 : 5,
+  });
+  await fx.store.set("ttl-fn", { cookie: legacyCookie(3600_000), remember: false } as never);
+  const pttl = await fx.redis.pTTL("session:ttl-fn");
+  assert.ok(pttl > 0 && pttl <= 5000, `the ttl function said 5 s, the key lives ${pttl} ms`);
+  await fx.store.set("ttl-fn", { cookie: legacyCookie(3600_000), remember: true } as never);
+  assert.ok(await fx.redis.pTTL("session:ttl-fn") > 29 * 24 * 3600_000);
+  const expires = new Date((await fx.store.get("ttl-fn"))!.cookie.expires!).getTime();
+  assert.ok(expires > Date.now() + 29 * 24 * 3600_000, "get shows the expiry the ttl function gave");
 });
