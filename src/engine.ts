@@ -43,7 +43,7 @@ export class SessionEngine {
     this.#loader = new SessionLoader(this.#ctx);
     this.#users = options.user ? new UserIndex(this.#ctx) : undefined;
     this.#userSessions = this.#users && new UserSessions(this.#users, options);
-    this.#writer = new SessionWriter(this.#ctx, this.#users);
+    this.#writer = new SessionWriter(this.#ctx, (sid) => this.destroy(sid), this.#users);
     this.#bulk = new BulkOperations(this.#ctx, this.#loader, (sid) => this.destroy(sid));
     // Load the scripts whenever a connection (re)starts, so writes hit EVALSHA the first time.
     connection.onStateChange(({ ready }) => ready && this.#preloadScripts());

@@ -27,14 +27,18 @@ export class SessionWriter {
   #merger: ConflictMerger;
   /** Sessions per user (option `user`), else `undefined`. */
   #users: UserIndex | undefined;
+  /** Destroys a session, leaving its tombstone (the engine's `destroy`). */
+  #destroy: (sid: string) => Promise<void>;
 
   /**
    * @param ctx The engine's shared parts.
+   * @param destroy Destroys a session, leaving its tombstone.
    * @param users Sessions per user: the index writer, with the `user` option.
    */
-  constructor(ctx: EngineContext, users?: UserIndex) {
+  constructor(ctx: EngineContext, destroy: (sid: string) => Promise<void>, users?: UserIndex) {
     this.#ctx = ctx;
     this.#merger = new ConflictMerger(ctx);
+    this.#destroy = destroy;
     this.#users = users;
   }
 
@@ -48,9 +52,10 @@ export class SessionWriter {
     const record = checkSession(id, session);
     const { options } = this.#ctx;
     const snapshot = this.#ctx.snapshotOf(record, id);
-    if (snapshot?.legacy !== undefined && !snapshot.readOnly) await this.#convert(id, record, snapshot);
     const now = Date.now();
     const expiry = expiryOf(record, options, now);
+    if (this.#endsHere(id, record, snapshot, expiry)) return await this.#end(id, snapshot);
+    if (snapshot?.legacy !== undefined && !snapshot.readOnly) await this.#convert(id, record, snapshot);
     // Sessions per user: a commit that changes the session's user also updates the indexes.
     const change = snapshot?.readOnly ? undefined : this.#users?.plan(id, record, snapshot, expiry);
     if (change) {
@@ -160,6 +165,7 @@ export class SessionWriter {
     if (snapshot?.readOnly || (!snapshot && options.disableTouch)) return;
     const now = Date.now();
     const expiry = expiryOf(record, options, now);
+    if (this.#endsHere(id, record, snapshot, expiry)) return await this.#end(id, snapshot);
     const cookie = codec.cookieText(id, record);
     if (snapshot?.legacy !== undefined) {
       // Converted at the first touch, a due renewal folded in: later reads are one plain HGETALL.
@@ -203,6 +209,24 @@ export class SessionWriter {
     if (slidingArg(expiry) !== snapshot.sliding) return true;
     if (snapshot.renewed) return false;
     return renewalDue(expiry, snapshot.expires, now, this.#ctx.options.renewAfter);
+  }
+
+  /**
+   * Whether this write ends the session: its expiry has passed, and by this request's
+   * own doing (a whole write, or a cookie changed to end it, e.g. `maxAge = 0`). Such an
+   * end leaves a tombstone, as `destroy` does, so that a request still in flight cannot
+   * bring the session back. (One that merely ran out of time meanwhile goes through the
+   * scripts, which keep a longer expiry another request gave it.)
+   */
+  #endsHere(id: string, record: SessionRecord, snapshot: Snapshot | undefined, expiry: Expiry): boolean {
+    if (expiry.pttl !== 0 || snapshot?.readOnly) return false;
+    return !snapshot || this.#ctx.codec.cookieText(id, record) !== snapshot.fields.get(COOKIE_FIELD);
+  }
+
+  /** Ends a session by its tombstone; a lock it held goes with it. */
+  async #end(id: string, snapshot: Snapshot | undefined): Promise<void> {
+    if (snapshot) snapshot.lockToken = undefined;
+    await this.#destroy(id);
   }
 
   /** Lock mode: gives up the lock a session holds, if it still does. */
