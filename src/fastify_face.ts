@@ -83,14 +83,62 @@ export class FastifySmartSession extends SmartSession {
 
   /**
    * Destroys the session and starts a new one under a new id, keeping the given properties.
+   * As with `@fastify/session`, a callback may take the place of the Promise.
    * @param keys The properties to carry over.
+   * @param callback Called once done (or failed), instead of the Promise settling.
    * @returns Resolves once the old session is destroyed.
    */
-  override async regenerate(keys: string[] = []): Promise<void> {
-    const kept = keys.filter((key) => Object.hasOwn(this, key)).map((key) => [key, this[key]] as const);
-    await super.regenerate();
-    for (const [key, value] of kept) this[key] = value;
+  override regenerate(keys?: string[] | Callback, callback?: Callback): Promise<void> {
+    if (typeof keys === "function") return this.regenerate([], keys);
+    const kept = (keys ?? []).filter((key) => Object.hasOwn(this, key)).map((key) => [key, this[key]] as const);
+    return settle(
+      super.regenerate().then(() => {
+        for (const [key, value] of kept) this[key] = value;
+      }),
+      callback,
+    );
   }
+
+  /**
+   * Writes the changes now.
+   * @param callback Called once done (or failed), instead of the Promise settling.
+   */
+  override save(callback?: Callback): Promise<void> {
+    return settle(super.save(), callback);
+  }
+
+  /**
+   * Destroys the session; requests already in flight cannot bring it back.
+   * @param callback Called once done (or failed), instead of the Promise settling.
+   */
+  override destroy(callback?: Callback): Promise<void> {
+    return settle(super.destroy(), callback);
+  }
+
+  /**
+   * Loads the session again from Redis, dropping unsaved changes.
+   * @param callback Called once done (or failed), instead of the Promise settling.
+   */
+  override reload(callback?: Callback): Promise<void> {
+    return settle(super.reload(), callback);
+  }
+}
+
+/** `@fastify/session`'s callback style. */
+type Callback = (error?: Error) => void;
+
+/** Calls back instead of rejecting when given a callback (a failure must not also be unhandled). */
+function settle(promise: Promise<void>, callback: Callback | undefined): Promise<void> {
+  if (!callback) return promise;
+  return promise.then(() => callback(), (error) => callback(error));
+}
+
+/** Whether the cookie's path covers the request's (`@fastify/session`'s rule; no session outside). */
+function withinPath(url: string, cookiePath: string): boolean {
+  const path = url.split("?", 1)[0];
+  if (path === cookiePath) return true;
+  if (!path.startsWith(cookiePath) || path.length <= cookiePath.length) return false;
+  return path[cookiePath.length] === "/" || cookiePath.endsWith("/");
 }
 
 const handles = new WeakMap<FastifyRequest, SessionHandle>();
@@ -120,6 +168,9 @@ function plugin(
 
   fastify.decorateRequest("session", null as never);
   fastify.addHook("onRequest", async (request) => {
+    // Outside the cookie's path the browser sends no cookie: no session, so none is made to
+    // replace the one it holds for that path.
+    if (!withinPath(request.raw.url ?? "/", cookie.path ?? "/")) return;
     const value = readCookie(request.headers.cookie, cookieName);
     const sid = value?.startsWith(prefix) ? unsign(value.slice(prefix.length), secrets) : undefined;
     const handle = await SessionHandle.open(engine, settings, sid, new FastifySmartSession());
@@ -129,6 +180,9 @@ function plugin(
   fastify.addHook("onSend", async (request, reply) => {
     const handle = handles.get(request);
     if (!handle) return;
+    // A Secure cookie cannot reach a browser over plain HTTP: as @fastify/session, store
+    // nothing and send nothing (else every request would leave a new session behind).
+    if (cookie.secure === true && request.protocol !== "https") return await handle.abandon();
     const action = await handle.finish();
     writeCookie(reply, request, handle, action === "none" && rolling && handle.stored ? "set" : action);
   });

@@ -39,8 +39,9 @@ export interface KoaSessionOptions extends SmartRedisStoreOptions {
    */
   httpOnly?: boolean;
   /**
-   * Send the cookie over HTTPS only.
-   * @default {false}
+   * Send the cookie over HTTPS only. Left out, Koa decides per request: secure on
+   * HTTPS requests (behind a proxy, with `app.proxy`), as koa-session does.
+   * @default {undefined}
    */
   secure?: boolean;
   /**
@@ -127,7 +128,8 @@ export function smartRedisSession(options: KoaSessionOptions): KoaMiddleware {
   const cookie = {
     signed,
     httpOnly: options.httpOnly ?? true,
-    secure: options.secure ?? false,
+    // Left undefined, Koa's cookies mark it Secure on HTTPS requests (as koa-session does).
+    secure: options.secure,
     sameSite: options.sameSite,
     path: options.path ?? "/",
     domain: options.domain,

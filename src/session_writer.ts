@@ -140,6 +140,7 @@ export class SessionWriter {
           snapshot.liveAt = sentAt;
           return;
         case "dead":
+          snapshot.ended = true;
           return;
         case "gone":
           return await this.#rewriteGone(id, record, snapshot, now);
@@ -245,8 +246,12 @@ export class SessionWriter {
    * rather than a logout undone.
    */
   async #rewriteGone(id: string, record: SessionRecord, snapshot: Snapshot, now: number) {
-    if (Date.now() >= snapshot.liveAt + this.#ctx.options.deleteExpiry) return;
-    if (!await this.#evictionImpossible(id)) return;
+    if (
+      Date.now() >= snapshot.liveAt + this.#ctx.options.deleteExpiry || !await this.#evictionImpossible(id)
+    ) {
+      snapshot.ended = true;
+      return;
+    }
     // As a fresh save: with the user option, it records the user and indexes it anew.
     const expiry = expiryOf(record, this.#ctx.options, now);
     const change = this.#users?.plan(id, record, undefined, expiry);

@@ -39,6 +39,8 @@ export interface Snapshot {
   lockToken?: string;
   /** Lock mode: loaded without the lock after waiting `lock.timeout`; writes are refused. */
   readOnly?: boolean;
+  /** A commit found the session destroyed (or gone for good) and wrote nothing. */
+  ended?: boolean;
   /** Sessions per user: the user the stored session belongs to (its `\0user`). */
   user?: string;
   /** Sessions per user: until when (ms since the epoch) the user's index keeps it (its `\0uexp`). */

@@ -47,6 +47,8 @@ export class SessionHandle implements SessionControls {
   #destroyed = false;
   #idChanged = false;
   #finished = false;
+  /** Another request destroyed the session: this one's commit wrote nothing. */
+  #ended = false;
 
   private constructor(engine: SessionEngine, settings: HandleSettings, session: SmartSession, sid: string) {
     this.#engine = engine;
@@ -107,6 +109,7 @@ export class SessionHandle implements SessionControls {
     this.isNew = true;
     this.#carrier = undefined;
     this.#idChanged = idChanged;
+    this.#ended = false;
     this.maxAge = this.#storedMaxAge = this.#settings.maxAge;
   }
 
@@ -139,6 +142,9 @@ export class SessionHandle implements SessionControls {
   async #commit(): Promise<void> {
     const record = this.#record();
     await this.#engine.commit(this.sid, record);
+    // Destroyed meanwhile (a logout, or a login's regenerate() in another request): nothing was
+    // written, and sending this id's cookie again could replace the browser's newer one.
+    if (this.#engine.snapshotOf(record, this.sid)?.ended) this.#ended = true;
     this.#carrier = record;
     this.#storedMaxAge = this.maxAge;
     // A merge with another request's commit may have changed values: show them.
@@ -237,6 +243,7 @@ export class SessionHandle implements SessionControls {
     const changed = this.#changed();
     if (changed) await this.#commit();
     else await this.#touch();
+    if (this.#ended) return "none";
     // As express-session does: a changed session with a lasting cookie gets its cookie again, so the
     // browser keeps it as long as Redis keeps the session (and it is signed with the current secret).
     return retimed || this.#idChanged || (changed && this.maxAge !== null) ? "set" : "none";
@@ -251,7 +258,7 @@ export class SessionHandle implements SessionControls {
 
   /** Whether the session is stored (loaded or written), so a rolling cookie may be re-sent. */
   get stored(): boolean {
-    return this.#carrier !== undefined && !this.#destroyed;
+    return this.#carrier !== undefined && !this.#destroyed && !this.#ended;
   }
 }
 
