@@ -90,7 +90,9 @@ export class FastifySmartSession extends SmartSession {
    */
   override regenerate(keys?: string[] | Callback, callback?: Callback): Promise<void> {
     if (typeof keys === "function") return this.regenerate([], keys);
-    const kept = (keys ?? []).filter((key) => Object.hasOwn(this, key)).map((key) => [key, this[key]] as const);
+    const kept = (keys ?? []).filter((key) => Object.hasOwn(this, key)).map((key) =>
+      [key, this[key]] as const
+    );
     return settle(
       super.regenerate().then(() => {
         for (const [key, value] of kept) this[key] = value;

@@ -46,8 +46,9 @@ export class SessionWriter {
    * Writes a session: only the changed fields when it carries this store's snapshot,
    * else the whole session. Concurrent changes are merged and the commit retried; a
    * destroyed session stays destroyed.
+   * @param merged Set on the commit that follows one whose merge changed the session's user.
    */
-  async commit(sid: unknown, session: unknown): Promise<void> {
+  async commit(sid: unknown, session: unknown, merged = false): Promise<void> {
     const id = checkSid(sid);
     const record = checkSession(id, session);
     const { options } = this.#ctx;
@@ -60,7 +61,14 @@ export class SessionWriter {
     const change = snapshot?.readOnly ? undefined : this.#users?.plan(id, record, snapshot, expiry);
     if (change) {
       const write = () => this.#write(id, record, snapshot, expiry, now, change.fields);
-      return await this.#users!.around(change, write, () => this.#ctx.snapshotOf(record, id));
+      await this.#users!.around(change, write, () => this.#ctx.snapshotOf(record, id));
+      // A merge with another request's login may have changed whose session it is: once more, so
+      // that the hash and the indexes follow the merged session.
+      const after = this.#ctx.snapshotOf(record, id);
+      if (after && !after.ended && this.#users!.changed(record, after) && !merged) {
+        return await this.commit(id, record, true);
+      }
+      return;
     }
     await this.#write(id, record, snapshot, expiry, now, []);
   }

@@ -144,7 +144,12 @@ export class UserIndex {
       if (written.status === "fulfilled") await this.destroy(sid).catch(() => {});
       throw added.reason;
     }
-    if (written.status === "rejected") throw written.reason;
+    if (written.status === "rejected") {
+      // A logout or switch that failed leaves the session as it was: listed again under its user
+      // (if the write landed after all, that entry is stale, and readers check each session).
+      if (removing) await this.#update(from!, [["+", sid, String(change.life)]]).catch(() => {});
+      throw written.reason;
+    }
     const snapshot = snapshotAfter();
     if (snapshot) {
       snapshot.user = to;
@@ -276,7 +281,10 @@ export class UserIndex {
    * @param sids The session ids.
    */
   async remove(user: string, sids: readonly string[]): Promise<void> {
-    if (sids.length > 0) await this.#update(user, sids.map((sid) => ["-", sid, ""]));
+    // In slices: one script call's arguments stay a reasonable size however many sessions go.
+    for (let first = 0; first < sids.length; first += REMOVALS_PER_CALL) {
+      await this.#update(user, sids.slice(first, first + REMOVALS_PER_CALL).map((sid) => ["-", sid, ""]));
+    }
   }
 
   /**
@@ -290,6 +298,9 @@ export class UserIndex {
     return this.#ctx.run(script, sid, args);
   }
 }
+
+/** How many sessions one index update removes at most. */
+const REMOVALS_PER_CALL = 1000;
 
 /** An index entry's life for a session written with `expiry`: its headroom and a margin more. */
 function entryLife(expiry: Expiry): number {

@@ -8,7 +8,7 @@ import { scanThroughKeyPrefix, settleReply, shareConnect, StateReporter } from "
 
 /** The parts of an ioredis `Redis` (also of each node of an ioredis `Cluster`) the adapters use. */
 export interface IoRedisClient {
-  call(command: string, ...args: string[]): Promise<unknown>;
+  call(command: string, ...args: (string | string[])[]): Promise<unknown>;
   connect(): Promise<unknown>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   readonly status: string;
@@ -84,7 +84,9 @@ export function openIoRedis(
  */
 export function ioRedisSend(redis: Pick<IoRedisClient, "call" | "options">): RedisNode["send"] {
   return scanThroughKeyPrefix(
-    (args) => settleReply(redis.call(args[0], ...args.slice(1))),
+    // One array, not spread: ioredis flattens it, and a spread of many thousand arguments
+    // overflows the stack.
+    (args) => settleReply(redis.call(args[0], args.slice(1))),
     redis.options?.keyPrefix,
   );
 }

@@ -1,0 +1,89 @@
+/**
+ * Sessions per user: the index follows the user a session is logged in as through
+ * merges and failed commits, and users with thousands of sessions are handled by
+ * every client.
+ */
+
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { SmartRedisStore } from "../mod.ts";
+import { ioRedisSend } from "../src/clients/ioredis.ts";
+import { startRedisServer, storeFixture, test } from "./_helpers.ts";
+
+const cookie = () => ({
+  originalMaxAge: 60_000,
+  expires: new Date(Date.now() + 60_000),
+  httpOnly: true,
+  path: "/",
+});
+
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+test("a merge hook that keeps an earlier login leaves the session indexed under that user", async () => {
+  await using fx = await storeFixture({
+    user: (session: Any) => session.userId,
+    merge: (_field: string, { theirs }: { theirs: unknown }) => theirs, // the first login wins
+  });
+  await fx.store.set("s1", { cookie: cookie(), visits: 1 } as never);
+  const first: Any = await fx.store.get("s1");
+  const second: Any = await fx.store.get("s1");
+  first.userId = "alice";
+  await fx.store.set("s1", first);
+  second.userId = "bob";
+  await fx.store.set("s1", second);
+  assert.equal((await fx.store.get("s1") as Any).userId, "alice");
+  assert.equal(await fx.redis.hGet("session:s1", "\0user"), "alice");
+  assert.deepEqual((await fx.store.sessionsOf("alice")).map((s) => s.id), ["s1"]);
+  assert.deepEqual(await fx.store.sessionsOf("bob"), []);
+  assert.equal(await fx.store.destroyUser("alice"), 1);
+  assert.equal(await fx.store.get("s1"), null);
+});
+
+test("a logout whose commit fails leaves the session listed under the user it is still logged in as", async () => {
+  await using fx = await storeFixture({ user: (session: Any) => session.userId, conflictRetries: 0 });
+  await fx.store.set("s1", { cookie: cookie(), userId: "alice", cart: 0 } as never);
+  const logout: Any = await fx.store.get("s1");
+  const other: Any = await fx.store.get("s1");
+  other.cart = 1;
+  await fx.store.set("s1", other);
+  delete logout.userId;
+  logout.cart = 2; // conflicts with the other request's cart, and no retry is allowed
+  await assert.rejects(fx.store.set("s1", logout), (error: Error) => error.name === "SessionConflictError");
+  assert.equal((await fx.store.get("s1") as Any).userId, "alice");
+  assert.deepEqual((await fx.store.sessionsOf("alice")).map((s) => s.id), ["s1"]);
+});
+
+test("ioredis: a user with thousands of sessions is listed and logged out everywhere", async () => {
+  await using server = await startRedisServer();
+  const redis = new Redis({ host: "127.0.0.1", port: server.port, lazyConnect: true });
+  await redis.connect();
+  try {
+    const store = new SmartRedisStore({ client: redis, user: (session: Any) => session.userId });
+    const count = 2500;
+    await Promise.all(
+      Array.from(
+        { length: count },
+        (_, i) => store.set(`s${i}`, { cookie: cookie(), userId: "bot" } as never),
+      ),
+    );
+    assert.equal((await store.sessionsOf("bot")).length, count);
+    assert.equal(await store.destroyUser("bot"), count);
+    assert.deepEqual(await store.sessionsOf("bot"), []);
+    assert.equal(await redis.exists("session:\0user:bot"), 0, "the emptied index key is left behind");
+  } finally {
+    redis.disconnect();
+  }
+});
+
+test("ioredis: a command with 200 000 arguments is sent, not a stack overflow", async () => {
+  await using server = await startRedisServer();
+  const redis = new Redis({ host: "127.0.0.1", port: server.port, lazyConnect: true });
+  await redis.connect();
+  try {
+    const keys = Array.from({ length: 200_000 }, (_, i) => `k${i}`);
+    assert.equal(await ioRedisSend(redis as never)(["DEL", ...keys]), 0);
+  } finally {
+    redis.disconnect();
+  }
+});
