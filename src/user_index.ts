@@ -56,6 +56,8 @@ export interface UserExtension {
   readonly previous: number;
   /** Whether the entry as it is already outlives the renewed session. */
   readonly covered: boolean;
+  /** "+" moves the entry later only; "=" sets it (an entry without a deadline gets one). */
+  readonly operation: "+" | "=";
   /** What the renewal writes into the session hash. */
   readonly fields: readonly [string, string][];
 }
@@ -171,13 +173,17 @@ export class UserIndex {
     if (user === undefined || expiry.pttl === 0) return undefined;
     const expires = expiry.pttl < 0 ? Infinity : Date.now() + expiry.pttl;
     const previous = snapshot.userDeadline ?? 0;
-    if (expires + headroom(expiry) / 2 <= previous) return undefined;
+    // A session that had no expiry and now has one (a ttl function changed its mind): its entry
+    // must get a deadline too, or it would outlive the session for ever.
+    const bounded = previous === Infinity && expires !== Infinity;
+    if (!bounded && expires + headroom(expiry) / 2 <= previous) return undefined;
     const life = entryLife(expiry);
     const deadline = life < 0 ? Infinity : Date.now() + life;
     const text = life < 0 ? "-1" : String(deadline);
     // The margin covers the renewal landing a little after this estimate of its expiry.
     const covered = previous - INDEX_MARGIN >= expires;
-    return { user, life, deadline, previous, covered, fields: [[INDEX_DEADLINE_FIELD, text]] };
+    const operation = bounded ? "=" : "+";
+    return { user, life, deadline, previous, covered, operation, fields: [[INDEX_DEADLINE_FIELD, text]] };
   }
 
   /**
@@ -199,7 +205,7 @@ export class UserIndex {
     write: () => Promise<T>,
   ): Promise<T> {
     const { user, life } = extension;
-    const updating = () => this.#update(user, [["+", sid, String(life)]]);
+    const updating = () => this.#update(user, [[extension.operation, sid, String(life)]]);
     if (!extension.covered) {
       await updating();
       const result = await write();
@@ -233,7 +239,7 @@ export class UserIndex {
   /**
    * Runs the index script on a user's index.
    * @param user The user.
-   * @param operations `["+", sid, life]` or `["-", sid, ""]` each.
+   * @param operations `["+", sid, life]`, `["=", sid, life]` or `["-", sid, ""]` each.
    * @param newcomer With `maxSessionsPerUser`: the session logging in; the reply then lists the others
    *   when there are too many.
    * @param reply `"-1"` to reply with every member instead.

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { SmartRedisStore } from "../mod.ts";
 import { ioRedisSend } from "../src/clients/ioredis.ts";
-import { startRedisServer, storeFixture, test } from "./_helpers.ts";
+import { delay, startRedisServer, storeFixture, test } from "./_helpers.ts";
 
 const cookie = () => ({
   originalMaxAge: 60_000,
@@ -86,4 +86,24 @@ test("ioredis: a command with 200 000 arguments is sent, not a stack overflow", 
   } finally {
     redis.disconnect();
   }
+});
+
+test("an entry written while the session had no expiry goes once the session gets one and expires", async () => {
+  // "Remember me" through a ttl function: no expiry while remembered, one second otherwise.
+  await using fx = await storeFixture({
+    user: (session: Any) => session.userId,
+    ttl: (session: Any) => session.remember ? Infinity : 1,
+  });
+  const browserCookie = { originalMaxAge: null, expires: null, httpOnly: true, path: "/" };
+  await fx.store.set("s1", { cookie: browserCookie, userId: "alice", remember: true } as never);
+  const index = "session:\0user:alice";
+  assert.equal(await fx.redis.pTTL(index), -1);
+  const loaded: Any = await fx.store.get("s1");
+  loaded.remember = false; // unticked: the session now lives 1 s
+  await fx.store.set("s1", loaded);
+  const pttl = await fx.redis.pTTL(index);
+  assert.ok(pttl > 0 && pttl <= 3100, `the index lives ${pttl} ms, though its only session lives 1 s`);
+  await delay(pttl + 100);
+  assert.equal(await fx.redis.exists("session:s1"), 0);
+  assert.equal(await fx.redis.exists(index), 0, "the index outlived its last session");
 });

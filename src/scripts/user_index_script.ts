@@ -11,7 +11,9 @@
  * ARGV[2]  a member left out of the reply ("" for none): the session logging in
  * ARGV[3..]  operations, three arguments each: "+", session id, life in ms ("-1": no expiry)
  *            adds an entry at now + life, or moves it there if that is later (a deadline never moves
- *            earlier: a renewal cannot undo what a parallel request extended); "-", session id, "" removes one
+ *            earlier: a renewal cannot undo what a parallel request extended); "=", session id, life sets
+ *            it at now + life even if earlier (an entry without a deadline getting one); "-", session id, ""
+ *            removes one
  * Reply    the members asked for, latest score first; an error starting "ERR" for bad arguments
  *          (checked before anything is written);
  *          an error starting "WRONGTYPE" when the key is not a sorted set.
@@ -29,7 +31,8 @@ local key = KEYS[1]
 local ok = string.match(ARGV[1] or '', '^-?%d+$') ~= nil and ARGV[2] ~= nil and (#ARGV - 2) % 3 == 0
 for i = 3, #ARGV, 3 do
   local life = ARGV[i + 2]
-  ok = ok and ((ARGV[i] == '+' and (life == '-1' or (#life <= 16 and string.match(life, '^%d+$') ~= nil)))
+  ok = ok and (((ARGV[i] == '+' or ARGV[i] == '=') and
+      (life == '-1' or (#life <= 16 and string.match(life, '^%d+$') ~= nil)))
     or (ARGV[i] == '-' and life == ''))
 end
 if not ok then return redis.error_reply('ERR invalid index arguments (cap, newcomer, operations)') end
@@ -37,11 +40,11 @@ local time = redis.call('TIME')
 -- Microseconds keep the scores of entries written in the same millisecond apart.
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 for i = 3, #ARGV, 3 do
-  if ARGV[i] == '+' then
+  if ARGV[i] ~= '-' then
     local life = tonumber(ARGV[i + 2])
     local score = life < 0 and 'inf' or string.format('%.3f', now + life)
     local old = redis.call('ZSCORE', key, ARGV[i + 1])
-    if not old or (old ~= 'inf' and (score == 'inf' or tonumber(score) > tonumber(old))) then
+    if ARGV[i] == '=' or not old or (old ~= 'inf' and (score == 'inf' or tonumber(score) > tonumber(old))) then
       redis.call('ZADD', key, score, ARGV[i + 1])
     end
   else
