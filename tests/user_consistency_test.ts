@@ -107,3 +107,17 @@ test("an entry written while the session had no expiry goes once the session get
   assert.equal(await fx.redis.exists("session:s1"), 0);
   assert.equal(await fx.redis.exists(index), 0, "the index outlived its last session");
 });
+
+test("a whole write of the same user keeps the login time; another user's login sets a new one", async () => {
+  await using fx = await storeFixture({ user: (session: Any) => session.userId });
+  await fx.store.set("s1", { cookie: cookie(), userId: "alice", visits: 1 } as never);
+  const [first] = await fx.store.sessionsOf("alice");
+  await delay(50);
+  // A plain object, no snapshot: as app code's store.set(sid, data) writes it.
+  await fx.store.set("s1", { cookie: cookie(), userId: "alice", visits: 2 } as never);
+  const [second] = await fx.store.sessionsOf("alice");
+  assert.equal(second.loggedInAt, first.loggedInAt, "a save that kept the user moved its login time");
+  await fx.store.set("s1", { cookie: cookie(), userId: "bob", visits: 3 } as never);
+  const [bob] = await fx.store.sessionsOf("bob");
+  assert.ok(bob.loggedInAt! > first.loggedInAt!, "a switch to another user is a new login");
+});

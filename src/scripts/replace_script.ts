@@ -5,7 +5,8 @@
  * KEYS[1]  the session key
  * ARGV[1..5]  the expiry, as in `_expiry_lua.ts` (ARGV[4] is ignored: a whole write sets its own;
  *          ARGV[1] "" is taken as no expiry)
- * ARGV[6..]  field, value pairs
+ * ARGV[6..]  field, value pairs; sessions per user's `\0user`, `\0uat`, `\0uexp` come last, and a
+ *          stored login time (`\0uat`) of the same user is kept: a whole write is no new login
  * Reply    "ok" written (or deleted); "dead" the session was destroyed: nothing written;
  *          an error starting "WRONGTYPE" for a key that is not a hash or string (nothing changed).
  * @module
@@ -27,11 +28,22 @@ if type(dead) == 'table' then
 elseif dead == 1 then
   return 'dead'
 end
+-- Sessions per user: the same user written again keeps the login time it had.
+local login
+for i = math.max(6, #ARGV - 5), #ARGV - 1, 2 do
+  if ARGV[i] == '\0uat' and type(dead) ~= 'table' then
+    local stored = redis.call('HMGET', key, '\0user', '\0uat')
+    for j = math.max(6, #ARGV - 5), #ARGV - 1, 2 do
+      if ARGV[j] == '\0user' and stored[1] == ARGV[j + 1] and stored[2] then login = stored[2] end
+    end
+  end
+end
 redis.call('DEL', key)
 if pttl == '0' then return 'ok' end
 -- unpack() has a stack limit: send long lists in slices (an even size keeps pairs together).
 redis.call('HSET', key, '\\0ttl', sliding, '\\0exp', exp or '', unpack(ARGV, 6, math.min(#ARGV, 4005)))
 for first = 4006, #ARGV, 4000 do redis.call('HSET', key, unpack(ARGV, first, math.min(first + 3999, #ARGV))) end
+if login then redis.call('HSET', key, '\0uat', login) end
 if pttl ~= '-1' and pttl ~= '' then redis.call('PEXPIRE', key, pttl) end
 return 'ok'
 `,
