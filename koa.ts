@@ -27,6 +27,7 @@ export {
   type KoaContextLike,
   type KoaMiddleware,
   type KoaSessionOptions,
+  KoaSmartSession,
   smartRedisSession,
 } from "./src/koa_face.ts";
 export { SmartSession } from "./src/web/smart_session.ts";

@@ -151,7 +151,9 @@ function plugin(
   done: (error?: Error) => void,
 ): void {
   const secrets = typeof options?.secret === "string" ? [options.secret] : options?.secret;
-  if (!Array.isArray(secrets) || secrets.length === 0 || secrets.some((s) => typeof s !== "string")) {
+  if (
+    !Array.isArray(secrets) || secrets.length === 0 || secrets.some((s) => typeof s !== "string" || s === "")
+  ) {
     return done(new TypeError('Option "secret" is required: a string of 32 characters or more, or an array'));
   }
   if (typeof options.secret === "string" && options.secret.length < 32) {

@@ -9,6 +9,7 @@
 import type { SmartRedisStoreOptions } from "./options.ts";
 import { faceSetup } from "./web/face_engine.ts";
 import { SessionHandle } from "./web/session_handle.ts";
+import { SmartSession } from "./web/smart_session.ts";
 
 /** Options of {@linkcode smartRedisSession} for Koa: the store's, plus koa-session's cookie options. */
 export interface KoaSessionOptions extends SmartRedisStoreOptions {
@@ -79,8 +80,25 @@ const OWN = [
   "genid",
 ];
 
+/**
+ * `ctx.session` under {@linkcode smartRedisSession}: a `SmartSession` whose `maxAge`
+ * also takes koa-session's `"session"` (a browser-session cookie, as `null`).
+ */
+export class KoaSmartSession extends SmartSession {
+  /** Milliseconds the session lives after its last use; `null`: until the browser closes. */
+  override get maxAge(): number | null {
+    return super.maxAge;
+  }
+
+  override set maxAge(value: number | "session" | null) {
+    super.maxAge = value === "session" ? null : value;
+  }
+}
+
 /** The part of Koa's context the middleware uses. */
 export interface KoaContextLike {
+  /** The Koa application: its `keys` sign the cookie. */
+  app?: { keys?: unknown };
   /** Koa's cookie jar. */
   cookies: {
     get(name: string, options?: { signed?: boolean }): string | undefined;
@@ -136,8 +154,15 @@ export function smartRedisSession(options: KoaSessionOptions): KoaMiddleware {
     overwrite: true,
   };
   return async function session(ctx, next) {
+    // Before anything is stored: without keys, the signed cookie could not be set afterwards.
+    if (signed && ctx.app && !ctx.app.keys) {
+      throw new TypeError(
+        "The session cookie is signed with app.keys, which is not set: set app.keys = ['a secret'], " +
+          "or pass signed: false",
+      );
+    }
     const sid = ctx.cookies.get(key, { signed }) || undefined;
-    const handle = await SessionHandle.open(engine, settings, sid);
+    const handle = await SessionHandle.open(engine, settings, sid, new KoaSmartSession());
     let dropped = false;
     Object.defineProperty(ctx, "session", {
       configurable: true,

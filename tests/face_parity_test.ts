@@ -224,3 +224,50 @@ test("fastify: a changing request on the old session, ending after a login's reg
     await app.close();
   }
 });
+
+test("koa: ctx.session.maxAge = 'session' makes a browser-session cookie, as in koa-session", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  const app = new Koa({ keys: ["k"] });
+  app.use(koaFace({ client }) as Koa.Middleware);
+  app.use((ctx) => {
+    const session = (ctx as unknown as { session: { maxAge: unknown; visits?: number } }).session;
+    session.maxAge = "session";
+    session.visits = 1;
+    ctx.body = String(session.maxAge);
+  });
+  await using face = await listenLoopback(app);
+  const response = await fetch(face.url);
+  assert.equal(await response.text(), "null");
+  const cookie = response.headers.getSetCookie().find((line) => line.startsWith("koa.sess="))!;
+  assert.doesNotMatch(cookie, /expires/i, `not a browser-session cookie: ${cookie}`);
+});
+
+test("koa: without app.keys a signed session fails before anything is stored", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  await using redis = await connectClient(server);
+  const app = new Koa();
+  app.silent = true;
+  app.use(koaFace({ client }) as Koa.Middleware);
+  app.use((ctx) => {
+    (ctx as unknown as { session: Record<string, unknown> }).session.visits = 1;
+    ctx.body = "ok";
+  });
+  await using face = await listenLoopback(app);
+  const response = await fetch(face.url);
+  await response.text();
+  assert.equal(response.status, 500);
+  assert.deepEqual(await redis.keys("*"), [], "a session was stored though its cookie could not be set");
+});
+
+test("fastify: an empty secret among several is refused", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  const app = Fastify();
+  await assert.rejects(
+    (async () => await app.register(fastifySession, { client, secret: [""], cookie: { secure: false } }))(),
+    TypeError,
+  );
+  await app.close().catch(() => {});
+});
