@@ -137,7 +137,7 @@ export class UserIndex {
     const { sid, from, to } = change;
     // A destroyUser() that reads the new user's index after this entry landed tombstones the session,
     // whether or not the commit has landed; one that read it before leaves the session listed.
-    const adding = to === undefined ? undefined : this.#update(to, [["+", sid, String(change.life)]], sid);
+    const adding = to === undefined ? undefined : this.#update(to, [["+", sid, String(change.life)]]);
     // A failed removal leaves a stale entry, which is harmless: readers check each session.
     const removing = from === undefined || from === to ? undefined : this.#update(from, [["-", sid, ""]]);
     const [added, written] = await Promise.allSettled([adding, write(), removing]);
@@ -157,8 +157,11 @@ export class UserIndex {
       snapshot.user = to;
       snapshot.userDeadline = change.deadline;
     }
-    const others = added.value ?? [];
-    if (to !== undefined && others.length > 0) await this.evict(to, sid, others);
+    // maxSessionsPerUser: counted once this login has landed, so that of parallel logins the last
+    // to land sees all the others live (counted before, a slow one could slip past the limit).
+    if (to === undefined || this.#ctx.options.maxSessionsPerUser === undefined) return;
+    const others = await this.#update(to, [], sid);
+    if (others.length > 0) await this.evict(to, sid, others);
   }
 
   /**

@@ -121,3 +121,40 @@ test("a whole write of the same user keeps the login time; another user's login 
   const [bob] = await fx.store.sessionsOf("bob");
   assert.ok(bob.loggedInAt! > first.loggedInAt!, "a switch to another user is a new login");
 });
+
+test("maxSessionsPerUser 1: a login whose commit lands after a parallel login's check does not exceed the limit", async () => {
+  // A slow commit: here a conflict whose merge takes a moment (any slow write does the same,
+  // e.g. the session's node farther away than the index's on a cluster).
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  await using fx = await storeFixture({
+    user: (session: Any) => session.userId,
+    maxSessionsPerUser: 1,
+    merge: async (_field: string, { ours }: { ours: unknown }) => {
+      await gate;
+      return ours;
+    },
+  });
+  await fx.store.set("laptop", { cookie: cookie(), cart: 0 } as never);
+  const laptop: Any = await fx.store.get("laptop");
+  const other: Any = await fx.store.get("laptop");
+  other.cart = 5;
+  await fx.store.set("laptop", other); // makes the laptop's login commit conflict on "cart"
+  laptop.cart = 1;
+  laptop.userId = "alice";
+  const slowLogin = fx.store.set("laptop", laptop); // index entry lands, commit waits in the merge
+  await delay(100);
+  await fx.store.set("phone", { cookie: cookie(), userId: "alice" } as never); // a parallel login
+  release();
+  await slowLogin;
+  const live = (await fx.store.sessionsOf("alice")).map((s) => s.id);
+  const alive = [];
+  for (const sid of ["laptop", "phone"]) {
+    if ((await fx.store.get(sid) as Any)?.userId === "alice") alive.push(sid);
+  }
+  assert.ok(
+    alive.length <= 1,
+    `alice has ${alive.length} live sessions (${alive}) with maxSessionsPerUser 1`,
+  );
+  assert.ok(live.length <= 1, `sessionsOf lists ${live}`);
+});
