@@ -23,8 +23,11 @@ import type { AddressInfo } from "node:net";
 import { SmartRedisStore } from "../mod.ts";
 import { MAX_AGE } from "./_sessions.ts";
 
-/** The stores the HTTP benchmarks compare. */
-export type StoreName = "ours" | "connect-redis" | "floor";
+/**
+ * The stores the HTTP benchmarks compare; `ours-user` is ours with sessions per user
+ * (option `user`), whose round trips are counted too.
+ */
+export type StoreName = "ours" | "ours-user" | "connect-redis" | "floor";
 
 /** What `_app_server.ts` takes as its one argument (JSON). */
 export interface AppConfig {
@@ -91,6 +94,10 @@ async function makeStore(config: AppConfig, url: string, floor: FloorStore): Pro
   const client = createClient({ url });
   client.on("error", (error) => console.error(`redis client: ${error}`));
   await client.connect();
+  if (config.store === "ours-user") {
+    const user = (data: Record<string, unknown>) => (data.user as { id?: number } | undefined)?.id;
+    return new SmartRedisStore({ client, user }) as unknown as session.Store;
+  }
   return config.store === "ours"
     ? new SmartRedisStore({ client }) as unknown as session.Store
     : new RedisStore({ client: client as never }) as unknown as session.Store;

@@ -18,6 +18,7 @@ import {
 
 const COLOR: Record<StoreName, string> = {
   "ours": "#2b6cb0",
+  "ours-user": "#2b6cb0", // round trips only, never charted
   "connect-redis": "#dd6b20",
   "floor": "#8a8a8a",
 };

@@ -114,6 +114,29 @@ export function checkGoals(results: Results): Goal[] {
     });
   }
 
+  // Sessions per user: no round trip more for requests that keep the user, at most one for a
+  // login or a logout.
+  for (const request of ROUND_TRIP_REQUESTS) {
+    const extra = request === "login" || request === "logout" ? 1 : 0;
+    const goal =
+      `round trips per ${request} request with option user: ≤ ${extra === 0 ? "as" : "1 more than"} ` +
+      "without";
+    const plain = trips.find((row) => row.store === "ours" && row.request === request);
+    const user = trips.find((row) => row.store === "ours-user" && row.request === request);
+    if (!plain || !user) {
+      missing(goal);
+      continue;
+    }
+    const [without, withUser] = [plain, user].map((row) => row.roundTrips / row.requests);
+    goals.push({
+      goal,
+      measured: `${fmt(withUser)} vs ${fmt(without)} (commands ${fmt(user.commands / user.requests)} vs ${
+        fmt(plain.commands / plain.requests)
+      })`,
+      met: withUser <= without + extra,
+    });
+  }
+
   const groups = benchGroups(results.storeBench).filter((g) =>
     g.others.some((o) => o.name === "connect-smart-redis")
   );

@@ -30,6 +30,8 @@ export const AUTOCANNON_VERSION = "8.0.0";
 
 /** The three stores, in the order of a round. */
 export const STORES: readonly StoreName[] = ["ours", "connect-redis", "floor"];
+/** Measured for their round trips only: ours with sessions per user. */
+const ROUND_TRIPS_ONLY = ["ours-user"] as const;
 
 /** Where Redis is, seen from the app, and how hard autocannon pushes. */
 export interface Setting {
@@ -399,7 +401,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
 
     // One app process per store, one port per setting.
     const apps = new Map<StoreName, { child: LineChild; ports: number[] }>();
-    await Promise.all(STORES.map(async (store) => {
+    await Promise.all([...STORES, ...ROUND_TRIPS_ONLY].map(async (store) => {
       const config: AppConfig = { store, redis: urls };
       const child = children.spawn(`app (${store})`, Deno.execPath(), [
         "run",
@@ -502,7 +504,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
     const [counted] = proxies;
     if (counted) {
       const [s, proxy] = counted;
-      for (const store of STORES.filter((name) => name !== "floor")) {
+      for (const store of ["ours", ...ROUND_TRIPS_ONLY, "connect-redis"] as const) {
         roundTrips.push(
           ...await countRoundTrips({
             store,

@@ -78,6 +78,12 @@ test("the benchmark's smoke mode runs everything and writes the table and the ch
     const trips = (request: string) => row("connect-smart-redis", request)[0]?.[4];
     assert.deepEqual(["login", "read", "write", "logout"].map(trips), ["1.00", "1.00", "2.00", "2.00"]);
     assert.equal(row(CONNECT_REDIS, "read")[0]?.[4], "2.00");
+    // With sessions per user: a login's index update travels with its commit; a logout's follows.
+    const userTrips = (request: string) => row("connect-smart-redis, option user", request)[0]?.[4];
+    assert.deepEqual(["login", "read", "write", "logout"].map(userTrips), ["1.00", "1.00", "2.00", "3.00"]);
+    assert.ok(
+      goals.some((r) => r[1].startsWith("round trips per logout request with option user") && r[3] === "yes"),
+    );
     // Our store never loses an own-property write, even in a smoke run.
     const contention = rows.filter((r) =>
       r[1] === "loopback" && /^\d+$/.test(r[2]) && r[3] === "connect-smart-redis"
