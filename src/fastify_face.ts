@@ -174,7 +174,10 @@ function plugin(
   fastify.addHook("onRequest", async (request) => {
     // Outside the cookie's path the browser sends no cookie: no session, so none is made to
     // replace the one it holds for that path.
-    if (!withinPath(request.raw.url ?? "/", cookie.path ?? "/")) return;
+    if (!withinPath(request.raw.url ?? "/", cookie.path ?? "/")) {
+      (request as { session?: object }).session = {}; // as @fastify/session: shared hooks may read it
+      return;
+    }
     const value = readCookie(request.headers.cookie, cookieName);
     const sid = value?.startsWith(prefix) ? unsign(value.slice(prefix.length), secrets) : undefined;
     const handle = await SessionHandle.open(engine, settings, sid, new FastifySmartSession());

@@ -55,7 +55,7 @@ export class SessionWriter {
     const snapshot = this.#ctx.snapshotOf(record, id);
     const now = Date.now();
     const expiry = expiryOf(record, options, now);
-    if (this.#endsHere(id, record, snapshot, expiry)) return await this.#end(id, snapshot);
+    if (this.#endsHere(id, record, snapshot, expiry, now)) return await this.#end(id, snapshot);
     if (snapshot?.legacy !== undefined && !snapshot.readOnly) await this.#convert(id, record, snapshot);
     // Sessions per user: a commit that changes the session's user also updates the indexes.
     const change = snapshot?.readOnly ? undefined : this.#users?.plan(id, record, snapshot, expiry);
@@ -174,7 +174,7 @@ export class SessionWriter {
     if (snapshot?.readOnly || (!snapshot && options.disableTouch)) return;
     const now = Date.now();
     const expiry = expiryOf(record, options, now);
-    if (this.#endsHere(id, record, snapshot, expiry)) return await this.#end(id, snapshot);
+    if (this.#endsHere(id, record, snapshot, expiry, now)) return await this.#end(id, snapshot);
     const cookie = codec.cookieText(id, record);
     if (snapshot?.legacy !== undefined) {
       // Converted at the first touch, a due renewal folded in: later reads are one plain HGETALL.
@@ -207,6 +207,10 @@ export class SessionWriter {
       ? await this.#users!.extending(id, snapshot!, extension, () => refresh(extension.fields))
       : await refresh([]);
     if (!snapshot) return;
+    if (reply === 0) {
+      snapshot.ended = true; // destroyed (or gone) meanwhile: nothing was written
+      return;
+    }
     if (cookieChanged) snapshot.fields.set(COOKIE_FIELD, cookie);
     if (!options.disableTouch) settled(snapshot, expiry, Array.isArray(reply) ? reply.slice(1) : []);
   }
@@ -222,14 +226,23 @@ export class SessionWriter {
 
   /**
    * Whether this write ends the session: its expiry has passed, and by this request's
-   * own doing (a whole write, or a cookie changed to end it, e.g. `maxAge = 0`). Such an
-   * end leaves a tombstone, as `destroy` does, so that a request still in flight cannot
-   * bring the session back. (One that merely ran out of time meanwhile goes through the
-   * scripts, which keep a longer expiry another request gave it.)
+   * own doing (a whole write, a cookie changed to end it such as `maxAge = 0`, or a `ttl`
+   * function saying 0). Such an end leaves a tombstone, as `destroy` does, so that a
+   * request still in flight cannot bring the session back. (One whose cookie merely ran
+   * out meanwhile goes through the scripts, which keep a longer expiry another request
+   * gave it.) Under `disableTTL` too: the key has no expiry then, so only this ends it.
    */
-  #endsHere(id: string, record: SessionRecord, snapshot: Snapshot | undefined, expiry: Expiry): boolean {
-    if (expiry.pttl !== 0 || snapshot?.readOnly) return false;
-    return !snapshot || this.#ctx.codec.cookieText(id, record) !== snapshot.fields.get(COOKIE_FIELD);
+  #endsHere(
+    id: string,
+    record: SessionRecord,
+    snapshot: Snapshot | undefined,
+    expiry: Expiry,
+    now: number,
+  ): boolean {
+    if (expiry.at === undefined || expiry.at > now || snapshot?.readOnly) return false;
+    const { options, codec } = this.#ctx;
+    if (!snapshot || (typeof options.ttl === "function" && !options.disableTTL)) return true;
+    return codec.cookieText(id, record) !== snapshot.fields.get(COOKIE_FIELD);
   }
 
   /** Ends a session by its tombstone; a lock it held goes with it. */

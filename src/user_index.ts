@@ -209,6 +209,23 @@ export class UserIndex {
   ): Promise<T> {
     const { user, life } = extension;
     const updating = () => this.#update(user, [[extension.operation, sid, String(life)]]);
+    const setBack = () => {
+      const previous = extension.previous === Infinity ? "-1" : String(extension.previous);
+      return this.#ctx.run(USER_MARK_SCRIPT, sid, [user, previous]);
+    };
+    if (extension.operation === "=") {
+      // Giving an entry without a deadline one shortens it: only once the session has its expiry.
+      // If the index update fails, the entry keeps no deadline and the session's record says so,
+      // so that the next renewal tries again.
+      const result = await write();
+      try {
+        await updating();
+        snapshot.userDeadline = extension.deadline;
+      } catch {
+        await setBack().catch(() => {/* the next renewal trusts the record: see README, Limits */});
+      }
+      return result;
+    }
     if (!extension.covered) {
       await updating();
       const result = await write();
@@ -218,8 +235,7 @@ export class UserIndex {
     const [indexed, written] = await Promise.allSettled([updating(), write()]);
     if (written.status === "rejected") throw written.reason; // a longer entry is harmless
     if (indexed.status === "rejected") {
-      const previous = extension.previous === Infinity ? "-1" : String(extension.previous);
-      await this.#ctx.run(USER_MARK_SCRIPT, sid, [user, previous]).catch(() => {
+      await setBack().catch(() => {
         throw indexed.reason;
       });
       return written.value;

@@ -271,3 +271,64 @@ test("fastify: an empty secret among several is refused", async () => {
   );
   await app.close().catch(() => {});
 });
+
+test("hono: a slow re-timing request after a login's regenerate() does not log the user out", async () => {
+  const { Hono } = await import("hono");
+  const { smartRedisSession: honoFace } = await import("../hono.ts");
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  const app = new Hono();
+  app.use(honoFace({ client, secret: "hono secret" }));
+  const session = (c: { get(key: never): unknown }) => c.get("session" as never) as Record<string, unknown>;
+  app.get("/visit", (c) => {
+    session(c).visits = 1;
+    return c.text("hi");
+  });
+  app.get("/slow", async (c) => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    session(c).maxAge = 7 * 86400000; // "remember me": the cookie's life only
+    return c.text("slow");
+  });
+  app.get("/login", async (c) => {
+    await (session(c).regenerate as () => Promise<void>)();
+    session(c).user = "ada";
+    return c.text("in");
+  });
+  app.get("/me", (c) => c.text(String(session(c).user ?? "nobody")));
+  const http = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
+  try {
+    const base = `http://127.0.0.1:${http.addr.port}`;
+    const browser = new OneCookie();
+    await browser.fetch(`${base}/visit`);
+    const slow = browser.fetch(`${base}/slow`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(await browser.fetch(`${base}/login`), "in");
+    assert.equal(await browser.fetch(`${base}/me`), "ada");
+    await slow;
+    assert.equal(await browser.fetch(`${base}/me`), "ada", "the user was logged out by the slow response");
+  } finally {
+    await http.shutdown();
+  }
+});
+
+test("fastify: a request outside cookie.path still has a request.session (as @fastify/session)", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  const app = Fastify();
+  await app.register(fastifySession, { client, secret: SECRET, cookie: { secure: false, path: "/app" } });
+  // A global auth check, as apps write it.
+  app.addHook("preHandler", (request, _reply, done) => {
+    (request as unknown as { user: unknown }).user = request.session.user ?? null;
+    done();
+  });
+  app.get("/public", () => "public");
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  try {
+    const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const response = await fetch(`${base}/public`);
+    const body = await response.text();
+    assert.equal(response.status, 200, `outside cookie.path: ${body}`);
+  } finally {
+    await app.close();
+  }
+});

@@ -59,3 +59,48 @@ test("a whole set() whose expiry has passed leaves a tombstone, not a session", 
   assert.equal(await fx.store.get("past"), null);
   assert.equal(await fx.redis.hExists("session:past", "\0dead"), 1);
 });
+
+test("a ttl function ending a loaded session leaves a tombstone", async () => {
+  await using fx = await storeFixture({
+    ttl: (s) => (s as { loggedOut?: boolean }).loggedOut ? 0 : 60,
+  });
+  await fx.store.set("t0", { cookie: cookie(), userId: "alice" } as never);
+  const ending = await fx.store.get("t0") as Record<string, unknown>;
+  const inFlight = await fx.store.get("t0") as Record<string, unknown>;
+  ending.loggedOut = true;
+  await fx.store.set("t0", ending as never);
+  assert.equal(await fx.store.get("t0"), null);
+  inFlight.cart = ["book"];
+  await fx.store.set("t0", inFlight as never);
+  assert.equal(await fx.store.get("t0"), null, "the session ended by the ttl function came back");
+});
+
+test("a ttl function ending a session at touch leaves a tombstone", async () => {
+  let ended = false;
+  await using fx = await storeFixture({ ttl: () => ended ? 0 : 60 });
+  await fx.store.set("t1", { cookie: cookie(), userId: "alice" } as never);
+  const touching = await fx.store.get("t1") as Record<string, unknown>;
+  const inFlight = await fx.store.get("t1") as Record<string, unknown>;
+  ended = true;
+  await fx.store.touch("t1", touching as never);
+  ended = false;
+  assert.equal(await fx.store.get("t1"), null);
+  inFlight.cart = ["book"];
+  await fx.store.set("t1", inFlight as never);
+  assert.equal(await fx.store.get("t1"), null, "the session ended at touch came back");
+});
+
+test("under disableTTL, maxAge = 0 still ends the session (tombstone, data gone)", async () => {
+  await using fx = await storeFixture({ disableTTL: true });
+  await fx.store.set("d0", { cookie: cookie(), userId: "alice", secret: "s" } as never);
+  const ending = await fx.store.get("d0") as Record<string, unknown>;
+  ending.cookie = { ...ending.cookie as object, originalMaxAge: 0, expires: new Date() };
+  await fx.store.set("d0", ending as never);
+  assert.equal(await fx.store.get("d0"), null);
+  const left = await fx.redis.hGetAll("session:d0");
+  assert.equal(
+    left.userId,
+    undefined,
+    `the ended session's data stay in Redis for ever: ${JSON.stringify(left)}`,
+  );
+});

@@ -158,3 +158,26 @@ test("maxSessionsPerUser 1: a login whose commit lands after a parallel login's 
   );
   assert.ok(live.length <= 1, `sessionsOf lists ${live}`);
 });
+
+test("a failed write does not leave a live session's index entry shorter than the session", async () => {
+  let finite = false;
+  await using fx = await storeFixture({
+    user: (session: Any) => session.userId,
+    ttl: () => finite ? 1 : Infinity,
+    conflictRetries: 0,
+  });
+  await fx.store.set("s1", { cookie: { originalMaxAge: null }, userId: "alice", x: 1 } as never);
+  assert.equal(await fx.redis.pTTL("session:s1"), -1);
+  finite = true; // the ttl function now gives this session an expiry
+  const loaded = await fx.store.get("s1") as Any;
+  await fx.redis.hSet("session:s1", "x", "2"); // another request's change of the same property
+  loaded.x = 3;
+  await assert.rejects(fx.store.set("s1", loaded), /could not be committed/);
+  // The session still has no expiry, so it is live for ever...
+  assert.equal(await fx.redis.pTTL("session:s1"), -1);
+  await new Promise((resolve) => setTimeout(resolve, 3500));
+  assert.notEqual(await fx.store.get("s1"), null);
+  // ...and its user must still find (and be able to destroy) it.
+  assert.deepEqual((await fx.store.sessionsOf("alice")).map((s) => s.id), ["s1"], "live session unlisted");
+  assert.equal(await fx.store.destroyUser("alice"), 1, "destroyUser missed a live session");
+});

@@ -164,6 +164,7 @@ export class SessionHandle implements SessionControls {
   async #touch(): Promise<void> {
     const record = this.#record();
     await this.#engine.touch(this.sid, record);
+    if (this.#engine.snapshotOf(record, this.sid)?.ended) this.#ended = true; // as in #commit
     this.#storedMaxAge = this.maxAge;
   }
 
