@@ -2,8 +2,9 @@
  * The store's core, free of any web framework: one object that every face
  * (express-session and the others) calls to load, commit, touch and destroy
  * sessions. The work itself lives in one module per job: `session_loader.ts`
- * (reads), `session_writer.ts` (commits and touches), `bulk_operations.ts`
- * (all, ids, clear), and with the `user` option `user_index.ts` and
+ * (reads), `session_writer.ts` (commits and touches; `conflict_merge.ts` and
+ * `legacy_conversion.ts` beside it), `bulk_operations.ts` (all, ids, clear), and
+ * with the `user` option `user_index.ts`, `user_entry_renewal.ts` and
  * `user_sessions.ts` (sessions per user).
  * @module
  */

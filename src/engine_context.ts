@@ -53,6 +53,18 @@ export class EngineContext {
     }
   }
 
+  /** Whether the Redis holding the session never evicts keys (no maxmemory, or `noeviction`). */
+  async evictionImpossible(sid: string): Promise<boolean> {
+    try {
+      const info = String(await this.send(sid, ["INFO", "memory"]));
+      const maxmemory = /^maxmemory:(\d+)/m.exec(info)?.[1];
+      const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+      return maxmemory === "0" || policy === "noeviction";
+    } catch {
+      return false; // cannot tell: do not risk undoing a logout
+    }
+  }
+
   /** Sends a plain command on a session's key. */
   async send(sid: string, args: readonly string[]): Promise<unknown> {
     const key = this.key(sid);

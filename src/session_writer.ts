@@ -6,13 +6,13 @@
  */
 
 import { ConflictMerger } from "./conflict_merge.ts";
+import { LegacyConverter } from "./legacy_conversion.ts";
 import type { EngineContext } from "./engine_context.ts";
 import { SessionConflictError, SessionLockedError } from "./errors.ts";
 import { type Expiry, expiryOf, renewalDue } from "./expiry.ts";
 import { COOKIE_FIELD, isReservedField } from "./fields.ts";
 import type { SessionRecord } from "./options.ts";
 import { COMMIT_SCRIPT } from "./scripts/commit_script.ts";
-import { CONVERT_SCRIPT, convertArgs } from "./scripts/convert_script.ts";
 import { REFRESH_SCRIPT } from "./scripts/refresh_script.ts";
 import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
 import { REPLACE_SCRIPT } from "./scripts/replace_script.ts";
@@ -25,6 +25,7 @@ import { checkSession, checkSid } from "./write_checks.ts";
 export class SessionWriter {
   #ctx: EngineContext;
   #merger: ConflictMerger;
+  #converter: LegacyConverter;
   /** Sessions per user (option `user`), else `undefined`. */
   #users: UserIndex | undefined;
   /** Destroys a session, leaving its tombstone (the engine's `destroy`). */
@@ -38,6 +39,7 @@ export class SessionWriter {
   constructor(ctx: EngineContext, destroy: (sid: string) => Promise<void>, users?: UserIndex) {
     this.#ctx = ctx;
     this.#merger = new ConflictMerger(ctx);
+    this.#converter = new LegacyConverter(ctx, this.#merger);
     this.#destroy = destroy;
     this.#users = users;
   }
@@ -56,7 +58,9 @@ export class SessionWriter {
     const now = Date.now();
     const expiry = expiryOf(record, options, now);
     if (this.#endsHere(id, record, snapshot, expiry, now)) return await this.#end(id, snapshot);
-    if (snapshot?.legacy !== undefined && !snapshot.readOnly) await this.#convert(id, record, snapshot);
+    if (snapshot?.legacy !== undefined && !snapshot.readOnly) {
+      await this.#converter.convert(id, record, snapshot);
+    }
     // Sessions per user: a commit that changes the session's user also updates the indexes.
     const change = snapshot?.readOnly ? undefined : this.#users?.plan(id, record, snapshot, expiry);
     if (change) {
@@ -102,12 +106,14 @@ export class SessionWriter {
       this.#touchDue(snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD));
     if (changes.length === 0 && !renew) return await this.#release(id, snapshot);
     // Sessions per user: a renewal that uses up half the headroom of the index entry extends it.
-    const extension = renew && userFields.length === 0 ? this.#users?.extension(snapshot, expiry) : undefined;
+    const extension = renew && userFields.length === 0
+      ? this.#users?.renewal.extension(snapshot, expiry)
+      : undefined;
     if (!extension) return await this.#compareAndSet(id, record, snapshot, expiry, now, changes, renew);
     const extended = [...changes, ...extension.fields.map(([field, value]) => ({ kind: "w", field, value }))];
     const write = () =>
       this.#compareAndSet(id, record, snapshot, expiry, now, extended as FieldChange[], renew);
-    await this.#users!.extending(id, snapshot, extension, write);
+    await this.#users!.renewal.extending(id, snapshot, extension, write);
   }
 
   /** Writes the changes if the fields still hold their bases; merges and retries if not. */
@@ -180,7 +186,7 @@ export class SessionWriter {
       // Converted at the first touch, a due renewal folded in: later reads are one plain HGETALL.
       const renew = !options.disableTouch &&
         this.#touchDue(snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD));
-      await this.#convert(id, record, snapshot, renew ? expiry : undefined);
+      await this.#converter.convert(id, record, snapshot, renew ? expiry : undefined);
     }
     // Sessions per user: a session whose hash does not record its user yet (stored before the
     // option was set) is indexed by a commit.
@@ -199,12 +205,12 @@ export class SessionWriter {
     args.push(token ?? "");
     // Sessions per user: a renewal that uses up half the headroom of the index entry extends it.
     const extension = snapshot && !options.disableTouch
-      ? this.#users?.extension(snapshot, expiry)
+      ? this.#users?.renewal.extension(snapshot, expiry)
       : undefined;
     const refresh = (extra: readonly [string, string][]) =>
       this.#ctx.run(REFRESH_SCRIPT, id, [...args, ...extra.flat()]);
     const reply = extension
-      ? await this.#users!.extending(id, snapshot!, extension, () => refresh(extension.fields))
+      ? await this.#users!.renewal.extending(id, snapshot!, extension, () => refresh(extension.fields))
       : await refresh([]);
     if (!snapshot) return;
     if (reply === 0) {
@@ -268,7 +274,8 @@ export class SessionWriter {
    */
   async #rewriteGone(id: string, record: SessionRecord, snapshot: Snapshot, now: number) {
     if (
-      Date.now() >= snapshot.liveAt + this.#ctx.options.deleteExpiry || !await this.#evictionImpossible(id)
+      Date.now() >= snapshot.liveAt + this.#ctx.options.deleteExpiry ||
+      !await this.#ctx.evictionImpossible(id)
     ) {
       snapshot.ended = true;
       return;
@@ -279,18 +286,6 @@ export class SessionWriter {
     const write = () => this.#write(id, record, undefined, expiry, now, change?.fields ?? []);
     if (!change) return await write();
     await this.#users!.around(change, write, () => this.#ctx.snapshotOf(record, id));
-  }
-
-  /** Whether the Redis holding the session never evicts keys (no maxmemory, or `noeviction`). */
-  async #evictionImpossible(sid: string): Promise<boolean> {
-    try {
-      const info = String(await this.#ctx.send(sid, ["INFO", "memory"]));
-      const maxmemory = /^maxmemory:(\d+)/m.exec(info)?.[1];
-      const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
-      return maxmemory === "0" || policy === "noeviction";
-    } catch {
-      return false; // cannot tell: do not risk undoing a logout
-    }
   }
 
   async #replace(
@@ -314,26 +309,5 @@ export class SessionWriter {
       renewed: false,
       liveAt: Date.now(),
     });
-  }
-
-  /**
-   * Turns a connect-redis string into a hash, if it is still the string this request
-   * loaded; else takes the other writer's changes and tries again. Afterwards the
-   * commit proceeds field by field against that base, like on any hash.
-   */
-  async #convert(sid: string, record: SessionRecord, snapshot: Snapshot, renewal?: Expiry): Promise<void> {
-    for (let attempt = 0; attempt <= this.#ctx.options.conflictRetries; attempt++) {
-      const args = convertArgs(snapshot.legacy!, snapshot.fields, snapshot.sliding, renewal);
-      const reply = await this.#ctx.run(CONVERT_SCRIPT, sid, args);
-      if (!Array.isArray(reply)) {
-        snapshot.legacy = undefined;
-        if (reply === "converted" && args[3] !== "") snapshot.expires = renewal!.at;
-        return;
-      }
-      await this.#merger.rebaseOnString(sid, record, snapshot, String(reply[1]));
-    }
-    throw new SessionConflictError(
-      `Session "${sid}" could not be converted from connect-redis's format: another writer kept replacing it`,
-    );
   }
 }
