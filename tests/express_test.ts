@@ -211,8 +211,10 @@ test("a request that changes only cookie.maxAge (remember me) has it stored by i
   await browser.get(`${app.url}/remember`);
   const key = `session:${browser.sid}`;
   assert.ok(await fx.redis.pTTL(key) > 29 * 24 * 3600 * 1000, `pttl ${await fx.redis.pTTL(key)}`);
-  assert.equal(await fx.redis.hGet(key, "\0ttl"), String(30 * 24 * 3600 * 1000));
-  assert.equal((await fx.store.get(browser.sid))!.cookie.originalMaxAge, 30 * 24 * 3600 * 1000);
+  // express-session derives originalMaxAge from the clock once more: it may come out 1 ms short.
+  const sliding = Number(await fx.redis.hGet(key, "\0ttl"));
+  assert.ok(Math.abs(sliding - 30 * 24 * 3600 * 1000) <= 2, `\\0ttl ${sliding}`);
+  assert.equal((await fx.store.get(browser.sid))!.cookie.originalMaxAge, sliding);
 });
 
 test("a session whose stored data cannot be read gets a fresh session instead of failing the request", async () => {

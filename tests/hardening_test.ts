@@ -77,9 +77,11 @@ test("a commit that did not change the cookie keeps the longer expiry another re
   const key = `session:${browser.sid}`;
   const pttl = await fx.redis.pTTL(key);
   assert.ok(pttl > 29 * DAY, `pttl ${pttl}: the expiry went back to one day`);
-  assert.equal(await fx.redis.hGet(key, "\0ttl"), String(30 * DAY));
+  // express-session derives originalMaxAge from the clock once more: it may come out 1 ms short.
+  const sliding = Number(await fx.redis.hGet(key, "\0ttl"));
+  assert.ok(Math.abs(sliding - 30 * DAY) <= 2, `\\0ttl ${sliding}`);
   const session = (await fx.store.get(browser.sid))!;
-  assert.equal(session.cookie.originalMaxAge, 30 * DAY);
+  assert.equal(session.cookie.originalMaxAge, sliding);
   assert.ok(new Date(session.cookie.expires!).getTime() > Date.now() + 29 * DAY);
   assert.equal((session as Record<string, unknown>).cart, "apple");
 });
