@@ -46,8 +46,10 @@ export function isNodeRedisCluster(client: object): boolean {
 /**
  * Wraps a node-redis cluster. Connects it when it is not open yet and listens
  * for its `error` and `node-error` events, so a lost node never crashes the
- * process. It is ready while it is open, knows its masters and every master's
- * connection is up (with a master away, its slots cannot be served).
+ * process. It is ready while it is open, knows its masters and one of them at
+ * least is up: a master away fails only the requests on its slots (each within
+ * `commandTimeout`), and its sessions come back once the cluster has promoted its
+ * replica and the client has learned it.
  * @param client A cluster from node-redis `createCluster()`.
  * @returns The store's view of it.
  */
@@ -58,7 +60,7 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
   // 4 and 5 do not, so the adapter reads it off the masters.
   const isReady = () =>
     cluster.isOpen && (cluster as { isReady?: boolean }).isReady !== false && cluster.masters.length > 0 &&
-    cluster.masters.every((master) => isUp(master.client));
+    cluster.masters.some((master) => isUp(master.client));
   const state = new StateReporter(isReady);
   const update = (error?: unknown) => {
     cluster.masters.forEach((master) => watch(master.client));
@@ -75,8 +77,28 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
     }
     node.on("ready", () => update());
     node.on("end", () => update());
-    node.on("reconnecting", () => update());
+    node.on("reconnecting", () => {
+      update();
+      rediscover();
+    });
     node.on("error", (error) => update(error));
+  };
+  // A master lost for good (its replica promoted in its place): node-redis 6 then asks the
+  // cluster for its slots again by itself, node-redis 5 only on a MOVED reply, which the lost
+  // master's slots never get. So the adapter asks for it, through a master still up, at most
+  // once a second while a master keeps reconnecting. (node-redis 4 keeps that call private.)
+  let rediscovered = 0;
+  const rediscover = () => {
+    const slots = (cluster as { _slots?: { rediscover?: (startWith: unknown) => Promise<unknown> } })._slots;
+    if ((cluster as { isReady?: boolean }).isReady !== undefined || typeof slots?.rediscover !== "function") {
+      return;
+    }
+    if (Date.now() - rediscovered < 1000) return;
+    const healthy = cluster.masters.map((master) => master.client)
+      .find((node) => node !== undefined && !isPromise(node) && node.isReady === true);
+    if (!healthy) return;
+    rediscovered = Date.now();
+    slots.rediscover(healthy).then(() => update(), () => {/* the next reconnection tries again */});
   };
   cluster.on("error", (error) => update(error));
   cluster.on("node-error", (error) => update(error));
