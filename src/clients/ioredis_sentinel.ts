@@ -51,6 +51,9 @@ export function ioRedisSentinelConnection(client: object): RedisConnection {
         .map((node) => `${node.host ?? "localhost"}:${node.port ?? 26379}`);
       return `the master "${redis.options?.name}" the sentinels at ${sentinels.join(", ")} name`;
     },
+    get closed() {
+      return base.closed;
+    },
     open: () => base.open?.(),
     onStateChange: (listener) => base.onStateChange(listener),
   };

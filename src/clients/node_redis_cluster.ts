@@ -62,7 +62,10 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
     cluster.isOpen && (cluster as { isReady?: boolean }).isReady !== false && cluster.masters.length > 0 &&
     cluster.masters.some((master) => isUp(master.client));
   const state = new StateReporter(isReady);
+  /** Whether the cluster was ever open: closed after that means the app closed it. */
+  let opened = cluster.isOpen;
   const update = (error?: unknown) => {
+    if (cluster.isOpen) opened = true; // node-redis 4 emits no "connect" of its own
     cluster.masters.forEach((master) => watch(master.client));
     state.update(error);
   };
@@ -105,19 +108,32 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
   for (const event of ["connect", "disconnect", "node-ready", "node-reconnecting", "node-disconnect"]) {
     cluster.on(event, () => update());
   }
-  // Connect a cluster nobody opened, once; never reopen one the app has closed.
+  // Connect a cluster nobody opened, once; never reopen one the app has closed, even one
+  // closed before it ever connected (while the store was still trying to connect it).
   let mayOpen = !cluster.isOpen;
-  let opened = cluster.isOpen;
   cluster.on("connect", () => opened = true);
+  let closedByApp = false;
+  for (const name of ["destroy", "close", "quit", "disconnect"]) {
+    const original = (cluster as unknown as Record<string, unknown>)[name];
+    if (typeof original !== "function") continue;
+    Object.defineProperty(cluster, name, {
+      configurable: true,
+      writable: true,
+      value(this: unknown, ...args: unknown[]) {
+        closedByApp = true;
+        return original.apply(this, args);
+      },
+    });
+  }
   const open = () => {
     if (!mayOpen || cluster.isOpen) return;
     mayOpen = false;
     // node-redis gives up on a cluster whose first connection fails; the store keeps trying
     // (with backoff, up to every 2 s) until it connects once, then node-redis reconnects by itself.
-    const connect = (attempt: number) =>
-      cluster.connect().then(() => update(), (error) => {
+    const connect = (attempt: number): unknown =>
+      !closedByApp && cluster.connect().then(() => update(), (error) => {
         update(error);
-        if (!cluster.isOpen) {
+        if (!cluster.isOpen && !closedByApp) {
           unrefTimer(setTimeout(() => connect(attempt + 1), Math.min(100 * 2 ** attempt, 2000)));
         }
       });
@@ -152,7 +168,7 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
       return `${nodes.join(", ") || "the root nodes"} (Redis Cluster)`;
     },
     get closed() {
-      return opened && !cluster.isOpen;
+      return (opened || closedByApp) && !cluster.isOpen;
     },
     open,
     onStateChange: (listener) => state.listen(listener),

@@ -1,0 +1,62 @@
+/**
+ * Clients the app closes: the store fails at once saying so, and never opens them again.
+ */
+
+import assert from "node:assert/strict";
+import { createCluster } from "redis";
+import { createCluster as createCluster4 } from "redis4";
+import { Redis } from "ioredis";
+import { RedisUnavailableError, SmartRedisStore } from "../mod.ts";
+import { startRedisCluster } from "../scripts/redis_cluster.ts";
+import { startRedisSentinel } from "../scripts/redis_sentinel.ts";
+import { delay, test } from "./_helpers.ts";
+
+async function failure(promise: Promise<unknown>): Promise<{ error: Error; ms: number }> {
+  const started = Date.now();
+  const error = await promise.then(() => new Error("resolved"), (error) => error);
+  return { error, ms: Date.now() - started };
+}
+
+test("node-redis 4 createCluster() the app quit fails store calls at once, saying it is closed", async () => {
+  await using cluster = await startRedisCluster();
+  const client = createCluster4({ rootNodes: cluster.urls.map((url) => ({ url })) });
+  client.on("error", () => {});
+  const store = new SmartRedisStore({ client, commandTimeout: 2000 });
+  await store.set("a", { cookie: { originalMaxAge: 60000 }, v: 1 } as never);
+  await client.quit();
+  await delay(100);
+  const { error, ms } = await failure(store.get("a"));
+  assert.ok(error instanceof RedisUnavailableError, String(error));
+  assert.match(error.message, /closed/, error.message);
+  assert.ok(ms < 500, `took ${ms} ms`);
+});
+
+test("ioredis new Redis({ sentinels }) the app quit fails store calls at once, saying it is closed", async () => {
+  await using setup = await startRedisSentinel();
+  const client = new Redis({ name: setup.name, sentinels: [{ host: "127.0.0.1", port: setup.port }] });
+  client.on("error", () => {});
+  const store = new SmartRedisStore({ client, commandTimeout: 2000 });
+  await store.set("a", { cookie: { originalMaxAge: 60000 }, v: 1 } as never);
+  await client.quit();
+  await delay(300); // the client has ended (status "end")
+  const { error, ms } = await failure(store.get("a"));
+  assert.match(error.message, /closed/, error.message);
+  assert.ok(ms < 500, `took ${ms} ms`);
+});
+
+test("a node-redis createCluster() the app destroyed while Redis was down is not reopened when Redis returns", async () => {
+  await using cluster = await startRedisCluster();
+  await cluster.kill();
+  const client = createCluster({ rootNodes: cluster.urls.map((url) => ({ url })) });
+  client.on("error", () => {});
+  const store = new SmartRedisStore({ client, commandTimeout: 300 });
+  await assert.rejects(store.get("x"), RedisUnavailableError);
+  await delay(300);
+  client.destroy(); // the app shuts its client down
+  assert.equal(client.isOpen, false);
+  await cluster.restart();
+  await delay(3000); // the store's retry backoff is at most 2 s
+  const reopened = client.isOpen;
+  if (reopened) client.destroy();
+  assert.equal(reopened, false, "the store connected a cluster client the app had destroyed");
+});
