@@ -190,20 +190,24 @@ const READS = new Set(["HGETALL", "HMGET", "GET", "PTTL"]);
  * replica resyncing from the new one: writes fail there (READONLY), but a read
  * would find an empty or stale session and log its user out. So each read goes
  * with a `ROLE` in the same round trip, and one answered by a replica is retried
- * until the client has followed the master (the store's `commandTimeout` bounds the wait; the
- * retries stop after 10 s).
+ * until the client has followed the master, for as long as the caller waits.
  * @param send Sends one command to the node the client deems the master.
+ * @param retryFor How long (ms) to keep retrying: the store's `commandTimeout`.
  * @returns The guarded `send`.
  */
 export function masterOnlyReads(
   send: (args: readonly string[]) => Promise<unknown>,
+  retryFor: () => number,
 ): (args: readonly string[]) => Promise<unknown> {
   return async (args) => {
     if (!READS.has(String(args[0]).toUpperCase())) return await send(args);
-    for (let attempt = 1;; attempt++) {
+    const started = Date.now();
+    for (;;) {
       const [role, reply] = await Promise.all([send(["ROLE"]), send(args)]);
       if ((role as unknown[])?.[0] === "master") return reply;
-      if (attempt === 200) throw new Error("READONLY the node still answers as a replica after 10 s");
+      if (Date.now() - started >= retryFor()) {
+        throw new Error(`READONLY the node still answers as a replica after ${Date.now() - started} ms`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };

@@ -46,6 +46,11 @@ export interface RedisConnection {
    */
   readonly closed?: boolean;
   /**
+   * Set by the store to its `commandTimeout` (ms): an adapter that retries a command
+   * internally stops after it, since the caller has given up by then. Optional.
+   */
+  commandTimeout?: number;
+  /**
    * Connects the client if nobody has yet. The store calls it before its first
    * command, not at construction, so an app may still call `client.connect()` itself
    * after creating the store. Optional: leave it out if the client connects by itself.

@@ -35,10 +35,17 @@ export function isIoRedisSentinel(client: object): boolean {
 export function ioRedisSentinelConnection(client: object): RedisConnection {
   const redis = client as IoRedisSentinelClient;
   const base = ioRedisConnection(client);
-  const send = masterOnlyReads((args) => base.send("", args));
+  let retryFor = 10_000; // until the store says its commandTimeout
+  const send = masterOnlyReads((args) => base.send("", args), () => retryFor);
   return {
     send: (_key, args) => send(args),
     masters: () => base.masters(),
+    get commandTimeout() {
+      return retryFor;
+    },
+    set commandTimeout(ms: number) {
+      retryFor = ms;
+    },
     get ready() {
       return base.ready;
     },

@@ -57,11 +57,21 @@ export function nodeRedisSentinelConnection(client: object): RedisConnection {
   let mayOpen = !sentinel.isOpen;
   let opened = sentinel.isOpen;
   sentinel.on("connect", () => opened = true);
-  const send = masterOnlyReads((args) => settleReply(sentinel.sendCommand(false, [...args], FLAT_MAPS)));
+  let retryFor = 10_000; // until the store says its commandTimeout
+  const send = masterOnlyReads(
+    (args) => settleReply(sentinel.sendCommand(false, [...args], FLAT_MAPS)),
+    () => retryFor,
+  );
   const node: RedisNode = { send };
   return {
     send: (_key, args) => send(args),
     masters: () => Promise.resolve([node]),
+    get commandTimeout() {
+      return retryFor;
+    },
+    set commandTimeout(ms: number) {
+      retryFor = ms;
+    },
     get ready() {
       return sentinel.isReady;
     },

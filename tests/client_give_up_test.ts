@@ -1,9 +1,10 @@
 /**
- * Clients the app closes: the store fails at once saying so, and never opens them again.
+ * When the store gives up on a command: clients the app closed fail at once saying
+ * so and are never opened again, and a read that timed out stops retrying.
  */
 
 import assert from "node:assert/strict";
-import { createCluster } from "redis";
+import { createClient, createCluster } from "redis";
 import { createCluster as createCluster4 } from "redis4";
 import { Redis } from "ioredis";
 import { RedisUnavailableError, SmartRedisStore } from "../mod.ts";
@@ -59,4 +60,38 @@ test("a node-redis createCluster() the app destroyed while Redis was down is not
   const reopened = client.isOpen;
   if (reopened) client.destroy();
   assert.equal(reopened, false, "the store connected a cluster client the app had destroyed");
+});
+
+test("reads that failed on a node answering as replica do not keep polling it", async () => {
+  await using setup = await startRedisSentinel();
+  const client = new Redis({ name: setup.name, sentinels: [{ host: "127.0.0.1", port: setup.port }] });
+  client.on("error", () => {});
+  const store = new SmartRedisStore({ client, commandTimeout: 200 });
+  await store.set("a", { cookie: { originalMaxAge: 60000 }, v: 1 } as never);
+  const master = await setup.masterPort();
+  const admin = createClient({ url: `redis://127.0.0.1:${master}` });
+  admin.on("error", () => {});
+  await admin.connect();
+  try {
+    // The node the client is connected to turns replica (as a demoted master does).
+    const other = setup.dataPorts.find((port) => port !== master)!;
+    await admin.sendCommand(["REPLICAOF", "127.0.0.1", String(other)]);
+    const failures = await Promise.all(
+      Array.from({ length: 20 }, () => store.get("a").then(() => undefined, (error) => error)),
+    );
+    assert.ok(failures.every((error) => error instanceof RedisUnavailableError), String(failures[0]));
+    const roles = async () =>
+      Number(/cmdstat_role:calls=(\d+)/.exec(await admin.info("commandstats"))?.[1] ?? 0);
+    const before = await roles();
+    await delay(1000);
+    const after = await roles();
+    assert.ok(
+      after - before < 20,
+      `${after - before} ROLE commands in the second after all 20 reads had failed`,
+    );
+  } finally {
+    await admin.sendCommand(["REPLICAOF", "NO", "ONE"]).catch(() => {});
+    await admin.close().catch(() => {});
+    client.disconnect();
+  }
 });
