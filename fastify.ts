@@ -26,7 +26,12 @@
  * @module
  */
 
-export { type FastifySessionOptions, FastifySmartSession, smartRedisSession } from "./src/fastify_face.ts";
+export {
+  type FastifySessionCallback,
+  type FastifySessionOptions,
+  FastifySmartSession,
+  smartRedisSession,
+} from "./src/fastify_face.ts";
 export { SmartSession } from "./src/web/smart_session.ts";
 export type { CookieOptions } from "./src/web/cookies.ts";
 export * from "./src/common_exports.ts";

@@ -38,7 +38,8 @@ const PEER_DEPENDENCIES: Record<string, string> = {
   // The client majors the tests run (node-redis 4, 5, 6; ioredis 5, 6), no more.
   "redis": "^4.6.0 || ^5.0.0 || ^6.0.0",
   "ioredis": "^5.0.0 || ^6.0.0",
-  "@types/express-session": "^1.17.0",
+  // 1.17.6 is the first whose Store types the store's all/length signatures satisfy.
+  "@types/express-session": "^1.17.6",
 };
 const OPTIONAL_PEERS = ["redis", "ioredis", "@types/express-session"];
 /**
@@ -48,7 +49,7 @@ const OPTIONAL_PEERS = ["redis", "ioredis", "@types/express-session"];
 const FACE_PEERS: Record<string, string> = {
   "fastify": "^5.0.0",
   "koa": "^3.0.0", // the tested major
-  "hono": "^4.0.0",
+  "hono": "^4.5.0", // the first whose Env types the face's variables satisfy
 };
 const FACE_OPTIONAL_PEERS = ["express-session", ...Object.keys(FACE_PEERS)];
 

@@ -3,8 +3,27 @@
  * `TypeError` / `RangeError`; these named classes cover what can happen at run time.
  * Their options are spelled `{ cause?: unknown }` rather than `ErrorOptions`, which
  * exists only in lib ES2022: the published types must check for ES2020 consumers too.
+ *
+ * The npm package holds the code twice (ESM for `import`, CommonJS for `require`), so an
+ * app using both would have two copies of each class. Each error therefore carries a
+ * mark under a registered symbol, and `instanceof` accepts an error of either copy.
  * @module
  */
+
+/** Shared by both copies of the package: the name of the class an error was made by. */
+const MARK: unique symbol = Symbol.for("connect-smart-redis error") as never;
+
+/** Marks `error` as made by the class `name`. */
+function mark(error: Error, name: string): void {
+  Object.defineProperty(error, MARK, { value: name });
+}
+
+/** `instanceof` for one of these classes: its own instances, or those of its twin in the other copy. */
+function isInstance(own: object, cls: object, name: string, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(cls, value)) return true;
+  return own === cls && typeof value === "object" && value !== null &&
+    (value as { [MARK]?: unknown })[MARK] === name;
+}
 
 /** Redis could not be reached, or did not answer within `commandTimeout`. */
 export class RedisUnavailableError extends Error {
@@ -16,6 +35,16 @@ export class RedisUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "RedisUnavailableError";
+    mark(this, "RedisUnavailableError");
+  }
+
+  /**
+   * Whether `value` is one: also true for one from the package's other copy (ESM or CommonJS).
+   * @param value Anything.
+   * @returns Whether it is a RedisUnavailableError.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(RedisUnavailableError, this, "RedisUnavailableError", value);
   }
 }
 
@@ -29,6 +58,16 @@ export class SessionConflictError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "SessionConflictError";
+    mark(this, "SessionConflictError");
+  }
+
+  /**
+   * Whether `value` is one: also true for one from the package's other copy (ESM or CommonJS).
+   * @param value Anything.
+   * @returns Whether it is a SessionConflictError.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(SessionConflictError, this, "SessionConflictError", value);
   }
 }
 
@@ -49,6 +88,16 @@ export class SessionDataError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "SessionDataError";
+    mark(this, "SessionDataError");
+  }
+
+  /**
+   * Whether `value` is one: also true for one from the package's other copy (ESM or CommonJS).
+   * @param value Anything.
+   * @returns Whether it is a SessionDataError.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(SessionDataError, this, "SessionDataError", value);
   }
 }
 
@@ -62,5 +111,15 @@ export class SessionLockedError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "SessionLockedError";
+    mark(this, "SessionLockedError");
+  }
+
+  /**
+   * Whether `value` is one: also true for one from the package's other copy (ESM or CommonJS).
+   * @param value Anything.
+   * @returns Whether it is a SessionLockedError.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(SessionLockedError, this, "SessionLockedError", value);
   }
 }

@@ -88,7 +88,10 @@ export class FastifySmartSession extends SmartSession {
    * @param callback Called once done (or failed), instead of the Promise settling.
    * @returns Resolves once the old session is destroyed.
    */
-  override regenerate(keys?: string[] | Callback, callback?: Callback): Promise<void> {
+  override regenerate(
+    keys?: string[] | FastifySessionCallback,
+    callback?: FastifySessionCallback,
+  ): Promise<void> {
     if (typeof keys === "function") return this.regenerate([], keys);
     const kept = (keys ?? []).filter((key) => Object.hasOwn(this, key)).map((key) =>
       [key, this[key]] as const
@@ -105,7 +108,7 @@ export class FastifySmartSession extends SmartSession {
    * Writes the changes now.
    * @param callback Called once done (or failed), instead of the Promise settling.
    */
-  override save(callback?: Callback): Promise<void> {
+  override save(callback?: FastifySessionCallback): Promise<void> {
     return settle(super.save(), callback);
   }
 
@@ -113,7 +116,7 @@ export class FastifySmartSession extends SmartSession {
    * Destroys the session; requests already in flight cannot bring it back.
    * @param callback Called once done (or failed), instead of the Promise settling.
    */
-  override destroy(callback?: Callback): Promise<void> {
+  override destroy(callback?: FastifySessionCallback): Promise<void> {
     return settle(super.destroy(), callback);
   }
 
@@ -121,16 +124,16 @@ export class FastifySmartSession extends SmartSession {
    * Loads the session again from Redis, dropping unsaved changes.
    * @param callback Called once done (or failed), instead of the Promise settling.
    */
-  override reload(callback?: Callback): Promise<void> {
+  override reload(callback?: FastifySessionCallback): Promise<void> {
     return settle(super.reload(), callback);
   }
 }
 
-/** `@fastify/session`'s callback style. */
-type Callback = (error?: Error) => void;
+/** `@fastify/session`'s callback style: called once the operation is done, with its error if it failed. */
+export type FastifySessionCallback = (error?: Error) => void;
 
 /** Calls back instead of rejecting when given a callback (a failure must not also be unhandled). */
-function settle(promise: Promise<void>, callback: Callback | undefined): Promise<void> {
+function settle(promise: Promise<void>, callback: FastifySessionCallback | undefined): Promise<void> {
   if (!callback) return promise;
   return promise.then(() => callback(), (error) => callback(error));
 }

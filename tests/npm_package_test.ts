@@ -208,6 +208,11 @@ test("npm: import gives the default factory and SmartRedisStore, both making exp
   assert.match(stdout, /default factory and SmartRedisStore make working express-session Stores/);
 });
 
+test("npm: an error from a store made by require() is instanceof the class an import gives", async () => {
+  const { stdout } = await runCheck("dual_errors_check.mjs");
+  assert.match(stdout, /errors of either copy are instanceof the classes of both/);
+});
+
 test("npm: parallel requests keep all their writes and a destroyed session is not resurrected", async () => {
   const { stdout } = await runCheck("concurrency_check.mjs");
   assert.match(stdout, /20 parallel requests on one session: all 20 properties kept/);
