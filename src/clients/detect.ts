@@ -24,6 +24,16 @@ export function connectionFor(client: unknown): RedisConnection {
     );
   }
   if (isRedisConnection(client)) return client;
+  // Stores sharing one client (a store per tenant prefix) share its adapter: the client gets the
+  // adapter's listeners once, however many stores there are.
+  let connection = adapters.get(client);
+  if (!connection) adapters.set(client, connection = adapt(client));
+  return connection;
+}
+
+const adapters = new WeakMap<object, RedisConnection>();
+
+function adapt(client: object): RedisConnection {
   if (isIoRedisCluster(client)) return ioRedisClusterConnection(client);
   if (isIoRedisSentinel(client)) return ioRedisSentinelConnection(client);
   if (isIoRedisClient(client)) return ioRedisConnection(client);
