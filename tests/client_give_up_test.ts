@@ -82,12 +82,14 @@ test("reads that failed on a node answering as replica do not keep polling it", 
     assert.ok(failures.every((error) => error instanceof RedisUnavailableError), String(failures[0]));
     const roles = async () =>
       Number(/cmdstat_role:calls=(\d+)/.exec(await admin.info("commandstats"))?.[1] ?? 0);
+    await delay(500); // a retry already on its way when the read gave up lands meanwhile
     const before = await roles();
     await delay(1000);
     const after = await roles();
+    // Still retrying, the 20 reads would send some 20 ROLE commands every 50 ms.
     assert.ok(
-      after - before < 20,
-      `${after - before} ROLE commands in the second after all 20 reads had failed`,
+      after - before < 5,
+      `${after - before} ROLE commands in a second, half a second after the reads failed`,
     );
   } finally {
     await admin.sendCommand(["REPLICAOF", "NO", "ONE"]).catch(() => {});

@@ -181,6 +181,9 @@ export function shareConnect(
   });
 }
 
+/** Milliseconds between a Sentinel read answered by a replica and its retry. */
+const RETRY_PAUSE = 50;
+
 /** The plain reads the store sends; every other command it sends writes (or is a script that does). */
 const READS = new Set(["HGETALL", "HMGET", "GET", "PTTL"]);
 
@@ -205,10 +208,12 @@ export function masterOnlyReads(
     for (;;) {
       const [role, reply] = await Promise.all([send(["ROLE"]), send(args)]);
       if ((role as unknown[])?.[0] === "master") return reply;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
+      // No attempt once the caller has given up (its wait began a little earlier, so it has
+      // failed the command with the store's own timeout error by now).
       if (Date.now() - started >= retryFor()) {
         throw new Error(`READONLY the node still answers as a replica after ${Date.now() - started} ms`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
 }
