@@ -36,6 +36,29 @@ export class SessionCodec {
     return serializeFields(sid, { cookie: record.cookie }, this.#serializer, storedValue).get(COOKIE_FIELD);
   }
 
+  /**
+   * Whether two stored cookies hold the same settings. express-session derives a cookie's
+   * `originalMaxAge` from the clock again each time it resets the cookie's expiry (at the
+   * end of every request), so it comes out a millisecond short now and then: a drift of a
+   * few ms is no change (else it would cost a write, and accumulate).
+   * @param a A cookie field as stored, or `undefined`.
+   * @param b Another.
+   * @returns Whether they are the same but for such a drift.
+   */
+  sameCookie(a: string | undefined, b: string | undefined): boolean {
+    if (a === b) return true;
+    if (a === undefined || b === undefined) return false;
+    let x: { originalMaxAge?: unknown }, y: { originalMaxAge?: unknown };
+    try {
+      [x, y] = [this.#serializer.parse(a), this.#serializer.parse(b)] as { originalMaxAge?: unknown }[];
+    } catch {
+      return false;
+    }
+    if (typeof x !== "object" || x === null || typeof y !== "object" || y === null) return false;
+    if (!sameSpan(x.originalMaxAge, y.originalMaxAge)) return false;
+    return this.#serializer.stringify({ ...x, originalMaxAge: y.originalMaxAge }) === b;
+  }
+
   /** Parses one stored field; a `SessionDataError` (ENOENT) when the serializer rejects it. */
   parseField(sid: string, field: string, text: string): unknown {
     try {
@@ -68,6 +91,21 @@ export class SessionCodec {
     }
     return value as SessionRecord;
   }
+}
+
+/** How far (ms) express-session's `originalMaxAge` may drift from the maxAge set. */
+const MAX_DRIFT = 5;
+
+/**
+ * Whether two spans of time (ms, as numbers or the strings stored in `\0ttl`) are the
+ * same but for express-session's drift (see {@linkcode SessionCodec.sameCookie}).
+ * @returns True for equal values, or two numbers at most a few ms apart.
+ */
+export function sameSpan(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === "" || b === "" || a === null || b === null) return false;
+  const [x, y] = [Number(a), Number(b)];
+  return Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= MAX_DRIFT;
 }
 
 /** What to store of a property: the cookie without `expires` when `\0exp` can give it back. */

@@ -20,6 +20,7 @@ import { attachSnapshot, diffFields, type FieldChange, type Snapshot } from "./s
 import { expiryArgs, settled, slidingArg } from "./write_expiry.ts";
 import type { UserIndex } from "./user_index.ts";
 import { checkSession, checkSid } from "./write_checks.ts";
+import { sameSpan, type SessionCodec } from "./session_codec.ts";
 
 /** Commits and touches sessions. */
 export class SessionWriter {
@@ -91,7 +92,8 @@ export class SessionWriter {
       return await this.#replace(id, record, codec.serialize(id, record), expiry, now, userFields);
     }
 
-    const changes = diffFields(snapshot.fields, codec.serialize(id, record));
+    const changes = diffFields(snapshot.fields, codec.serialize(id, record))
+      .filter((change) => change.field !== COOKIE_FIELD || !onlyDrift(codec, snapshot, change));
     for (const [field, value] of userFields) changes.push({ kind: "w", field, value });
     if (snapshot.readOnly) {
       if (changes.length === 0) return; // nothing to refuse: the request changed nothing
@@ -192,7 +194,8 @@ export class SessionWriter {
     // option was set) is indexed by a commit.
     if (snapshot && this.#users?.changed(record, snapshot)) return await this.commit(id, record);
     if (snapshot && !this.#touchDue(snapshot, expiry, now, cookie)) return await this.#release(id, snapshot);
-    const cookieChanged = cookie !== undefined && cookie !== snapshot?.fields.get(COOKIE_FIELD);
+    const cookieChanged = cookie !== undefined &&
+      !codec.sameCookie(cookie, snapshot?.fields.get(COOKIE_FIELD));
     const guard = cookieChanged || !snapshot ? "" : "=" + snapshot.sliding;
     // Under disableTouch only the cookie's settings are written: the expiry stays as it is.
     const args = [
@@ -223,9 +226,9 @@ export class SessionWriter {
 
   /** Whether a request that changed no data must still write: cookie settings, maxAge, or a due renewal. */
   #touchDue(snapshot: Snapshot, expiry: Expiry, now: number, cookie: string | undefined): boolean {
-    if (cookie !== snapshot.fields.get(COOKIE_FIELD)) return true;
+    if (!this.#ctx.codec.sameCookie(cookie, snapshot.fields.get(COOKIE_FIELD))) return true;
     if (this.#ctx.options.disableTouch) return false;
-    if (slidingArg(expiry) !== snapshot.sliding) return true;
+    if (!sameSpan(slidingArg(expiry), snapshot.sliding)) return true;
     if (snapshot.renewed) return false;
     return renewalDue(expiry, snapshot.expires, now, this.#ctx.options.renewAfter);
   }
@@ -248,7 +251,7 @@ export class SessionWriter {
     if (expiry.at === undefined || expiry.at > now || snapshot?.readOnly) return false;
     const { options, codec } = this.#ctx;
     if (!snapshot || (typeof options.ttl === "function" && !options.disableTTL)) return true;
-    return codec.cookieText(id, record) !== snapshot.fields.get(COOKIE_FIELD);
+    return !codec.sameCookie(codec.cookieText(id, record), snapshot.fields.get(COOKIE_FIELD));
   }
 
   /** Ends a session by its tombstone; a lock it held goes with it. */
@@ -310,4 +313,9 @@ export class SessionWriter {
       liveAt: Date.now(),
     });
   }
+}
+
+/** A change of the cookie field that is only express-session's drift of `originalMaxAge`. */
+function onlyDrift(codec: SessionCodec, snapshot: Snapshot, change: FieldChange): boolean {
+  return change.kind !== "r" && codec.sameCookie(snapshot.fields.get(COOKIE_FIELD), change.value);
 }

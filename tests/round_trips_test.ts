@@ -10,6 +10,7 @@ import { SmartRedisStore } from "../mod.ts";
 import {
   Browser,
   delay,
+  Monitor,
   type RedisServer,
   startApp,
   startRedisServer,
@@ -127,3 +128,32 @@ for (const withUser of [false, true]) {
     }
   });
 }
+
+test("express-session's drift of originalMaxAge (a ms short now and then) costs no write", async () => {
+  await using server = await startRedisServer();
+  const client = createClient({ url: server.url });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    const store = new SmartRedisStore({ client });
+    const cookie = (maxAge: number) => ({ originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge) });
+    await store.set("drift", { cookie: cookie(86_400_000), visits: 1 } as never);
+    await using monitor = await Monitor.start(server);
+    // A read-only request whose cookie express-session reset with the clock ticking in between.
+    const read = (await store.get("drift"))! as unknown as { cookie: object; visits: number };
+    read.cookie = cookie(86_399_999);
+    await store.touch("drift", read as never);
+    assert.deepEqual((await monitor.commands()).map((args) => args[0]), ["hgetall"]);
+    // A changing one writes its change, not the cookie.
+    const changing = (await store.get("drift"))! as unknown as { cookie: object; visits: number };
+    changing.cookie = cookie(86_399_998);
+    changing.visits = 2;
+    await store.set("drift", changing as never);
+    const commit = (await monitor.commands()).find((args) => args[0] === "evalsha")!;
+    assert.ok(commit.includes("visits") && !commit.includes("cookie"), `the commit wrote ${commit.slice(3)}`);
+    const stored = JSON.parse((await client.hGet("session:drift", "cookie"))!);
+    assert.equal(stored.originalMaxAge, 86_400_000);
+  } finally {
+    await client.close();
+  }
+});
