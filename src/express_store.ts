@@ -12,13 +12,13 @@ import type { Session, SessionData } from "express-session";
 import { connectionFor } from "./clients/detect.ts";
 import { refuseCopyingMiddleware } from "./foreign_callers.ts";
 import { SessionEngine } from "./engine.ts";
+import { type Callback, settle } from "./callbacks.ts";
 import { releaseWhenDone } from "./express_lock_release.ts";
 import type { DestroyUserOptions, UserSession } from "./user_sessions.ts";
 import { resolveOptions, type SmartRedisStoreOptions } from "./options.ts";
 import { attachSnapshot, SNAPSHOT, type Snapshot } from "./snapshot.ts";
 
-/** A node-style callback; the store calls it exactly once. */
-export type Callback<T> = (error: unknown, value?: T) => void;
+export type { Callback } from "./callbacks.ts";
 
 /** A session as `all()` returns it: its data plus its `id`. */
 export type StoredSession = SessionData & { id: string };
@@ -280,19 +280,4 @@ function createCarryingSnapshot(
   if (snapshot) attachSnapshot(created, snapshot);
   if (snapshot?.lockToken) releaseWhenDone(engineOf(store), req, created);
   return created;
-}
-
-/** Reports the outcome to the callback exactly once, or through the Promise when there is none. */
-function settle<T>(work: Promise<T>, callback?: Callback<T>): Promise<T> {
-  if (typeof callback !== "function") return work;
-  return work.then(
-    (value) => {
-      callback(null, value);
-      return value;
-    },
-    (error) => {
-      callback(error);
-      return undefined as T;
-    },
-  );
 }

@@ -7,6 +7,7 @@
  */
 
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastify";
+import { type Callback, settle } from "./callbacks.ts";
 import type { SmartRedisStoreOptions } from "./options.ts";
 import { type CookieOptions, readCookie, serializeCookie, sign, unsign } from "./web/cookies.ts";
 import { faceSetup } from "./web/face_engine.ts";
@@ -100,7 +101,7 @@ export class FastifySmartSession extends SmartSession {
       super.regenerate().then(() => {
         for (const [key, value] of kept) this[key] = value;
       }),
-      callback,
+      callback as Callback<void> | undefined,
     );
   }
 
@@ -109,7 +110,7 @@ export class FastifySmartSession extends SmartSession {
    * @param callback Called once done (or failed), instead of the Promise settling.
    */
   override save(callback?: FastifySessionCallback): Promise<void> {
-    return settle(super.save(), callback);
+    return settle(super.save(), callback as Callback<void> | undefined);
   }
 
   /**
@@ -117,7 +118,7 @@ export class FastifySmartSession extends SmartSession {
    * @param callback Called once done (or failed), instead of the Promise settling.
    */
   override destroy(callback?: FastifySessionCallback): Promise<void> {
-    return settle(super.destroy(), callback);
+    return settle(super.destroy(), callback as Callback<void> | undefined);
   }
 
   /**
@@ -125,18 +126,12 @@ export class FastifySmartSession extends SmartSession {
    * @param callback Called once done (or failed), instead of the Promise settling.
    */
   override reload(callback?: FastifySessionCallback): Promise<void> {
-    return settle(super.reload(), callback);
+    return settle(super.reload(), callback as Callback<void> | undefined);
   }
 }
 
 /** `@fastify/session`'s callback style: called once the operation is done, with its error if it failed. */
 export type FastifySessionCallback = (error?: Error) => void;
-
-/** Calls back instead of rejecting when given a callback (a failure must not also be unhandled). */
-function settle(promise: Promise<void>, callback: FastifySessionCallback | undefined): Promise<void> {
-  if (!callback) return promise;
-  return promise.then(() => callback(), (error) => callback(error));
-}
 
 /** Whether the cookie's path covers the request's (`@fastify/session`'s rule; no session outside). */
 function withinPath(url: string, cookiePath: string): boolean {
