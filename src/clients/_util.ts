@@ -187,6 +187,14 @@ const RETRY_PAUSE = 50;
 /** The plain reads the store sends; every other command it sends writes (or is a script that does). */
 const READS = new Set(["HGETALL", "HMGET", "GET", "PTTL"]);
 
+/** A Sentinel client's `send` guarded against a demoted master, see {@linkcode masterOnlyReads}. */
+export interface MasterOnlyReads {
+  /** Sends one command; a read answered by a replica is retried. */
+  send(args: readonly string[]): Promise<unknown>;
+  /** Stops the retries after `ms` (the store's `commandTimeout`); 10 s until told. */
+  boundRetries(ms: number): void;
+}
+
 /**
  * Guards a Sentinel client's plain reads against a demoted master. Right after a
  * failover the client may still (or again) be connected to the old master, now a
@@ -195,25 +203,27 @@ const READS = new Set(["HGETALL", "HMGET", "GET", "PTTL"]);
  * with a `ROLE` in the same round trip, and one answered by a replica is retried
  * until the client has followed the master, for as long as the caller waits.
  * @param send Sends one command to the node the client deems the master.
- * @param retryFor How long (ms) to keep retrying: the store's `commandTimeout`.
- * @returns The guarded `send`.
+ * @returns The guarded `send`, and how to bound its retries.
  */
-export function masterOnlyReads(
-  send: (args: readonly string[]) => Promise<unknown>,
-  retryFor: () => number,
-): (args: readonly string[]) => Promise<unknown> {
-  return async (args) => {
-    if (!READS.has(String(args[0]).toUpperCase())) return await send(args);
-    const started = Date.now();
-    for (;;) {
-      const [role, reply] = await Promise.all([send(["ROLE"]), send(args)]);
-      if ((role as unknown[])?.[0] === "master") return reply;
-      await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
-      // No attempt once the caller has given up (its wait began a little earlier, so it has
-      // failed the command with the store's own timeout error by now).
-      if (Date.now() - started >= retryFor()) {
-        throw new Error(`READONLY the node still answers as a replica after ${Date.now() - started} ms`);
+export function masterOnlyReads(send: (args: readonly string[]) => Promise<unknown>): MasterOnlyReads {
+  let retryFor = 10_000;
+  return {
+    async send(args) {
+      if (!READS.has(String(args[0]).toUpperCase())) return await send(args);
+      const started = Date.now();
+      for (;;) {
+        const [role, reply] = await Promise.all([send(["ROLE"]), send(args)]);
+        if ((role as unknown[])?.[0] === "master") return reply;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
+        // No attempt once the caller has given up (its wait began a little earlier, so it has
+        // failed the command with the store's own timeout error by now).
+        if (Date.now() - started >= retryFor) {
+          throw new Error(`READONLY the node still answers as a replica after ${Date.now() - started} ms`);
+        }
       }
-    }
+    },
+    boundRetries(ms) {
+      retryFor = ms;
+    },
   };
 }

@@ -46,10 +46,10 @@ export interface RedisConnection {
    */
   readonly closed?: boolean;
   /**
-   * Set by the store to its `commandTimeout` (ms): an adapter that retries a command
+   * Called by the store with its `commandTimeout` (ms): an adapter that retries a command
    * internally stops after it, since the caller has given up by then. Optional.
    */
-  commandTimeout?: number;
+  boundRetries?(ms: number): void;
   /**
    * Connects the client if nobody has yet. The store calls it before its first
    * command, not at construction, so an app may still call `client.connect()` itself

@@ -31,7 +31,7 @@ export class GuardedConnection {
   constructor(inner: RedisConnection, timeout: number) {
     this.#inner = inner;
     this.#timeout = timeout;
-    if ("commandTimeout" in inner) inner.commandTimeout = timeout;
+    inner.boundRetries?.(timeout);
     // Connect a client nobody has connected: soon (so a Redis that is down from the start is
     // reported at once), but not now, so that an app calling client.connect() right after
     // creating the store still can. Commands also open it, in case this comes later.

@@ -35,17 +35,11 @@ export function isIoRedisSentinel(client: object): boolean {
 export function ioRedisSentinelConnection(client: object): RedisConnection {
   const redis = client as IoRedisSentinelClient;
   const base = ioRedisConnection(client);
-  let retryFor = 10_000; // until the store says its commandTimeout
-  const send = masterOnlyReads((args) => base.send("", args), () => retryFor);
+  const reads = masterOnlyReads((args) => base.send("", args));
   return {
-    send: (_key, args) => send(args),
+    send: (_key, args) => reads.send(args),
     masters: () => base.masters(),
-    get commandTimeout() {
-      return retryFor;
-    },
-    set commandTimeout(ms: number) {
-      retryFor = ms;
-    },
+    boundRetries: reads.boundRetries,
     get ready() {
       return base.ready;
     },

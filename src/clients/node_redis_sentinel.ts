@@ -57,21 +57,12 @@ export function nodeRedisSentinelConnection(client: object): RedisConnection {
   let mayOpen = !sentinel.isOpen;
   let opened = sentinel.isOpen;
   sentinel.on("connect", () => opened = true);
-  let retryFor = 10_000; // until the store says its commandTimeout
-  const send = masterOnlyReads(
-    (args) => settleReply(sentinel.sendCommand(false, [...args], FLAT_MAPS)),
-    () => retryFor,
-  );
-  const node: RedisNode = { send };
+  const reads = masterOnlyReads((args) => settleReply(sentinel.sendCommand(false, [...args], FLAT_MAPS)));
+  const node: RedisNode = { send: reads.send };
   return {
-    send: (_key, args) => send(args),
+    send: (_key, args) => reads.send(args),
     masters: () => Promise.resolve([node]),
-    get commandTimeout() {
-      return retryFor;
-    },
-    set commandTimeout(ms: number) {
-      retryFor = ms;
-    },
+    boundRetries: reads.boundRetries,
     get ready() {
       return sentinel.isReady;
     },
