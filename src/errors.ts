@@ -13,16 +13,9 @@
 /** Shared by both copies of the package: the name of the class an error was made by. */
 const MARK: unique symbol = Symbol.for("connect-smart-redis error") as never;
 
-/** Marks `error` as made by the class `name`. */
-function mark(error: Error, name: string): void {
-  Object.defineProperty(error, MARK, { value: name });
-}
-
-/** `instanceof` for one of these classes: its own instances, or those of its twin in the other copy. */
-function isInstance(own: object, cls: object, name: string, value: unknown): boolean {
-  if (Function.prototype[Symbol.hasInstance].call(cls, value)) return true;
-  return own === cls && typeof value === "object" && value !== null &&
-    (value as { [MARK]?: unknown })[MARK] === name;
+/** Marks `error` as made by the class it names (its `name`). */
+function mark(error: Error): void {
+  Object.defineProperty(error, MARK, { value: error.name });
 }
 
 /** Redis could not be reached, or did not answer within `commandTimeout`. */
@@ -35,16 +28,7 @@ export class RedisUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "RedisUnavailableError";
-    mark(this, "RedisUnavailableError");
-  }
-
-  /**
-   * Whether `value` is one: also true for one from the package's other copy (ESM or CommonJS).
-   * @param value Anything.
-   * @returns Whether it is a RedisUnavailableError.
-   */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return isInstance(RedisUnavailableError, this, "RedisUnavailableError", value);
+    mark(this);
   }
 }
 
@@ -58,16 +42,7 @@ export class SessionConflictError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "SessionConflictError";
-    mark(this, "SessionConflictError");
-  }
-
-  /**
-   * Whether `value` is one: also true for one from the package's other copy (ESM or CommonJS).
-   * @param value Anything.
-   * @returns Whether it is a SessionConflictError.
-   */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return isInstance(SessionConflictError, this, "SessionConflictError", value);
+    mark(this);
   }
 }
 
@@ -88,16 +63,7 @@ export class SessionDataError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "SessionDataError";
-    mark(this, "SessionDataError");
-  }
-
-  /**
-   * Whether `value` is one: also true for one from the package's other copy (ESM or CommonJS).
-   * @param value Anything.
-   * @returns Whether it is a SessionDataError.
-   */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return isInstance(SessionDataError, this, "SessionDataError", value);
+    mark(this);
   }
 }
 
@@ -111,15 +77,18 @@ export class SessionLockedError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "SessionLockedError";
-    mark(this, "SessionLockedError");
+    mark(this);
   }
+}
 
-  /**
-   * Whether `value` is one: also true for one from the package's other copy (ESM or CommonJS).
-   * @param value Anything.
-   * @returns Whether it is a SessionLockedError.
-   */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return isInstance(SessionLockedError, this, "SessionLockedError", value);
-  }
+// `instanceof` accepts an error of either copy of the package (ESM or CommonJS), for the class
+// itself; a subclass keeps the plain prototype check.
+for (const cls of [RedisUnavailableError, SessionConflictError, SessionDataError, SessionLockedError]) {
+  Object.defineProperty(cls, Symbol.hasInstance, {
+    value(this: object, value: unknown): boolean {
+      if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+      return this === cls && typeof value === "object" && value !== null &&
+        (value as { [MARK]?: unknown })[MARK] === cls.name;
+    },
+  });
 }

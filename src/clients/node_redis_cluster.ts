@@ -65,7 +65,7 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
   /** Whether the cluster was ever open: closed after that means the app closed it. */
   let opened = cluster.isOpen;
   const update = (error?: unknown) => {
-    if (cluster.isOpen) opened = true; // node-redis 4 emits no "connect" of its own
+    if (cluster.isOpen) opened = true; // on "connect" too; node-redis 4 emits none of its own
     cluster.masters.forEach((master) => watch(master.client));
     state.update(error);
   };
@@ -111,7 +111,6 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
   // Connect a cluster nobody opened, once; never reopen one the app has closed, even one
   // closed before it ever connected (while the store was still trying to connect it).
   let mayOpen = !cluster.isOpen;
-  cluster.on("connect", () => opened = true);
   let closedByApp = false;
   for (const name of ["destroy", "close", "quit", "disconnect"]) {
     const original = (cluster as unknown as Record<string, unknown>)[name];
