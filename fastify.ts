@@ -31,7 +31,7 @@ export {
   type FastifySessionOptions,
   FastifySmartSession,
   smartRedisSession,
-} from "./src/fastify_face.ts";
-export { SmartSession } from "./src/web/smart_session.ts";
-export type { CookieOptions } from "./src/web/cookies.ts";
+} from "./src/faces/fastify_face.ts";
+export { SmartSession } from "./src/faces/web/smart_session.ts";
+export type { CookieOptions } from "./src/faces/web/cookies.ts";
 export * from "./src/common_exports.ts";

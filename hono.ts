@@ -30,7 +30,7 @@ export {
   type HonoSessionOptions,
   type SessionVariables,
   smartRedisSession,
-} from "./src/hono_face.ts";
-export { SmartSession } from "./src/web/smart_session.ts";
-export type { CookieOptions } from "./src/web/cookies.ts";
+} from "./src/faces/hono_face.ts";
+export { SmartSession } from "./src/faces/web/smart_session.ts";
+export type { CookieOptions } from "./src/faces/web/cookies.ts";
 export * from "./src/common_exports.ts";

@@ -29,6 +29,6 @@ export {
   type KoaSessionOptions,
   KoaSmartSession,
   smartRedisSession,
-} from "./src/koa_face.ts";
-export { SmartSession } from "./src/web/smart_session.ts";
+} from "./src/faces/koa_face.ts";
+export { SmartSession } from "./src/faces/web/smart_session.ts";
 export * from "./src/common_exports.ts";

@@ -32,10 +32,10 @@
  * @module
  */
 
-import { connectSmartRedis } from "./src/express_store.ts";
+import { connectSmartRedis } from "./src/faces/express_store.ts";
 
-export { connectSmartRedis, SmartRedisStore } from "./src/express_store.ts";
-export type { Callback, SessionModule, StoredSession } from "./src/express_store.ts";
+export { connectSmartRedis, SmartRedisStore } from "./src/faces/express_store.ts";
+export type { Callback, SessionModule, StoredSession } from "./src/faces/express_store.ts";
 export * from "./src/common_exports.ts";
 
 export default connectSmartRedis;

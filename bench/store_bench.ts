@@ -21,8 +21,8 @@
 import type session from "express-session";
 import { RedisStore } from "./_peers.ts";
 import { SmartRedisStore } from "../mod.ts";
-import { diffFields, serializeFields } from "../src/snapshot.ts";
-import { mergeValues } from "../src/merge.ts";
+import { diffFields, serializeFields } from "../src/engine/snapshot.ts";
+import { mergeValues } from "../src/engine/write/merge.ts";
 import { FakeRedis } from "./_fake_redis.ts";
 import { sessionData, type SessionSize } from "./_sessions.ts";
 

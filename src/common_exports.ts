@@ -11,8 +11,8 @@ export type {
   Serializer,
   SessionRecord,
   SmartRedisStoreOptions,
-} from "./options.ts";
-export type { DestroyUserOptions, UserSession } from "./user_sessions.ts";
+} from "./options/options.ts";
+export type { DestroyUserOptions, UserSession } from "./users/user_sessions.ts";
 export type { ConnectionState, RedisConnection, RedisNode } from "./clients/connection.ts";
 export {
   RedisUnavailableError,

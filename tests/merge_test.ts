@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ABSENT, deepEqual, mergeValues } from "../src/merge.ts";
+import { ABSENT, deepEqual, mergeValues } from "../src/engine/write/merge.ts";
 import { withNodeProto } from "./_helpers.ts";
 
 Deno.test("mergeValues() takes theirs when ours did not change", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { cookieExpiry, expiryOf, type ExpiryPolicy } from "../src/expiry.ts";
-import { resolveOptions, type SessionRecord, type SmartRedisStoreOptions } from "../src/options.ts";
+import { cookieExpiry, expiryOf, type ExpiryPolicy } from "../src/engine/expiry.ts";
+import { resolveOptions, type SessionRecord, type SmartRedisStoreOptions } from "../src/options/options.ts";
 
 type Options = Omit<SmartRedisStoreOptions, "client">;
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Serializer } from "../src/options.ts";
+import type { Serializer } from "../src/options/options.ts";
 import {
   attachSnapshot,
   diffFields,
@@ -7,7 +7,7 @@ import {
   SNAPSHOT,
   type Snapshot,
   snapshotOf,
-} from "../src/snapshot.ts";
+} from "../src/engine/snapshot.ts";
 
 const cookie = { originalMaxAge: 60000, expires: "2030-01-01T00:00:00.000Z", httpOnly: true, path: "/" };
 

@@ -7,20 +7,20 @@
 
 import { ConflictMerger } from "./conflict_merge.ts";
 import { LegacyConverter } from "./legacy_conversion.ts";
-import type { EngineContext } from "./engine_context.ts";
-import { SessionConflictError, SessionLockedError } from "./errors.ts";
-import { type Expiry, expiryOf, renewalDue } from "./expiry.ts";
-import { COOKIE_FIELD, isReservedField } from "./fields.ts";
-import type { SessionRecord } from "./options.ts";
-import { COMMIT_SCRIPT } from "./scripts/commit_script.ts";
-import { REFRESH_SCRIPT } from "./scripts/refresh_script.ts";
-import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
-import { REPLACE_SCRIPT } from "./scripts/replace_script.ts";
-import { attachSnapshot, diffFields, type FieldChange, type Snapshot } from "./snapshot.ts";
+import type { EngineContext } from "../engine_context.ts";
+import { SessionConflictError, SessionLockedError } from "../../errors.ts";
+import { type Expiry, expiryOf, renewalDue } from "../expiry.ts";
+import { COOKIE_FIELD, isReservedField } from "../fields.ts";
+import type { SessionRecord } from "../../options/options.ts";
+import { COMMIT_SCRIPT } from "../../scripts/commit_script.ts";
+import { REFRESH_SCRIPT } from "../../scripts/refresh_script.ts";
+import { RELEASE_SCRIPT } from "../../scripts/release_script.ts";
+import { REPLACE_SCRIPT } from "../../scripts/replace_script.ts";
+import { attachSnapshot, diffFields, type FieldChange, type Snapshot } from "../snapshot.ts";
 import { expiryArgs, settled, slidingArg } from "./write_expiry.ts";
-import type { UserIndex } from "./user_index.ts";
+import type { UserIndex } from "../../users/user_index.ts";
 import { checkSession, checkSid } from "./write_checks.ts";
-import { sameSpan, type SessionCodec } from "./session_codec.ts";
+import { sameSpan, type SessionCodec } from "../session_codec.ts";
 
 /** Commits and touches sessions. */
 export class SessionWriter {

@@ -8,7 +8,7 @@
 
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastify";
 import { type Callback, settle } from "./callbacks.ts";
-import type { SmartRedisStoreOptions } from "./options.ts";
+import type { SmartRedisStoreOptions } from "../options/options.ts";
 import { type CookieOptions, readCookie, serializeCookie, sign, unsign } from "./web/cookies.ts";
 import { faceSetup } from "./web/face_engine.ts";
 import { type CookieAction, SessionHandle } from "./web/session_handle.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { MAX_MILLISECONDS, type SessionRecord } from "./options.ts";
+import { MAX_MILLISECONDS, type SessionRecord } from "../options/options.ts";
 
 /** The expiry of one write. */
 export interface Expiry {

@@ -10,16 +10,16 @@
 import { randomBytes } from "node:crypto";
 import type { EngineContext } from "./engine_context.ts";
 import { isWrongType } from "./engine_context.ts";
-import { SessionLockedError } from "./errors.ts";
+import { SessionLockedError } from "../errors.ts";
 import { cookieExpiry, expiryOf } from "./expiry.ts";
 import { DEAD_FIELD, EXPIRES_FIELD, isReservedField, SLIDING_FIELD } from "./fields.ts";
-import type { ResolvedOptions, SessionRecord } from "./options.ts";
-import { CONVERT_SCRIPT, convertArgs } from "./scripts/convert_script.ts";
-import { LOAD_SCRIPT } from "./scripts/load_script.ts";
-import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
+import type { ResolvedOptions, SessionRecord } from "../options/options.ts";
+import { CONVERT_SCRIPT, convertArgs } from "../scripts/convert_script.ts";
+import { LOAD_SCRIPT } from "../scripts/load_script.ts";
+import { RELEASE_SCRIPT } from "../scripts/release_script.ts";
 import { define } from "./session_codec.ts";
 import { attachSnapshot } from "./snapshot.ts";
-import { isUserField, takeUserFields } from "./user_fields.ts";
+import { isUserField, takeUserFields } from "../users/user_fields.ts";
 
 /** A session as Redis holds it, before parsing. */
 type Stored =

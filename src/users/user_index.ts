@@ -17,14 +17,14 @@
  * @module
  */
 
-import type { EngineContext } from "./engine_context.ts";
-import { SessionDataError } from "./errors.ts";
-import type { Expiry } from "./expiry.ts";
-import type { SessionRecord } from "./options.ts";
-import type { Snapshot } from "./snapshot.ts";
-import { type LuaScript, runScript } from "./scripts/script_runner.ts";
-import { USER_DESTROY_SCRIPT } from "./scripts/user_destroy_script.ts";
-import { USER_INDEX_SCRIPT } from "./scripts/user_index_script.ts";
+import type { EngineContext } from "../engine/engine_context.ts";
+import { SessionDataError } from "../errors.ts";
+import type { Expiry } from "../engine/expiry.ts";
+import type { SessionRecord } from "../options/options.ts";
+import type { Snapshot } from "../engine/snapshot.ts";
+import { type LuaScript, runScript } from "../scripts/script_runner.ts";
+import { USER_DESTROY_SCRIPT } from "../scripts/user_destroy_script.ts";
+import { USER_INDEX_SCRIPT } from "../scripts/user_index_script.ts";
 import { checkUser, INDEX_DEADLINE_FIELD, indexKey, LOGIN_FIELD, USER_FIELD } from "./user_fields.ts";
 import { entryLife, UserEntryRenewal } from "./user_entry_renewal.ts";
 

@@ -5,11 +5,11 @@
  * @module
  */
 
-import type { EngineContext } from "./engine_context.ts";
+import type { EngineContext } from "../engine_context.ts";
 import { ABSENT, mergeValues } from "./merge.ts";
-import type { SessionRecord } from "./options.ts";
-import { define } from "./session_codec.ts";
-import { diffFields, type FieldChange, type Snapshot } from "./snapshot.ts";
+import type { SessionRecord } from "../../options/options.ts";
+import { define } from "../session_codec.ts";
+import { diffFields, type FieldChange, type Snapshot } from "../snapshot.ts";
 
 /** Merges concurrent changes into a request's session. */
 export class ConflictMerger {

@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { Expiry } from "./expiry.ts";
-import type { Snapshot } from "./snapshot.ts";
+import type { Expiry } from "../expiry.ts";
+import type { Snapshot } from "../snapshot.ts";
 
 /**
  * The expiry arguments every writing script takes first (see `scripts/_expiry_lua.ts`);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SmartRedisStoreOptions } from "./options.ts";
+import type { SmartRedisStoreOptions } from "../options/options.ts";
 import { type CookieOptions, readCookie, serializeCookie, sign, unsign } from "./web/cookies.ts";
 import { faceSetup } from "./web/face_engine.ts";
 import { SessionHandle } from "./web/session_handle.ts";

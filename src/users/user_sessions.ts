@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { ResolvedOptions } from "./options.ts";
-import { USER_DESTROY_SCRIPT } from "./scripts/user_destroy_script.ts";
-import { USER_PROBE_SCRIPT } from "./scripts/user_probe_script.ts";
+import type { ResolvedOptions } from "../options/options.ts";
+import { USER_DESTROY_SCRIPT } from "../scripts/user_destroy_script.ts";
+import { USER_PROBE_SCRIPT } from "../scripts/user_probe_script.ts";
 import { checkUser } from "./user_fields.ts";
 import type { UserIndex } from "./user_index.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SessionEngine } from "./engine.ts";
+import type { SessionEngine } from "../engine/engine.ts";
 
 /** The parts of express-session's Session used here (a type-only import would not build for npm). */
 interface ExpressSession {

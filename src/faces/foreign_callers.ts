@@ -6,7 +6,7 @@
  * @module
  */
 
-import { SNAPSHOT } from "./snapshot.ts";
+import { SNAPSHOT } from "../engine/snapshot.ts";
 
 /**
  * Throws when `set` was called by `@fastify/session` or koa-session.

@@ -5,10 +5,10 @@
  * @module
  */
 
-import type { GuardedConnection } from "./clients/guarded_connection.ts";
-import { SessionDataError } from "./errors.ts";
-import type { ResolvedOptions } from "./options.ts";
-import { type LuaScript, runScript } from "./scripts/script_runner.ts";
+import type { GuardedConnection } from "../clients/guarded_connection.ts";
+import { SessionDataError } from "../errors.ts";
+import type { ResolvedOptions } from "../options/options.ts";
+import { type LuaScript, runScript } from "../scripts/script_runner.ts";
 import type { SessionCodec } from "./session_codec.ts";
 import { type Snapshot, snapshotOf } from "./snapshot.ts";
 

@@ -8,10 +8,10 @@
  * @module
  */
 
-import type { EngineContext } from "./engine_context.ts";
-import type { Expiry } from "./expiry.ts";
-import type { Snapshot } from "./snapshot.ts";
-import { USER_MARK_SCRIPT } from "./scripts/user_mark_script.ts";
+import type { EngineContext } from "../engine/engine_context.ts";
+import type { Expiry } from "../engine/expiry.ts";
+import type { Snapshot } from "../engine/snapshot.ts";
+import { USER_MARK_SCRIPT } from "../scripts/user_mark_script.ts";
 import { INDEX_DEADLINE_FIELD } from "./user_fields.ts";
 
 /** Added to an index entry's life: covers the index write landing after the session write. */

@@ -9,14 +9,14 @@
 import session, { Store } from "express-session";
 // @ts-types="@types/express-session"
 import type { Session, SessionData } from "express-session";
-import { connectionFor } from "./clients/detect.ts";
+import { connectionFor } from "../clients/detect.ts";
 import { refuseCopyingMiddleware } from "./foreign_callers.ts";
-import { SessionEngine } from "./engine.ts";
+import { SessionEngine } from "../engine/engine.ts";
 import { type Callback, settle } from "./callbacks.ts";
 import { releaseWhenDone } from "./express_lock_release.ts";
-import type { DestroyUserOptions, UserSession } from "./user_sessions.ts";
-import { resolveOptions, type SmartRedisStoreOptions } from "./options.ts";
-import { attachSnapshot, SNAPSHOT, type Snapshot } from "./snapshot.ts";
+import type { DestroyUserOptions, UserSession } from "../users/user_sessions.ts";
+import { resolveOptions, type SmartRedisStoreOptions } from "../options/options.ts";
+import { attachSnapshot, SNAPSHOT, type Snapshot } from "../engine/snapshot.ts";
 
 export type { Callback } from "./callbacks.ts";
 

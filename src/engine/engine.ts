@@ -10,19 +10,24 @@
  */
 
 import { BulkOperations } from "./bulk_operations.ts";
-import type { RedisConnection } from "./clients/connection.ts";
-import { GuardedConnection } from "./clients/guarded_connection.ts";
+import type { RedisConnection } from "../clients/connection.ts";
+import { GuardedConnection } from "../clients/guarded_connection.ts";
 import { EngineContext } from "./engine_context.ts";
-import type { ResolvedOptions, SessionRecord } from "./options.ts";
-import { ALL_SCRIPTS } from "./scripts/all_scripts.ts";
-import { DESTROY_SCRIPT } from "./scripts/destroy_script.ts";
-import { RELEASE_SCRIPT } from "./scripts/release_script.ts";
+import type { ResolvedOptions, SessionRecord } from "../options/options.ts";
+import { ALL_SCRIPTS } from "../scripts/all_scripts.ts";
+import { DESTROY_SCRIPT } from "../scripts/destroy_script.ts";
+import { RELEASE_SCRIPT } from "../scripts/release_script.ts";
 import { SessionCodec } from "./session_codec.ts";
 import { SessionLoader } from "./session_loader.ts";
-import { SessionWriter } from "./session_writer.ts";
+import { SessionWriter } from "./write/session_writer.ts";
 import type { Snapshot } from "./snapshot.ts";
-import { UserIndex } from "./user_index.ts";
-import { type DestroyUserOptions, type UserSession, UserSessions, userSessionsOf } from "./user_sessions.ts";
+import { UserIndex } from "../users/user_index.ts";
+import {
+  type DestroyUserOptions,
+  type UserSession,
+  UserSessions,
+  userSessionsOf,
+} from "../users/user_sessions.ts";
 
 /** Loads and commits sessions in Redis. */
 export class SessionEngine {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { DestroyUserOptions, UserSession } from "../user_sessions.ts";
+import type { DestroyUserOptions, UserSession } from "../../users/user_sessions.ts";
 
 /** What a session's methods act on: the request's session handle. */
 export interface SessionControls {

@@ -7,11 +7,11 @@
  * @module
  */
 
-import type { SessionEngine } from "../engine.ts";
-import type { DestroyUserOptions, UserSession } from "../user_sessions.ts";
-import type { Serializer, SessionRecord } from "../options.ts";
-import { attachSnapshot, serializeFields } from "../snapshot.ts";
-import { COOKIE_FIELD } from "../fields.ts";
+import type { SessionEngine } from "../../engine/engine.ts";
+import type { DestroyUserOptions, UserSession } from "../../users/user_sessions.ts";
+import type { Serializer, SessionRecord } from "../../options/options.ts";
+import { attachSnapshot, serializeFields } from "../../engine/snapshot.ts";
+import { COOKIE_FIELD } from "../../engine/fields.ts";
 import { bindSession, type SessionControls, SmartSession } from "./smart_session.ts";
 
 /** What a handle needs besides the engine. */

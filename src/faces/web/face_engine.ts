@@ -4,9 +4,9 @@
  * @module
  */
 
-import { connectionFor } from "../clients/detect.ts";
-import { SessionEngine } from "../engine.ts";
-import { resolveOptions, type SmartRedisStoreOptions } from "../options.ts";
+import { connectionFor } from "../../clients/detect.ts";
+import { SessionEngine } from "../../engine/engine.ts";
+import { resolveOptions, type SmartRedisStoreOptions } from "../../options/options.ts";
 import { newSessionId } from "./cookies.ts";
 import type { HandleSettings } from "./session_handle.ts";
 

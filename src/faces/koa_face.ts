@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { SmartRedisStoreOptions } from "./options.ts";
+import type { SmartRedisStoreOptions } from "../options/options.ts";
 import { faceSetup } from "./web/face_engine.ts";
 import { SessionHandle } from "./web/session_handle.ts";
 import { SmartSession } from "./web/smart_session.ts";

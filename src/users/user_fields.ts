@@ -9,7 +9,7 @@
  * @module
  */
 
-import { describe } from "./options.ts";
+import { describe } from "../options/options.ts";
 
 /** The user a session belongs to ("" or absent: none). */
 export const USER_FIELD = "\0user";
