@@ -59,8 +59,10 @@ export function commitBeforeHeaders(engine: SessionEngine, serializer: Serialize
   if (!res || typeof res.end !== "function" || wrapped.has(res)) return;
   wrapped.add(res);
   const end = res.end;
+  let ended = false;
   res.end = function (this: Response, ...args: unknown[]) {
-    res.end = end;
+    if (ended) return end.apply(this, args);
+    ended = true;
     const current = request.session;
     const sid = request.sessionID;
     const snapshot = current && typeof sid === "string" ? engine.snapshotOf(current, sid) : undefined;
