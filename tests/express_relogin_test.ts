@@ -12,8 +12,8 @@ function loginRoutes(app: express.Express): void {
   app.get("/login", (req, res, next) => {
     req.session.regenerate((error) => {
       if (error) return next(error);
-      req.session.user = String(req.query.user);
-      res.send(`logged in as ${req.session.user}`);
+      req.session.login = String(req.query.user);
+      res.send(`logged in as ${req.session.login}`);
     });
   });
   app.get("/slow", async (req, res) => {
@@ -21,7 +21,7 @@ function loginRoutes(app: express.Express): void {
     req.session.lastSeen = Date.now();
     res.send("slow done");
   });
-  app.get("/whoami", (req, res) => res.send(String(req.session.user ?? "nobody")));
+  app.get("/whoami", (req, res) => res.send(String(req.session.login ?? "nobody")));
 }
 
 for (const maxAge of [undefined, 24 * 3600 * 1000]) {
