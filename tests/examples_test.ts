@@ -151,11 +151,19 @@ for (const name of NODE_EXAMPLES) {
   });
 }
 
-test("examples/hono-deno: `deno run --allow-net --allow-env main.ts` serves the same walk from the sources", async () => {
+test("examples/hono-deno: `deno run --allow-net --allow-env main.ts` type-checks and serves the same walk from the sources", async () => {
   const readme = await Deno.readTextFile(join(EXAMPLES, "hono-deno", "README.md"));
   const line = readme.split("\n").find((text) => text.startsWith("deno run "));
   assert.equal(line, "deno run --allow-net --allow-env main.ts");
   const [, ...args] = line.split(" ");
+  const check = await command(
+    Deno.execPath(),
+    ["check", "main.ts"],
+    join(EXAMPLES, "hono-deno"),
+    {},
+    120_000,
+  );
+  assert.equal(check.code, 0, `deno check main.ts:\n${check.output}`);
   await using app = await serve(Deno.execPath(), args, join(EXAMPLES, "hono-deno"), freePort());
   await drive(app.url);
 });
