@@ -55,3 +55,21 @@ test("express: a changing request whose session lives on still gets its cookie, 
   assert.deepEqual((await monitor.commands()).map((args) => args[0]), ["hgetall", "evalsha"]);
   assert.notEqual(await fx.redis.hGet(`session:${browser.sid}`, "lastSeen"), null);
 });
+
+test("express: a response streamed before its end still stores the change and keeps its cookie", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, (app) => {
+    loginRoutes(app);
+    app.get("/stream", (req, res) => {
+      req.session.streamed = "yes";
+      res.write("part one, ");
+      res.end("part two");
+    });
+  }, { cookie: { maxAge: 60_000 } });
+  const browser = new Browser();
+  await browser.get(`${app.url}/login?user=dora`);
+  const response = await fetch(`${app.url}/stream`, { headers: { cookie: browser.cookie } });
+  assert.equal(await response.text(), "part one, part two");
+  assert.match(response.headers.get("set-cookie") ?? "", /^connect\.sid=/);
+  assert.equal(await fx.redis.hGet(`session:${browser.sid}`, "streamed"), '"yes"');
+});
