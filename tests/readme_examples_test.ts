@@ -1,17 +1,19 @@
 /**
- * Runs the README's merge hook example as written, for every case the store can
- * call it with, and end to end over HTTP.
+ * The code the README and the docs show: the README's Express app is
+ * examples/express-esm/app.js verbatim (tests/examples_test.ts runs that), and the
+ * merge hook example of docs/how_it_works.md runs as written, for every case the
+ * store can call it with, and end to end over HTTP.
  */
 
 import assert from "node:assert/strict";
 import { type MergeHook, SmartRedisStore } from "../mod.ts";
 import { Browser, delay, startApp, storeFixture, test } from "./_helpers.ts";
 
-/** The README's merge example, evaluated with the given client. */
+/** The docs' merge example, evaluated with the given client. */
 async function readmeMergeExample(client: object): Promise<{ merge: MergeHook; store: SmartRedisStore }> {
-  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const readme = await Deno.readTextFile(new URL("../docs/how_it_works.md", import.meta.url));
   const marker = readme.indexOf("tests/readme_examples_test.ts");
-  assert.ok(marker > 0, "the README no longer marks its merge example");
+  assert.ok(marker > 0, "docs/how_it_works.md no longer marks its merge example");
   const start = readme.indexOf("```js\n", marker) + "```js\n".length;
   const code = readme.slice(start, readme.indexOf("```", start));
   return new Function("SmartRedisStore", "client", `${code}\nreturn { merge, store };`)(
@@ -20,12 +22,21 @@ async function readmeMergeExample(client: object): Promise<{ merge: MergeHook; s
   );
 }
 
+test("the README's Express app is examples/express-esm/app.js, verbatim", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const app = await Deno.readTextFile(new URL("../examples/express-esm/app.js", import.meta.url));
+  const marker = readme.indexOf("examples/express-esm/app.js, verbatim");
+  assert.ok(marker > 0, "the README no longer marks its Express app");
+  const start = readme.indexOf("```js\n", marker) + "```js\n".length;
+  assert.equal(readme.slice(start, readme.indexOf("```", start)), app);
+});
+
 const cases = {
   cart: [undefined, [], ["a"], ["a", "b"], ["b", "c"]],
   visits: [undefined, 0, 1, 5],
 };
 
-test("the README's merge hook gives a value for every combination of base, ours and theirs", async () => {
+test("the docs' merge hook gives a value for every combination of base, ours and theirs", async () => {
   await using fx = await storeFixture();
   const { merge } = await readmeMergeExample(fx.client);
   for (const [field, values] of Object.entries(cases)) {
@@ -52,7 +63,7 @@ test("the README's merge hook gives a value for every combination of base, ours 
   assert.equal(await merge("other", { base: 1, ours: 2, theirs: 3 }), 2);
 });
 
-test("the README's merge hook: a checkout racing an added item keeps only the new item", async () => {
+test("the docs' merge hook: a checkout racing an added item keeps only the new item", async () => {
   await using fx = await storeFixture();
   const { store } = await readmeMergeExample(fx.client);
   await using app = await startApp(store, (app) => {

@@ -14,8 +14,9 @@ import { refuseCopyingMiddleware } from "./foreign_callers.ts";
 import { SessionEngine } from "../engine/engine.ts";
 import { type Callback, settle } from "./callbacks.ts";
 import { releaseWhenDone } from "./express_lock_release.ts";
+import { commitBeforeHeaders, committedBeforeHeaders } from "./express_commit_first.ts";
 import type { DestroyUserOptions, UserSession } from "../users/user_sessions.ts";
-import { resolveOptions, type SmartRedisStoreOptions } from "../options/options.ts";
+import { resolveOptions, type Serializer, type SmartRedisStoreOptions } from "../options/options.ts";
 import { attachSnapshot, SNAPSHOT, type Snapshot } from "../engine/snapshot.ts";
 
 export type { Callback } from "./callbacks.ts";
@@ -24,6 +25,7 @@ export type { Callback } from "./callbacks.ts";
 export type StoredSession = SessionData & { id: string };
 
 const engines = new WeakMap<object, SessionEngine>();
+const serializers = new WeakMap<object, Serializer>();
 
 /**
  * An express-session store on Redis that writes only what a request changed,
@@ -82,7 +84,7 @@ export class SmartRedisStore extends Store {
     try {
       // Another framework's middleware (which passes other arguments)? Refuse loudly rather than lose writes.
       refuseCopyingMiddleware(session, [callback, ...extra]);
-      work = engine.commit(sid, session);
+      work = committedBeforeHeaders(session) ? Promise.resolve() : engine.commit(sid, session);
     } catch (error) {
       work = Promise.reject(error);
     }
@@ -97,7 +99,8 @@ export class SmartRedisStore extends Store {
    * @returns Resolves once done.
    */
   override touch(sid: string, session: SessionData, callback?: Callback<void>): Promise<void> {
-    return settle(engineOf(this).touch(sid, session), callback);
+    const work = committedBeforeHeaders(session) ? Promise.resolve() : engineOf(this).touch(sid, session);
+    return settle(work, callback);
   }
 
   /**
@@ -252,6 +255,7 @@ function initialize(store: Emitter, options: SmartRedisStoreOptions): void {
   const resolved = resolveOptions(options);
   const connection = connectionFor(options.client);
   engines.set(store, new SessionEngine(connection, resolved));
+  serializers.set(store, resolved.serializer);
   // express-session skips sessions while the store says "disconnect", instead of hanging.
   let announced: "connect" | "disconnect" | undefined;
   connection.onStateChange(({ ready }) => {
@@ -277,7 +281,10 @@ function createCarryingSnapshot(
 ): session.Session & SessionData {
   const snapshot = (data as { [SNAPSHOT]?: Snapshot })[SNAPSHOT];
   const created = create.call(store, req, data);
-  if (snapshot) attachSnapshot(created, snapshot);
+  if (snapshot) {
+    attachSnapshot(created, snapshot);
+    commitBeforeHeaders(engineOf(store), serializers.get(store)!, req);
+  }
   if (snapshot?.lockToken) releaseWhenDone(engineOf(store), req, created);
   return created;
 }

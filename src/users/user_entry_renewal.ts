@@ -108,7 +108,7 @@ export class UserEntryRenewal {
         await updating();
         snapshot.userDeadline = extension.deadline;
       } catch {
-        await setBack().catch(() => {/* the next renewal trusts the record: see README, Limits */});
+        await setBack().catch(() => {/* the next renewal trusts the record: see the docs, Limits */});
       }
       return result;
     }

@@ -1,0 +1,96 @@
+/**
+ * The express-session face: commits a loaded session when the app ends its
+ * response, before express-session writes the headers. express-session sets the
+ * session cookie with the headers and only then calls the store, so a slow request
+ * whose session another request destroyed meanwhile (a logout, or a login's
+ * `regenerate()` in another tab) would re-send the old id and replace the
+ * browser's new cookie. Committing first tells: such a request gets no cookie.
+ * @module
+ */
+
+import type { SessionEngine } from "../engine/engine.ts";
+import { COOKIE_FIELD } from "../engine/fields.ts";
+import { serializeFields, type Snapshot } from "../engine/snapshot.ts";
+import type { Serializer, SessionRecord } from "../options/options.ts";
+
+/** The parts of Node's response used here. */
+interface Response {
+  readonly headersSent: boolean;
+  end(...args: unknown[]): unknown;
+}
+
+/** The parts of express-session's request used here (Express sets `req.res`). */
+interface Request {
+  res?: Response;
+  session?: object;
+  sessionID?: string;
+}
+
+const wrapped = new WeakSet<object>();
+const committed = new WeakSet<object>();
+
+/**
+ * Whether the session was committed when its response ended, so that the `set` or
+ * `touch` express-session sends next has nothing left to do (once).
+ * @param session The session express-session passes to the store.
+ * @returns True once after an early commit.
+ */
+export function committedBeforeHeaders(session: unknown): boolean {
+  return typeof session === "object" && session !== null && committed.delete(session);
+}
+
+/**
+ * Wraps the request's `res.end` (outside express-session's own wrapper): when the
+ * app ends a response whose headers are not sent yet, a loaded session whose data
+ * changed (when express-session re-sends the cookie) is committed first. If it was
+ * destroyed meanwhile (nothing was written), the request's `sessionID` is cleared,
+ * which express-session reads as "no session to set a cookie for, save or touch".
+ * Otherwise express-session goes on as usual, and the store answers its `set` or
+ * `touch` at once ({@linkcode committedBeforeHeaders}); after a failed commit they
+ * run as usual and report the error. Responses streamed before their end (headers
+ * already sent) are left as they are.
+ * @param engine The store's engine.
+ * @param serializer The store's serializer (to tell whether the data changed).
+ * @param req express-session's request; nothing is done without its `res`.
+ */
+export function commitBeforeHeaders(engine: SessionEngine, serializer: Serializer, req: object): void {
+  const request = req as Request;
+  const res = request.res;
+  if (!res || typeof res.end !== "function" || wrapped.has(res)) return;
+  wrapped.add(res);
+  const end = res.end;
+  let ended = false;
+  res.end = function (this: Response, ...args: unknown[]) {
+    if (ended) return end.apply(this, args);
+    ended = true;
+    const current = request.session;
+    const sid = request.sessionID;
+    const snapshot = current && typeof sid === "string" ? engine.snapshotOf(current, sid) : undefined;
+    if (res.headersSent || !snapshot || !dataChanged(current!, snapshot, serializer)) {
+      return end.apply(this, args);
+    }
+    // As express-session does before its save: the cookie slides to maxAge from now.
+    (current as { touch?: () => unknown }).touch?.();
+    engine.commit(sid!, current).then(
+      () => {
+        committed.add(current!);
+        if (engine.snapshotOf(current!, sid!)?.ended) request.sessionID = undefined;
+      },
+      () => {/* express-session's own save fails the same way and reports it */},
+    ).finally(() => end.apply(this, args));
+    return this;
+  };
+}
+
+/** Whether a session's data (its cookie aside) differ from what it was loaded or last written with. */
+function dataChanged(session: object, snapshot: Snapshot, serializer: Serializer): boolean {
+  let fields: Map<string, string>;
+  try {
+    fields = serializeFields(snapshot.sid, session as SessionRecord, serializer);
+  } catch {
+    return false; // express-session's own save reports it
+  }
+  fields.delete(COOKIE_FIELD);
+  for (const [name, text] of fields) if (snapshot.fields.get(name) !== text) return true;
+  return fields.size !== snapshot.fields.size - (snapshot.fields.has(COOKIE_FIELD) ? 1 : 0);
+}
