@@ -49,6 +49,8 @@ export class SessionHandle implements SessionControls {
   #finished = false;
   /** Another request destroyed the session: this one's commit wrote nothing. */
   #ended = false;
+  /** This request stored the session first, or forced a save: its cookie goes out at the end. */
+  #cookieDue = false;
 
   private constructor(engine: SessionEngine, settings: HandleSettings, session: SmartSession, sid: string) {
     this.#engine = engine;
@@ -140,6 +142,7 @@ export class SessionHandle implements SessionControls {
   }
 
   async #commit(): Promise<void> {
+    if (!this.#carrier) this.#cookieDue = true;
     const record = this.#record();
     await this.#engine.commit(this.sid, record);
     // Destroyed meanwhile (a logout, or a login's regenerate() in another request): nothing was
@@ -154,11 +157,17 @@ export class SessionHandle implements SessionControls {
     }
   }
 
-  /** Writes the changes now. */
-  async save(): Promise<void> {
+  /**
+   * Writes the changes now.
+   * @param options `force`: write the session (its cookie's life included) and send its cookie even when
+   * nothing changed, as koa-session's `save()` does.
+   */
+  async save(options?: { force?: boolean }): Promise<void> {
     this.#checkOpen();
-    if (this.#changed() || !this.#carrier) await this.#commit();
+    const force = options?.force === true;
+    if (this.#changed() || !this.#carrier || force) await this.#commit();
     else if (this.maxAge !== this.#storedMaxAge) await this.#touch();
+    if (force) this.#cookieDue = true;
   }
 
   async #touch(): Promise<void> {
@@ -181,12 +190,17 @@ export class SessionHandle implements SessionControls {
     if (stored) await this.#engine.destroy(sid);
   }
 
-  /** Destroys the session and starts a new empty one under a new id. */
-  async regenerate(): Promise<void> {
+  /**
+   * Destroys the session and starts a new one under a new id.
+   * @param keepData Carry the data over to the new id (koa-session's `regenerate()`); left out, it starts empty.
+   */
+  async regenerate(keepData = false): Promise<void> {
     this.#checkOpen();
     const old = this.#carrier ? this.sid : undefined;
+    const kept = keepData ? Object.entries(this.session) : [];
     if (this.#carrier) this.#engine.forgetLock(this.sid, this.#carrier);
     this.#startNew(true);
+    for (const [name, value] of kept) define(this.session, name, value);
     this.#destroyed = false;
     if (old !== undefined) await this.#engine.destroy(old);
   }
@@ -247,7 +261,9 @@ export class SessionHandle implements SessionControls {
     if (this.#ended) return "none";
     // As express-session does: a changed session with a lasting cookie gets its cookie again, so the
     // browser keeps it as long as Redis keeps the session (and it is signed with the current secret).
-    return retimed || this.#idChanged || (changed && this.maxAge !== null) ? "set" : "none";
+    return retimed || this.#idChanged || this.#cookieDue || (changed && this.maxAge !== null)
+      ? "set"
+      : "none";
   }
 
   /** For a request that ended without {@linkcode finish} (aborted): gives up its lock, if it holds one. */
@@ -255,6 +271,28 @@ export class SessionHandle implements SessionControls {
     if (this.#finished) return;
     this.#finished = true;
     if (this.#carrier) await this.#engine.release(this.sid, this.#carrier);
+  }
+
+  /** Whether the data differ from what Redis holds (for a new session: whether there are any). */
+  get changed(): boolean {
+    return !this.#destroyed && this.#changed();
+  }
+
+  /**
+   * When the cookie sent with the session's last write expires, as the stored session records it
+   * (ms since the epoch); `undefined` for a session not stored or a browser-session cookie.
+   */
+  get cookieExpires(): number | undefined {
+    const snapshot = this.#carrier && this.#engine.snapshotOf(this.#carrier, this.sid);
+    const text = snapshot?.fields.get(COOKIE_FIELD);
+    if (text === undefined) return undefined;
+    try {
+      const expires = (this.#settings.serializer.parse(text) as { expires?: unknown } | null)?.expires;
+      const time = typeof expires === "string" || expires instanceof Date ? new Date(expires).getTime() : NaN;
+      return Number.isNaN(time) ? undefined : time;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Whether the session is stored (loaded or written), so a rolling cookie may be re-sent. */
