@@ -89,6 +89,7 @@ export function smartRedisSession(
     },
     rolling: options.rolling ?? false,
     renew: options.renew ?? false,
+    cookieLife: options.maxAge !== undefined,
     genid: options.genid,
     valid: options.valid,
     beforeSave: options.beforeSave,

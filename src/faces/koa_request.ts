@@ -56,6 +56,8 @@ export interface KoaFaceConfig {
   rolling: boolean;
   /** Re-send the cookie once half its life is gone. */
   renew: boolean;
+  /** The app gave `maxAge`: cookies carry it. Left out, as koa-session 7, a browser-session cookie. */
+  cookieLife: boolean;
   /** The app's id maker, given the context. */
   genid?: (ctx: never) => string;
   /** Checks a loaded session. */
@@ -78,11 +80,15 @@ export class KoaRequest implements KoaSessionControls {
   #config: KoaFaceConfig;
   #forced = false;
   #committed = false;
+  #cookieLife: boolean;
+  /** A `save()` the app did not wait for: the commit waits for it. */
+  #saving: Promise<void> | undefined;
 
   private constructor(ctx: KoaContextLike, config: KoaFaceConfig, handle: SessionHandle) {
     this.#ctx = ctx;
     this.#config = config;
     this.handle = handle;
+    this.#cookieLife = config.cookieLife;
     bindKoaSession(handle.session as KoaSmartSession, this);
     const options = { ...config.cookie } as KoaCookieOptions;
     Object.defineProperty(options, "maxAge", {
@@ -123,16 +129,22 @@ export class KoaRequest implements KoaSessionControls {
   /** A changed life: the commit writes the session and sends its cookie. */
   requireSave(): void {
     this.#forced = true;
+    this.#cookieLife = true;
   }
 
   /**
    * Writes the session now, even unchanged, and puts its cookie on the response.
    * @returns Resolves once written.
    */
-  async save(): Promise<void> {
-    this.#beforeSave();
-    await this.handle.save({ force: true });
-    this.#sendId();
+  save(): Promise<void> {
+    const saving = (async () => {
+      await this.#saving?.catch(() => {/* the commit writes again */});
+      this.#beforeSave();
+      await this.handle.save({ force: true });
+      this.#sendId();
+    })();
+    this.#saving = saving;
+    return saving;
   }
 
   /**
@@ -153,14 +165,19 @@ export class KoaRequest implements KoaSessionControls {
   async commit(): Promise<void> {
     if (this.#committed) return;
     this.#committed = true;
+    await this.#saving?.catch(() => {/* the commit writes again */});
     const handle = this.handle;
+    let changed = false;
     if (this.dropped) await handle.destroy();
     else {
       const force = this.#forced || this.#renewDue();
-      if (force || handle.changed || (this.#config.rolling && handle.stored)) this.#beforeSave();
+      changed = handle.changed;
+      if (force || changed || (this.#config.rolling && handle.stored)) this.#beforeSave();
       if (force) await handle.save({ force: true });
     }
-    this.#apply(await handle.finish());
+    const action = await handle.finish();
+    // koa-session sends the cookie with every write, a browser-session cookie's too.
+    this.#apply(action === "none" && changed && handle.stored ? "set" : action);
   }
 
   /** For a request that failed or never committed: gives its lock up, writes nothing. */
@@ -192,7 +209,7 @@ export class KoaRequest implements KoaSessionControls {
     const { maxAge: _maxAge, ...options } = this.options;
     this.#ctx.cookies.set(this.options.key, this.handle.sid, {
       ...options,
-      maxAge: this.handle.maxAge ?? undefined,
+      maxAge: this.#cookieLife ? this.handle.maxAge ?? undefined : undefined,
     });
   }
 }
