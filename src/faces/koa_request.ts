@@ -140,6 +140,7 @@ export class KoaRequest implements KoaSessionControls {
     const saving = (async () => {
       await this.#saving?.catch(() => {/* the commit writes again */});
       this.#beforeSave();
+      if (this.#config.renew) this.handle.cookieIssuedAt = Date.now();
       await this.handle.save({ force: true });
       this.#sendId();
     })();
@@ -172,6 +173,8 @@ export class KoaRequest implements KoaSessionControls {
     else {
       const force = this.#forced || this.#renewDue();
       changed = handle.changed;
+      // The cookie goes out with this write: renew counts its life from now.
+      if (this.#config.renew && (force || changed)) handle.cookieIssuedAt = Date.now();
       if (force || changed || (this.#config.rolling && handle.stored)) this.#beforeSave();
       if (force) await handle.save({ force: true });
     }
@@ -188,8 +191,8 @@ export class KoaRequest implements KoaSessionControls {
   #renewDue(): boolean {
     const handle = this.handle;
     if (!this.#config.renew || !handle.stored || handle.maxAge === null) return false;
-    const expires = handle.cookieExpires;
-    return expires !== undefined && expires - Date.now() < handle.maxAge / 2;
+    const issued = handle.cookieIssuedAt;
+    return issued === undefined || issued + handle.maxAge - Date.now() < handle.maxAge / 2;
   }
 
   #beforeSave(): void {

@@ -39,6 +39,11 @@ export class SessionHandle implements SessionControls {
   isNew: boolean;
   /** The cookie life in ms, or `null`. */
   maxAge: number | null;
+  /**
+   * When the face last sent the cookie with a lasting life (ms since the epoch), stored beside the
+   * life when set, for faces that renew cookies (Koa's `renew`); `undefined` when not tracked.
+   */
+  cookieIssuedAt: number | undefined;
   #engine: SessionEngine;
   #settings: HandleSettings;
   /** Carries the snapshot of what Redis holds (loaded or last written); `undefined` while not stored. */
@@ -95,8 +100,9 @@ export class SessionHandle implements SessionControls {
     for (const name of Object.keys(record)) {
       if (name !== COOKIE_FIELD) define(this.session, name, record[name]);
     }
-    const cookie = record.cookie as { originalMaxAge?: unknown } | undefined;
+    const cookie = record.cookie as { originalMaxAge?: unknown; issuedAt?: unknown } | undefined;
     const stored = cookie?.originalMaxAge;
+    this.cookieIssuedAt = typeof cookie?.issuedAt === "number" ? cookie.issuedAt : undefined;
     this.maxAge = this.#storedMaxAge = typeof stored === "number" || stored === null
       ? stored
       : this.#settings.maxAge;
@@ -112,6 +118,7 @@ export class SessionHandle implements SessionControls {
     this.#carrier = undefined;
     this.#idChanged = idChanged;
     this.#ended = false;
+    this.cookieIssuedAt = undefined;
     this.maxAge = this.#storedMaxAge = this.#settings.maxAge;
   }
 
@@ -135,7 +142,9 @@ export class SessionHandle implements SessionControls {
     const maxAge = this.maxAge;
     record.cookie = maxAge === null
       ? { originalMaxAge: null }
-      : { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge) };
+      : this.cookieIssuedAt === undefined
+      ? { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge) }
+      : { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge), issuedAt: this.cookieIssuedAt };
     const snapshot = this.#carrier && this.#engine.snapshotOf(this.#carrier, this.sid);
     if (snapshot) attachSnapshot(record, snapshot);
     return record;
@@ -276,23 +285,6 @@ export class SessionHandle implements SessionControls {
   /** Whether the data differ from what Redis holds (for a new session: whether there are any). */
   get changed(): boolean {
     return !this.#destroyed && this.#changed();
-  }
-
-  /**
-   * When the cookie sent with the session's last write expires, as the stored session records it
-   * (ms since the epoch); `undefined` for a session not stored or a browser-session cookie.
-   */
-  get cookieExpires(): number | undefined {
-    const snapshot = this.#carrier && this.#engine.snapshotOf(this.#carrier, this.sid);
-    const text = snapshot?.fields.get(COOKIE_FIELD);
-    if (text === undefined) return undefined;
-    try {
-      const expires = (this.#settings.serializer.parse(text) as { expires?: unknown } | null)?.expires;
-      const time = typeof expires === "string" || expires instanceof Date ? new Date(expires).getTime() : NaN;
-      return Number.isNaN(time) ? undefined : time;
-    } catch {
-      return undefined;
-    }
   }
 
   /** Whether the session is stored (loaded or written), so a rolling cookie may be re-sent. */
