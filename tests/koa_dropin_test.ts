@@ -245,10 +245,14 @@ test("koa: koa-session's store, ContextStore, encode and decode are refused with
   for (const name of ["store", "ContextStore", "encode", "decode"]) {
     assert.throws(
       () => smartRedisSession({ client, [name]: {} } as never),
-      (error: Error) => error instanceof TypeError && error.message.includes(`"${name}"`) &&
+      (error: Error) =>
+        error instanceof TypeError && error.message.includes(`"${name}"`) &&
         /remove/.test(error.message),
     );
   }
   assert.throws(() => smartRedisSession({ client, valid: "yes" } as never), TypeError);
-  assert.throws(() => smartRedisSession({ client, externalKey: {} } as never), /get\(ctx\) and set\(ctx, key\)/);
+  assert.throws(
+    () => smartRedisSession({ client, externalKey: {} } as never),
+    /get\(ctx\) and set\(ctx, key\)/,
+  );
 });
