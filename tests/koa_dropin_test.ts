@@ -53,6 +53,40 @@ test("koa: ctx.session.save() stores an empty session and sends its cookie, as k
   assert.ok(sessionCookie(unawaited.setCookie), "a save() not awaited sent no cookie");
 });
 
+test("koa: save() on a session another request destroyed meanwhile writes nothing and sends no cookie", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  await using redis = await connectClient(server);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  let arrived!: () => void;
+  const waiting = new Promise<void>((resolve) => arrived = resolve);
+  await using app = await start(client, {}, async (ctx) => {
+    if (ctx.path === "/login") ctx.session!.user = "ada";
+    else if (ctx.path === "/logout") ctx.session = null;
+    else if (ctx.path === "/slow") {
+      arrived();
+      await gate;
+      ctx.session!.note = "late";
+      await ctx.session!.save();
+    }
+  });
+  const login = await new CookieJar().get(`${app.url}/login`);
+  const cookie = login.setCookie.map((line) => line.split(";")[0]).join("; ");
+  const slow = fetch(`${app.url}/slow`, { headers: { cookie } });
+  await waiting;
+  await (await fetch(`${app.url}/logout`, { headers: { cookie } })).text();
+  release();
+  const late = await slow;
+  await late.text();
+  assert.equal(
+    sessionCookie(late.headers.getSetCookie()),
+    undefined,
+    "the destroyed session's cookie was sent",
+  );
+  assert.deepEqual({ ...await redis.hGetAll(`session:${idOf(login.setCookie)}`) }, { "\0dead": "1" });
+});
+
 test("koa: setting only ctx.session.maxAge stores the session and sends a cookie with that life", async () => {
   await using server = await startRedisServer();
   await using client = await connectClient(server);

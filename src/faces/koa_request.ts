@@ -142,7 +142,9 @@ export class KoaRequest implements KoaSessionControls {
       this.#beforeSave();
       if (this.#config.renew) this.handle.cookieIssuedAt = Date.now();
       await this.handle.save({ force: true });
-      this.#sendId();
+      // Destroyed meanwhile by another request (a logout, or a login's regenerate()): nothing was written,
+      // and this id's cookie could replace the browser's newer one.
+      if (this.handle.stored) this.#sendId();
     })();
     this.#saving = saving;
     return saving;
