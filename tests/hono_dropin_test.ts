@@ -85,7 +85,9 @@ test("hono: expireAfterSeconds and cookieOptions are taken as given (Max-Age in 
   await using server = await startRedisServer();
   await using client = await connectClient(server);
   await using redis = await connectClient(server);
-  await using app = serve(readmeApp(client, { cookieOptions: { sameSite: "Strict", path: "/", maxAge: 7200 } }));
+  await using app = serve(
+    readmeApp(client, { cookieOptions: { sameSite: "Strict", path: "/", maxAge: 7200 } }),
+  );
   const first = await new CookieJar().get(app.url);
   const cookie = first.setCookie.find((line) => line.startsWith("sid="))!;
   assert.match(cookie, /; Max-Age=7200(;|$)/, cookie);
@@ -96,6 +98,9 @@ test("hono: expireAfterSeconds and cookieOptions are taken as given (Max-Age in 
   await using plain = serve(readmeApp(client, { cookieOptions: undefined }));
   const life = (await new CookieJar().get(plain.url)).setCookie[0];
   assert.match(life, /; Max-Age=900(;|$)/, `expireAfterSeconds was not the life: ${life}`);
+  await using bare = serve(readmeApp(client, { cookieOptions: { path: "/" } }));
+  const exact = (await new CookieJar().get(bare.url)).setCookie[0];
+  assert.doesNotMatch(exact, /SameSite|HttpOnly/i, `attributes not given were added: ${exact}`);
 });
 
 test("hono: session_key_rotation moves the session to a new id with its content; touch() re-sends the cookie", async () => {

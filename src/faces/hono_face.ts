@@ -43,7 +43,8 @@ export interface HonoSessionOptions extends SmartRedisStoreOptions {
   expireAfterSeconds?: number;
   /**
    * `hono-sessions`' cookie attributes in Hono's `setCookie` form (`maxAge` in seconds,
-   * `sameSite: "Lax"`); `cookie` (our form, `maxAge` in ms) wins where both set one.
+   * `sameSite: "Lax"`), sent as given: what is left out stays out (no SameSite, no HttpOnly).
+   * `cookie` (our form, `maxAge` in ms) wins where both set one.
    * @default {undefined}
    */
   cookieOptions?: HonoCookieOptions;
@@ -247,7 +248,10 @@ function checkPeerOptions(options: HonoSessionOptions): void {
   }
 }
 
-/** Hono's cookie attributes in ours: `maxAge` from seconds to ms, `sameSite` in lower case. */
+/**
+ * Hono's cookie attributes in ours: `maxAge` from seconds to ms, `sameSite` in lower case; what is
+ * left out stays out (no SameSite, no HttpOnly), as Hono's `setCookie` writes them.
+ */
 function honoCookie(options: HonoCookieOptions | undefined): CookieOptions {
   if (options === undefined) return {};
   if (typeof options !== "object" || options === null) {
@@ -262,7 +266,7 @@ function honoCookie(options: HonoCookieOptions | undefined): CookieOptions {
       );
     }
   }
-  const cookie: CookieOptions = { ...rest };
+  const cookie: CookieOptions = { httpOnly: false, sameSite: false, ...rest };
   if (maxAge !== undefined) cookie.maxAge = maxAge * 1000;
   if (sameSite !== undefined) {
     const value = String(sameSite).toLowerCase();
