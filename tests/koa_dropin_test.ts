@@ -173,11 +173,14 @@ test("koa: renew sends the cookie again once less than half of its life is left"
   // Only meaningful while the request ended well before half the life (a loaded machine may be slow).
   if (Date.now() - sentAt < maxAge / 2 - 200) assert.equal(sessionCookie(early.setCookie), undefined);
   await delay(Math.max(0, sentAt + maxAge / 2 + 100 - Date.now()));
+  const renewing = Date.now();
   const late = await jar.get(`${app.url}/`);
   assert.equal(late.body, "ada");
   assert.match(sessionCookie(late.setCookie) ?? "", /expires=/, "the cookie was not renewed");
   const again = await jar.get(`${app.url}/`);
-  assert.equal(sessionCookie(again.setCookie), undefined, "a renewed cookie was renewed again at once");
+  if (Date.now() - renewing < maxAge / 2 - 200) {
+    assert.equal(sessionCookie(again.setCookie), undefined, "a renewed cookie was renewed again at once");
+  }
 });
 
 test("koa: externalKey carries the session id instead of the cookie", async () => {
