@@ -97,6 +97,9 @@ async function main(args: string[]): Promise<number> {
   const dir = resolve(checkout);
   const manifest = JSON.parse(await Deno.readTextFile(join(dir, "package.json")));
   if (manifest.name !== "koa-session") throw new TypeError(`${dir} is not a koa-session checkout`);
+  if (!await exists(join(dir, "node_modules", ".bin", "egg-bin"))) {
+    throw new Error(`${dir} has no egg-bin: run npm install in it first`);
+  }
   const index = join(dir, "src", "index.ts");
   const original = join(dir, "src", "index.ts.peer-original");
   // A run that was killed left the adapter in place: put the original back first.
