@@ -26,11 +26,13 @@
 
 export {
   type HonoContextLike,
+  type HonoCookieOptions,
   type HonoMiddleware,
   type HonoSessionOptions,
   type SessionVariables,
   smartRedisSession,
 } from "./src/faces/hono_face.ts";
+export { HonoSmartSession } from "./src/faces/hono_session.ts";
 export { SmartSession } from "./src/faces/web/smart_session.ts";
 export type { CookieOptions } from "./src/faces/web/cookies.ts";
 export * from "./src/common_exports.ts";

@@ -13,7 +13,7 @@
  *
  * const app = new Koa();
  * app.keys = ["a secret"];
- * app.use(smartRedisSession({ client: createClient(), maxAge: 24 * 3600 * 1000 }));
+ * app.use(smartRedisSession({ client: createClient(), maxAge: 24 * 3600 * 1000 }, app));
  * app.use((ctx) => {
  *   ctx.session.visits = (ctx.session.visits ?? 0) + 1;
  *   ctx.body = `visits: ${ctx.session.visits}`;
@@ -24,8 +24,12 @@
  */
 
 export {
+  type KoaAppLike,
   type KoaContextLike,
+  type KoaCookieOptions,
+  type KoaExternalKey,
   type KoaMiddleware,
+  type KoaSessionCallback,
   type KoaSessionOptions,
   KoaSmartSession,
   smartRedisSession,

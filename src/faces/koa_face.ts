@@ -6,115 +6,38 @@
  * @module
  */
 
-import type { SmartRedisStoreOptions } from "../options/options.ts";
 import { faceSetup } from "./web/face_engine.ts";
-import { SessionHandle } from "./web/session_handle.ts";
-import { SmartSession } from "./web/smart_session.ts";
+import { checkKoaOptions, KOA_OPTIONS, type KoaSessionOptions } from "./koa_options.ts";
+import { type KoaContextLike, type KoaFaceConfig, KoaRequest } from "./koa_request.ts";
 
-/** Options of {@linkcode smartRedisSession} for Koa: the store's, plus koa-session's cookie options. */
-export interface KoaSessionOptions extends SmartRedisStoreOptions {
-  /**
-   * The cookie's name.
-   * @default {"koa.sess"}
-   */
-  key?: string;
-  /**
-   * Milliseconds the cookie and the session live, or `"session"` for a browser-session
-   * cookie (the session then lives `ttl` seconds in Redis).
-   * @default {86400000}
-   */
-  maxAge?: number | "session";
-  /**
-   * Sign the cookie with the app's `app.keys` (Koa's own cookie signing).
-   * @default {true}
-   */
-  signed?: boolean;
-  /**
-   * Send the cookie again on every response (its expiry moves with the session's).
-   * @default {false}
-   */
-  rolling?: boolean;
-  /**
-   * Hide the cookie from scripts.
-   * @default {true}
-   */
-  httpOnly?: boolean;
-  /**
-   * Send the cookie over HTTPS only. Left out, Koa decides per request: secure on
-   * HTTPS requests (behind a proxy, with `app.proxy`), as koa-session does.
-   * @default {undefined}
-   */
-  secure?: boolean;
-  /**
-   * The cookie's SameSite attribute.
-   * @default {undefined}
-   */
-  sameSite?: "lax" | "strict" | "none" | boolean;
-  /**
-   * The cookie's path.
-   * @default {"/"}
-   */
-  path?: string;
-  /**
-   * The cookie's domain.
-   * @default {undefined}
-   */
-  domain?: string;
-  /**
-   * Makes a new session id.
-   * @default {24 random bytes, base64url}
-   */
-  genid?: () => string;
-}
+export type { KoaExternalKey, KoaSessionOptions } from "./koa_options.ts";
+export type { KoaContextLike, KoaCookieOptions } from "./koa_request.ts";
+export { type KoaSessionCallback, KoaSmartSession } from "./koa_session.ts";
 
-const OWN = [
-  "key",
-  "maxAge",
-  "signed",
-  "rolling",
-  "httpOnly",
-  "secure",
-  "sameSite",
-  "path",
-  "domain",
-  "genid",
-];
-
-/**
- * `ctx.session` under {@linkcode smartRedisSession}: a `SmartSession` whose `maxAge`
- * also takes koa-session's `"session"` (a browser-session cookie, as `null`).
- */
-export class KoaSmartSession extends SmartSession {
-  /** Milliseconds the session lives after its last use; `null`: until the browser closes. */
-  override get maxAge(): number | null {
-    return super.maxAge;
-  }
-
-  override set maxAge(value: number | "session" | null) {
-    super.maxAge = value === "session" ? null : value;
-  }
-}
-
-/** The part of Koa's context the middleware uses. */
-export interface KoaContextLike {
-  /** The Koa application: its `keys` sign the cookie. */
-  app?: { keys?: unknown };
-  /** Koa's cookie jar. */
-  cookies: {
-    get(name: string, options?: { signed?: boolean }): string | undefined;
-    set(name: string, value?: string | null, options?: Record<string, unknown>): unknown;
-  };
+/** The part of a Koa application the middleware uses when given one: its context prototype. */
+export interface KoaAppLike {
+  /** Koa's `app.use`: tells an application from options. */
+  use: (...args: never[]) => unknown;
+  /** The prototype of every request's context. */
+  context: object;
 }
 
 /** A Koa middleware. */
 export type KoaMiddleware = (ctx: KoaContextLike, next: () => Promise<unknown>) => Promise<void>;
 
+const STATE = Symbol("connect-smart-redis koa session");
+
+type WithState = KoaContextLike & { [STATE]?: KoaRequest };
+
 /**
- * A Koa session middleware on Redis with koa-session's cookie options. It puts
- * the session at `ctx.session` (a `SmartSession`: set and delete
- * properties; `ctx.session = null` destroys it), writes only what a request
- * changed, merges parallel requests' changes, keeps destroyed sessions
- * destroyed, and costs one round trip for a request that only reads its session.
+ * A Koa session middleware on Redis with koa-session's options. It puts the
+ * session at `ctx.session` (a `KoaSmartSession`: set and delete properties;
+ * `ctx.session = null` destroys it), writes only what a request changed, merges
+ * parallel requests' changes, keeps destroyed sessions destroyed, and costs one
+ * round trip for a request that only reads its session. As with koa-session,
+ * the application may come first or second (`session(app, options)`,
+ * `session(options, app)`); given one, `ctx.session` and `ctx.sessionOptions`
+ * live on its context prototype (so tests can stub them), else on each context.
  *
  * @example Use it
  * ```ts ignore
@@ -124,36 +47,57 @@ export type KoaMiddleware = (ctx: KoaContextLike, next: () => Promise<unknown>) 
  *
  * const app = new Koa();
  * app.keys = ["a secret"];
- * app.use(smartRedisSession({ client: createClient() }));
+ * app.use(smartRedisSession({ client: createClient() }, app));
  * app.use((ctx) => {
  *   ctx.session.visits = (ctx.session.visits ?? 0) + 1;
  *   ctx.body = `visits: ${ctx.session.visits}`;
  * });
  * ```
- * @param options The Redis client, the store's settings and the cookie's.
+ * @param options The Redis client, the store's settings and koa-session's (or the application).
+ * @param app The Koa application (or the options, when the application came first).
  * @returns The middleware.
  */
-export function smartRedisSession(options: KoaSessionOptions): KoaMiddleware {
-  const maxAge = options?.maxAge ?? 86400000;
-  const { engine, settings } = faceSetup(options, OWN, {
+export function smartRedisSession(
+  options: KoaSessionOptions | KoaAppLike,
+  app?: KoaAppLike | KoaSessionOptions,
+): KoaMiddleware {
+  if (isApp(options)) [options, app] = [app as KoaSessionOptions, options];
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("Options are required, such as { client: createClient(), ... }");
+  }
+  checkKoaOptions(options);
+  const maxAge = options.maxAge ?? 86400000;
+  const { engine, settings } = faceSetup(options, KOA_OPTIONS, {
     maxAge: maxAge === "session" ? null : maxAge,
     saveUninitialized: false,
-    genid: options.genid,
   });
-  const key = options.key ?? "koa.sess";
   const signed = options.signed ?? true;
-  const rolling = options.rolling ?? false;
-  const cookie = {
-    signed,
-    httpOnly: options.httpOnly ?? true,
-    // Left undefined, Koa's cookies mark it Secure on HTTPS requests (as koa-session does).
-    secure: options.secure,
-    sameSite: options.sameSite,
-    path: options.path ?? "/",
-    domain: options.domain,
-    overwrite: true,
+  const autoCommit = options.autoCommit ?? true;
+  const config: KoaFaceConfig = {
+    engine,
+    settings,
+    cookie: {
+      key: options.key ?? "koa.sess",
+      signed,
+      httpOnly: options.httpOnly ?? true,
+      // Left undefined, Koa's cookies mark it Secure on HTTPS requests (as koa-session does).
+      secure: options.secure,
+      sameSite: options.sameSite,
+      path: options.path ?? "/",
+      domain: options.domain,
+      overwrite: options.overwrite ?? true,
+    },
+    rolling: options.rolling ?? false,
+    renew: options.renew ?? false,
+    cookieLife: options.maxAge !== undefined,
+    genid: options.genid,
+    valid: options.valid,
+    beforeSave: options.beforeSave,
+    externalKey: options.externalKey,
   };
-  return async function session(ctx, next) {
+  const onPrototype = isApp(app);
+  if (onPrototype) defineAccessors((app as KoaAppLike).context);
+  return async function session(ctx: WithState, next) {
     // Before anything is stored: without keys, the signed cookie could not be set afterwards.
     if (signed && ctx.app && !ctx.app.keys) {
       throw new TypeError(
@@ -161,46 +105,76 @@ export function smartRedisSession(options: KoaSessionOptions): KoaMiddleware {
           "or pass signed: false",
       );
     }
-    const sid = ctx.cookies.get(key, { signed }) || undefined;
-    const handle = await SessionHandle.open(engine, settings, sid, new KoaSmartSession());
-    let dropped = false;
-    Object.defineProperty(ctx, "session", {
-      configurable: true,
-      get: () => dropped ? null : handle.session,
-      set(value: unknown) {
-        if (value === null) {
-          dropped = true;
-          return;
-        }
-        if (typeof value !== "object" || value === undefined) {
-          throw new TypeError("ctx.session can only be set to null or an object");
-        }
-        if (value === handle.session) return;
-        dropped = false;
-        const data = { ...value };
-        for (const name of Object.keys(handle.session)) delete handle.session[name];
-        // Defined, not assigned: a property named "__proto__" (JSON from a user) is data, not the prototype.
-        for (const [name, item] of Object.entries(data)) {
-          Object.defineProperty(handle.session, name, {
-            value: item,
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        }
-      },
-    });
+    const request = await KoaRequest.open(ctx, config);
+    Object.defineProperty(ctx, STATE, { value: request, configurable: true });
+    if (!onPrototype) defineAccessors(ctx);
     try {
       await next();
     } catch (error) {
-      await handle.abandon().catch(() => {/* its lock expires by itself */});
+      // A handler that throws writes nothing (koa-session still commits): half-done work stays out of Redis.
+      await request.abandon();
       throw error;
     }
-    if (dropped) await handle.destroy();
-    const action = await handle.finish();
-    if (action === "clear") ctx.cookies.set(key, null, { ...cookie, signed });
-    else if (action === "set" || (rolling && handle.stored)) {
-      ctx.cookies.set(key, handle.sid, { ...cookie, maxAge: handle.maxAge ?? undefined });
-    }
+    if (autoCommit) await request.commit();
+    else await request.abandon();
   };
+}
+
+function isApp(value: unknown): value is KoaAppLike {
+  return typeof value === "object" && value !== null && typeof (value as KoaAppLike).use === "function";
+}
+
+/** `ctx.session` and `ctx.sessionOptions`, reading the request's state. */
+function defineAccessors(target: object): void {
+  Object.defineProperties(target, {
+    session: {
+      configurable: true,
+      get(this: WithState) {
+        const request = this[STATE];
+        return request === undefined || request.dropped
+          ? (request ? null : undefined)
+          : request.handle.session;
+      },
+      set(this: WithState, value: unknown) {
+        const request = this[STATE];
+        if (request === undefined) {
+          throw new TypeError("ctx.session is ready once the session middleware has run: set it after that");
+        }
+        replaceSession(request, value);
+      },
+    },
+    sessionOptions: {
+      configurable: true,
+      get(this: WithState) {
+        return this[STATE]?.options;
+      },
+    },
+  });
+}
+
+/** `ctx.session = value`: `null` destroys the session at the end of the request; an object replaces its data. */
+function replaceSession(request: KoaRequest, value: unknown): void {
+  if (value === null) {
+    request.dropped = true;
+    return;
+  }
+  if (typeof value !== "object" || value === undefined) {
+    throw new TypeError("ctx.session can only be set to null or an object");
+  }
+  const session = request.handle.session;
+  request.dropped = false;
+  if (value === session) return;
+  const data = { ...value } as Record<string, unknown>;
+  for (const name of Object.keys(session)) delete session[name];
+  for (const [name, item] of Object.entries(data)) {
+    // koa-session assigns, so { maxAge } sets the session's life; the rest is data.
+    if (name === "maxAge") session.maxAge = item as number;
+    // Defined, not assigned: a property named "__proto__" (JSON from a user) is data, not the prototype.
+    else {Object.defineProperty(session, name, {
+        value: item,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });}
+  }
 }

@@ -39,6 +39,11 @@ export class SessionHandle implements SessionControls {
   isNew: boolean;
   /** The cookie life in ms, or `null`. */
   maxAge: number | null;
+  /**
+   * When the face last sent the cookie with a lasting life (ms since the epoch), stored beside the
+   * life when set, for faces that renew cookies (Koa's `renew`); `undefined` when not tracked.
+   */
+  cookieIssuedAt: number | undefined;
   #engine: SessionEngine;
   #settings: HandleSettings;
   /** Carries the snapshot of what Redis holds (loaded or last written); `undefined` while not stored. */
@@ -49,6 +54,8 @@ export class SessionHandle implements SessionControls {
   #finished = false;
   /** Another request destroyed the session: this one's commit wrote nothing. */
   #ended = false;
+  /** This request stored the session first, or forced a save: its cookie goes out at the end. */
+  #cookieDue = false;
 
   private constructor(engine: SessionEngine, settings: HandleSettings, session: SmartSession, sid: string) {
     this.#engine = engine;
@@ -93,8 +100,9 @@ export class SessionHandle implements SessionControls {
     for (const name of Object.keys(record)) {
       if (name !== COOKIE_FIELD) define(this.session, name, record[name]);
     }
-    const cookie = record.cookie as { originalMaxAge?: unknown } | undefined;
+    const cookie = record.cookie as { originalMaxAge?: unknown; issuedAt?: unknown } | undefined;
     const stored = cookie?.originalMaxAge;
+    this.cookieIssuedAt = typeof cookie?.issuedAt === "number" ? cookie.issuedAt : undefined;
     this.maxAge = this.#storedMaxAge = typeof stored === "number" || stored === null
       ? stored
       : this.#settings.maxAge;
@@ -110,6 +118,7 @@ export class SessionHandle implements SessionControls {
     this.#carrier = undefined;
     this.#idChanged = idChanged;
     this.#ended = false;
+    this.cookieIssuedAt = undefined;
     this.maxAge = this.#storedMaxAge = this.#settings.maxAge;
   }
 
@@ -133,13 +142,16 @@ export class SessionHandle implements SessionControls {
     const maxAge = this.maxAge;
     record.cookie = maxAge === null
       ? { originalMaxAge: null }
-      : { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge) };
+      : this.cookieIssuedAt === undefined
+      ? { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge) }
+      : { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge), issuedAt: this.cookieIssuedAt };
     const snapshot = this.#carrier && this.#engine.snapshotOf(this.#carrier, this.sid);
     if (snapshot) attachSnapshot(record, snapshot);
     return record;
   }
 
   async #commit(): Promise<void> {
+    if (!this.#carrier) this.#cookieDue = true;
     const record = this.#record();
     await this.#engine.commit(this.sid, record);
     // Destroyed meanwhile (a logout, or a login's regenerate() in another request): nothing was
@@ -154,11 +166,17 @@ export class SessionHandle implements SessionControls {
     }
   }
 
-  /** Writes the changes now. */
-  async save(): Promise<void> {
+  /**
+   * Writes the changes now.
+   * @param options `force`: write the session (its cookie's life included) and send its cookie even when
+   * nothing changed, as koa-session's `save()` does.
+   */
+  async save(options?: { force?: boolean }): Promise<void> {
     this.#checkOpen();
-    if (this.#changed() || !this.#carrier) await this.#commit();
+    const force = options?.force === true;
+    if (this.#changed() || !this.#carrier || force) await this.#commit();
     else if (this.maxAge !== this.#storedMaxAge) await this.#touch();
+    if (force) this.#cookieDue = true;
   }
 
   async #touch(): Promise<void> {
@@ -181,12 +199,17 @@ export class SessionHandle implements SessionControls {
     if (stored) await this.#engine.destroy(sid);
   }
 
-  /** Destroys the session and starts a new empty one under a new id. */
-  async regenerate(): Promise<void> {
+  /**
+   * Destroys the session and starts a new one under a new id.
+   * @param keepData Carry the data over to the new id (koa-session's `regenerate()`); left out, it starts empty.
+   */
+  async regenerate(keepData = false): Promise<void> {
     this.#checkOpen();
     const old = this.#carrier ? this.sid : undefined;
+    const kept = keepData ? Object.entries(this.session) : [];
     if (this.#carrier) this.#engine.forgetLock(this.sid, this.#carrier);
     this.#startNew(true);
+    for (const [name, value] of kept) define(this.session, name, value);
     this.#destroyed = false;
     if (old !== undefined) await this.#engine.destroy(old);
   }
@@ -247,7 +270,9 @@ export class SessionHandle implements SessionControls {
     if (this.#ended) return "none";
     // As express-session does: a changed session with a lasting cookie gets its cookie again, so the
     // browser keeps it as long as Redis keeps the session (and it is signed with the current secret).
-    return retimed || this.#idChanged || (changed && this.maxAge !== null) ? "set" : "none";
+    return retimed || this.#idChanged || this.#cookieDue || (changed && this.maxAge !== null)
+      ? "set"
+      : "none";
   }
 
   /** For a request that ended without {@linkcode finish} (aborted): gives up its lock, if it holds one. */
@@ -255,6 +280,11 @@ export class SessionHandle implements SessionControls {
     if (this.#finished) return;
     this.#finished = true;
     if (this.#carrier) await this.#engine.release(this.sid, this.#carrier);
+  }
+
+  /** Whether the data differ from what Redis holds (for a new session: whether there are any). */
+  get changed(): boolean {
+    return !this.#destroyed && this.#changed();
   }
 
   /** Whether the session is stored (loaded or written), so a rolling cookie may be re-sent. */
