@@ -8,7 +8,8 @@
  */
 
 /** Replies that mean "not run, try again soon"; ioredis wraps the last one when it gives up. */
-const REFUSED = /^(?:.*Too many Cluster redirections\. Last error: (?:\w*Error: )?)?(?:ASK|MOVED|TRYAGAIN|CLUSTERDOWN)\b/;
+const REFUSED =
+  /^(?:.*Too many Cluster redirections\. Last error: (?:\w*Error: )?)?(?:ASK|MOVED|TRYAGAIN|CLUSTERDOWN)\b/;
 
 /**
  * Whether an error means the cluster refused the command without running it, for now.

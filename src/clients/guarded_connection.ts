@@ -169,7 +169,9 @@ export class GuardedConnection {
    */
   #unavailable(error: unknown, what: string | undefined, key: string | undefined): unknown {
     if (!isUnavailability(error)) return error;
-    const address = key === undefined ? this.#inner.address : this.#inner.addressOf?.(key) ?? this.#inner.address;
+    const address = key === undefined
+      ? this.#inner.address
+      : this.#inner.addressOf?.(key) ?? this.#inner.address;
     return new RedisUnavailableError(
       `Redis at ${address} failed ${what ?? "a command"} (${errorText(error)}); ` +
         "it is unreachable or failing over: retry later",
@@ -187,11 +189,14 @@ export class GuardedConnection {
 }
 
 /** Replies meaning the node cannot serve the command now (moving slots, failover, loading, a lost quorum). */
-const UNAVAILABLE_REPLIES = /^(?:MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|MASTERDOWN|READONLY|NOREPLICAS|BUSY)\b/;
+const UNAVAILABLE_REPLIES =
+  /^(?:MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|MASTERDOWN|READONLY|NOREPLICAS|BUSY)\b/;
 
 /** Whether an error is the connection's or the cluster's rather than Redis's answer to a command. */
 function isUnavailability(error: unknown): boolean {
-  if (error instanceof RedisUnavailableError || error instanceof TypeError || error instanceof RangeError) return false;
+  if (error instanceof RedisUnavailableError || error instanceof TypeError || error instanceof RangeError) {
+    return false;
+  }
   const message = String((error as Error)?.message ?? error);
   // Redis's error replies start with an upper-case code ("WRONGTYPE ...", "ERR ..."); the client's own
   // errors do not ("Socket closed unexpectedly", "read ECONNRESET", "Too many Cluster redirections").

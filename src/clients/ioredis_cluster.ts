@@ -50,7 +50,9 @@ export function ioRedisClusterConnection(client: object): RedisConnection {
   const retrying = retryRefused((_key, args) => send(args));
   const address = () => {
     const masters = cluster.nodes("master");
-    const nodes = masters.length > 0 ? masters.map(ioRedisAddress) : (cluster.startupNodes ?? []).map(startupAddress);
+    const nodes = masters.length > 0
+      ? masters.map(ioRedisAddress)
+      : (cluster.startupNodes ?? []).map(startupAddress);
     return `${nodes.join(", ") || "the startup nodes"} (Redis Cluster)`;
   };
   return {

@@ -155,7 +155,9 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
   update();
 
   // node-redis follows ASK and MOVED (up to a limit), but not TRYAGAIN nor CLUSTERDOWN.
-  const retrying = retryRefused((key, args) => settleReply(cluster.sendCommand(key, false, [...args], FLAT_MAPS)));
+  const retrying = retryRefused((key, args) =>
+    settleReply(cluster.sendCommand(key, false, [...args], FLAT_MAPS))
+  );
   const address = () => {
     const nodes = cluster.masters.length > 0
       ? cluster.masters.map((master) => master.address ?? "?")

@@ -84,12 +84,16 @@ export function nodeRedisSentinelConnection(client: object): RedisConnection {
       const [master, watcher] = [lastMaster, lastSentinel];
       const via = watcher ? ` via the sentinel at ${watcher.host}:${watcher.port}` : "";
       if (master === undefined) {
-        return watcher ? `the sentinel at ${watcher.host}:${watcher.port} (no master named yet)` : "the sentinels";
+        return watcher
+          ? `the sentinel at ${watcher.host}:${watcher.port} (no master named yet)`
+          : "the sentinels";
       }
       // During a failover the client forgets the master until the sentinels name the next one.
       const now = sentinel.getMasterNode();
       const current = now !== undefined && now.host === master.host && now.port === master.port;
-      return `${master.host}:${master.port} (${current ? "the master" : "the last master, no new one named yet"}${via})`;
+      return `${master.host}:${master.port} (${
+        current ? "the master" : "the last master, no new one named yet"
+      }${via})`;
     },
     get closed() {
       return opened && !sentinel.isOpen;
