@@ -4,11 +4,32 @@
  * keys moved with MIGRATE, then the slot given to the target.
  */
 
-import { createClient } from "redis";
+import { Cluster } from "ioredis";
+import { createClient, createCluster as createCluster5 } from "redis";
+import { createCluster as createCluster6 } from "redis6";
 import { keySlot } from "../src/clients/_key_slot.ts";
 import type { RedisCluster } from "../scripts/redis_cluster.ts";
 
 type Admin = ReturnType<typeof createClient>;
+
+/** The cluster clients the store supports, each made for the given root nodes. */
+export const clusterClients = {
+  "node-redis 5": (urls: readonly string[]) => {
+    const client = createCluster5({ rootNodes: urls.map((url) => ({ url })) });
+    client.on("error", () => {});
+    return { client, close: () => client.destroy() };
+  },
+  "node-redis 6": (urls: readonly string[]) => {
+    const client = createCluster6({ rootNodes: urls.map((url) => ({ url })) });
+    client.on("error", () => {});
+    return { client, close: () => client.destroy() };
+  },
+  "ioredis": (urls: readonly string[]) => {
+    const client = new Cluster(urls.map((url) => ({ host: "127.0.0.1", port: Number(new URL(url).port) })));
+    client.on("error", () => {});
+    return { client, close: () => client.disconnect() };
+  },
+};
 
 /** A slot held half-moved between two masters. */
 export interface SlotMove extends AsyncDisposable {

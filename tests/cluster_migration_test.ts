@@ -6,34 +6,13 @@
  */
 
 import assert from "node:assert/strict";
-import { Cluster } from "ioredis";
-import { createCluster as createCluster5 } from "redis";
-import { createCluster as createCluster6 } from "redis6";
 import { RedisUnavailableError, SmartRedisStore } from "../mod.ts";
 import { startRedisCluster } from "../scripts/redis_cluster.ts";
 import { keySlot } from "../src/clients/_key_slot.ts";
-import { adminClients, ownerOf, startSlotMove } from "./_cluster_admin.ts";
+import { adminClients, clusterClients, ownerOf, startSlotMove } from "./_cluster_admin.ts";
 import { delay, test } from "./_helpers.ts";
 
 type Data = Record<string, unknown>;
-
-export const clusterClients = {
-  "node-redis 5": (urls: readonly string[]) => {
-    const client = createCluster5({ rootNodes: urls.map((url) => ({ url })) });
-    client.on("error", () => {});
-    return { client, close: () => client.destroy() };
-  },
-  "node-redis 6": (urls: readonly string[]) => {
-    const client = createCluster6({ rootNodes: urls.map((url) => ({ url })) });
-    client.on("error", () => {});
-    return { client, close: () => client.destroy() };
-  },
-  "ioredis": (urls: readonly string[]) => {
-    const client = new Cluster(urls.map((url) => ({ host: "127.0.0.1", port: Number(new URL(url).port) })));
-    client.on("error", () => {});
-    return { client, close: () => client.disconnect() };
-  },
-};
 
 const cookie = () => ({ originalMaxAge: 600_000, expires: new Date(Date.now() + 600_000).toISOString() });
 

@@ -12,6 +12,7 @@ import { unrefTimer } from "./_util.ts";
 interface Pending {
   deadline: number;
   what: string | undefined;
+  key: string | undefined;
   reject: (error: RedisUnavailableError) => void;
 }
 
@@ -100,7 +101,7 @@ export class GuardedConnection {
 
   #timed<T>(work: () => Promise<T>, what: string | undefined, deadline: number, key?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { deadline, what, reject };
+      const entry: Pending = { deadline, what, key, reject };
       this.#pending.add(entry);
       this.#sweep();
       work().then(
@@ -131,7 +132,7 @@ export class GuardedConnection {
         this.#pending.delete(entry);
         entry.reject(
           new RedisUnavailableError(
-            `Redis at ${this.#inner.address} did not answer ${entry.what ?? "a command"} within ` +
+            `Redis at ${this.#addressOf(entry.key)} did not answer ${entry.what ?? "a command"} within ` +
               `${this.#timeout} ms (option "commandTimeout")`,
           ),
         );
@@ -177,6 +178,11 @@ export class GuardedConnection {
         "it is unreachable or failing over: retry later",
       { cause: error },
     );
+  }
+
+  /** The node owning `key` when the adapter can tell, else the connection's address. */
+  #addressOf(key: string | undefined): string {
+    return (key === undefined ? undefined : this.#inner.addressOf?.(key)) ?? this.#inner.address;
   }
 
   #unreachable(): RedisUnavailableError {
