@@ -123,7 +123,7 @@ test("a live reshard under parallel writers and logouts: 0 lost, 0 resurrected, 
         });
         // A third of the sessions log out while their writers run.
         const logout = s % 3 === 0
-          ? delay(500 + Math.random() * 3000).then(async () => {
+          ? delay(500 + Math.random() * 5000).then(async () => {
             try {
               await store.destroy(sid);
               loggedOut.add(`${name} ${sid}`);
