@@ -8,8 +8,7 @@ import { Cluster } from "ioredis";
 import { createClient, createCluster as createCluster5 } from "redis";
 import { createCluster as createCluster6 } from "redis6";
 import { keySlot } from "../src/clients/_key_slot.ts";
-import { clusterPorts, type RedisCluster } from "../scripts/redis_cluster.ts";
-import { type RedisServer, startRedisServer } from "../scripts/redis_server.ts";
+import type { RedisCluster } from "../scripts/redis_cluster.ts";
 
 type Admin = ReturnType<typeof createClient>;
 
@@ -124,51 +123,4 @@ export async function startSlotMove(admins: readonly Admin[], key: string): Prom
     },
   };
   return move;
-}
-
-/** Polls `check` every 100 ms until it holds, failing after `ms`. */
-export async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await check().catch(() => false)) return Date.now() - started;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-}
-
-/**
- * Adds a replica of the cluster's first master and waits until it is in sync.
- * @returns The replica; `await using` kills it.
- */
-export async function addReplicaOfFirst(cluster: RedisCluster, dir: string): Promise<RedisServer> {
-  const [port] = clusterPorts(1, cluster.ports);
-  const replica = await startRedisServer({
-    port,
-    args: ["--cluster-enabled", "yes", "--cluster-config-file", `${dir}/nodes-replica.conf`, "--dir", dir],
-  });
-  const admin = createClient({ url: replica.url });
-  const first = createClient({ url: cluster.urls[0] });
-  await Promise.all([admin.connect(), first.connect()]);
-  try {
-    const masterId = String(await first.sendCommand(["CLUSTER", "MYID"]));
-    await admin.sendCommand(["CLUSTER", "MEET", "127.0.0.1", String(cluster.ports[0])]);
-    await until(
-      "the replica to join",
-      async () => String(await admin.sendCommand(["CLUSTER", "NODES"])).includes(masterId),
-    );
-    await admin.sendCommand(["CLUSTER", "REPLICATE", masterId]);
-    await until(
-      "the replica to sync",
-      async () => /master_link_status:up/.test(await admin.info("replication")),
-    );
-    // Every write acknowledged so far is on the replica before the tests kill its master.
-    await until("the replica to catch up", async () => {
-      const info = await first.info("replication");
-      const offset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
-      return Number(/slave0:.*offset=(\d+)/.exec(info)?.[1]) >= offset;
-    });
-  } finally {
-    await Promise.all([admin.close(), first.close()]);
-  }
-  return replica;
 }
