@@ -52,6 +52,10 @@ test("destroy script leaves a hash holding only its tombstone, with the tombston
     assert.deepEqual({ ...await fx.redis.hGetAll(KEY) }, { "\0dead": "1" });
     const pttl = await fx.redis.pTTL(KEY);
     assert.ok(pttl > 4000 && pttl <= 5000, `tombstone life ${pttl}`);
+    // Destroyed again: still the tombstone alone, living the new life.
+    await fx.run(script, script === DESTROY_SCRIPT ? ["9000"] : ["9000", "", ""]);
+    assert.deepEqual({ ...await fx.redis.hGetAll(KEY) }, { "\0dead": "1" });
+    assert.ok(await fx.redis.pTTL(KEY) > 8000);
     await fx.redis.del(KEY);
   }
 });

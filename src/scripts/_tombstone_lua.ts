@@ -24,12 +24,11 @@ export const WRITE_TOMBSTONE = `
 if ARGV[1] == '0' then
   redis.call('DEL', key)
 elseif kind == 'hash' then
-  redis.call('HSET', key, '\\0dead', '1')
-  local others = {}
-  for _, name in ipairs(redis.call('HKEYS', key)) do
-    if name ~= '\\0dead' then others[#others + 1] = name end
+  -- The names before the tombstone field is set: all of them go once it is (none when it was set already).
+  local names = redis.call('HKEYS', key)
+  if redis.call('HSETNX', key, '\\0dead', '1') == 1 then
+    for first = 1, #names, 4000 do redis.call('HDEL', key, unpack(names, first, math.min(first + 3999, #names))) end
   end
-  for first = 1, #others, 4000 do redis.call('HDEL', key, unpack(others, first, math.min(first + 3999, #others))) end
   redis.call('PEXPIRE', key, ARGV[1])
 else
   if kind == 'string' then
