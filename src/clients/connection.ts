@@ -41,6 +41,13 @@ export interface RedisConnection {
   /** Where Redis is, for error messages (`host:port`). */
   readonly address: string;
   /**
+   * Where the node that owns `key` is (`host:port`), for error messages about a
+   * command on it. Optional: {@linkcode RedisConnection.address} is used without it.
+   * @param key The key a command touched.
+   * @returns The node's address, as the client last knew it.
+   */
+  addressOf?(key: string): string;
+  /**
    * The app closed the client (quit, disconnect, close): commands fail at once instead
    * of waiting `commandTimeout` for a connection that will not come. Optional.
    */

@@ -12,6 +12,7 @@ import { unrefTimer } from "./_util.ts";
 interface Pending {
   deadline: number;
   what: string | undefined;
+  key: string | undefined;
   reject: (error: RedisUnavailableError) => void;
 }
 
@@ -59,7 +60,7 @@ export class GuardedConnection {
    * @returns The reply.
    */
   send(key: string, args: readonly string[]): Promise<unknown> {
-    return this.#bounded(() => this.#inner.send(key, args), args[0]);
+    return this.#bounded(() => this.#inner.send(key, args), args[0], key);
   }
 
   /**
@@ -81,7 +82,7 @@ export class GuardedConnection {
   }
 
   /** Runs `work` within the time bound: at once when the connection is ready (the hot path, no extra await). */
-  #bounded<T>(work: () => Promise<T>, what: string | undefined): Promise<T> {
+  #bounded<T>(work: () => Promise<T>, what: string | undefined, key?: string): Promise<T> {
     const deadline = Date.now() + this.#timeout;
     if (this.#inner.closed) {
       return Promise.reject(
@@ -93,14 +94,14 @@ export class GuardedConnection {
     }
     if (!this.#inner.ready) {
       this.#inner.open?.();
-      return this.#whenReady(deadline).then(() => this.#timed(work, what, deadline));
+      return this.#whenReady(deadline).then(() => this.#timed(work, what, deadline, key));
     }
-    return this.#timed(work, what, deadline);
+    return this.#timed(work, what, deadline, key);
   }
 
-  #timed<T>(work: () => Promise<T>, what: string | undefined, deadline: number): Promise<T> {
+  #timed<T>(work: () => Promise<T>, what: string | undefined, deadline: number, key?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { deadline, what, reject };
+      const entry: Pending = { deadline, what, key, reject };
       this.#pending.add(entry);
       this.#sweep();
       work().then(
@@ -110,7 +111,7 @@ export class GuardedConnection {
         },
         (error) => {
           this.#pending.delete(entry);
-          reject(error);
+          reject(this.#unavailable(error, what, key));
         },
       );
     });
@@ -131,7 +132,7 @@ export class GuardedConnection {
         this.#pending.delete(entry);
         entry.reject(
           new RedisUnavailableError(
-            `Redis at ${this.#inner.address} did not answer ${entry.what ?? "a command"} within ` +
+            `Redis at ${this.#addressOf(entry.key)} did not answer ${entry.what ?? "a command"} within ` +
               `${this.#timeout} ms (option "commandTimeout")`,
           ),
         );
@@ -162,6 +163,28 @@ export class GuardedConnection {
     });
   }
 
+  /**
+   * A failure of the connection or of the cluster (not an answer of Redis to the command
+   * itself) becomes a `RedisUnavailableError` naming the node; Redis's own error replies
+   * (NOSCRIPT, WRONGTYPE, ERR ...), which the store reads, stay as they are.
+   */
+  #unavailable(error: unknown, what: string | undefined, key: string | undefined): unknown {
+    if (!isUnavailability(error)) return error;
+    const address = key === undefined
+      ? this.#inner.address
+      : this.#inner.addressOf?.(key) ?? this.#inner.address;
+    return new RedisUnavailableError(
+      `Redis at ${address} failed ${what ?? "a command"} (${errorText(error)}); ` +
+        "it is unreachable or failing over: retry later",
+      { cause: error },
+    );
+  }
+
+  /** The node owning `key` when the adapter can tell, else the connection's address. */
+  #addressOf(key: string | undefined): string {
+    return (key === undefined ? undefined : this.#inner.addressOf?.(key)) ?? this.#inner.address;
+  }
+
   #unreachable(): RedisUnavailableError {
     const reason = this.#lastError === undefined ? "not connected" : errorText(this.#lastError);
     return new RedisUnavailableError(
@@ -169,6 +192,21 @@ export class GuardedConnection {
       { cause: this.#lastError },
     );
   }
+}
+
+/** Replies meaning the node cannot serve the command now (moving slots, failover, loading, a lost quorum). */
+const UNAVAILABLE_REPLIES =
+  /^(?:MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|MASTERDOWN|READONLY|NOREPLICAS|BUSY)\b/;
+
+/** Whether an error is the connection's or the cluster's rather than Redis's answer to a command. */
+function isUnavailability(error: unknown): boolean {
+  if (error instanceof RedisUnavailableError || error instanceof TypeError || error instanceof RangeError) {
+    return false;
+  }
+  const message = String((error as Error)?.message ?? error);
+  // Redis's error replies start with an upper-case code ("WRONGTYPE ...", "ERR ..."); the client's own
+  // errors do not ("Socket closed unexpectedly", "read ECONNRESET", "Too many Cluster redirections").
+  return UNAVAILABLE_REPLIES.test(message) || !/^[A-Z][A-Z0-9_-]* /.test(message);
 }
 
 function errorText(error: unknown): string {

@@ -6,11 +6,15 @@
 import type { RedisConnection, RedisNode } from "./connection.ts";
 import { ioRedisAddress, type IoRedisClient, ioRedisSend, openIoRedis } from "./ioredis.ts";
 import { StateReporter } from "./_util.ts";
+import { retryRefused } from "./_cluster_retry.ts";
+import { keySlot } from "./_key_slot.ts";
 
 /** The parts of an ioredis `Cluster` the adapter uses. */
 interface IoRedisCluster extends IoRedisClient {
   nodes(role: "master"): IoRedisClient[];
   readonly startupNodes?: readonly unknown[];
+  /** Each slot's nodes (`host:port`, the master first), by slot number. */
+  readonly slots?: readonly (readonly string[] | undefined)[];
 }
 
 /**
@@ -41,8 +45,19 @@ export function ioRedisClusterConnection(client: object): RedisConnection {
   }
 
   const send = ioRedisSend(cluster);
+  // ioredis follows ASK, MOVED, TRYAGAIN and CLUSTERDOWN itself, 16 times at most (about 1.6 s
+  // of TRYAGAIN): the store keeps retrying for as long as its caller waits.
+  const retrying = retryRefused((_key, args) => send(args));
+  const address = () => {
+    const masters = cluster.nodes("master");
+    const nodes = masters.length > 0
+      ? masters.map(ioRedisAddress)
+      : (cluster.startupNodes ?? []).map(startupAddress);
+    return `${nodes.join(", ") || "the startup nodes"} (Redis Cluster)`;
+  };
   return {
-    send: (_key, args) => send(args),
+    send: retrying.send,
+    boundRetries: retrying.boundRetries,
     masters: () =>
       Promise.resolve(
         cluster.nodes("master").map((node): RedisNode => ({
@@ -53,11 +68,13 @@ export function ioRedisClusterConnection(client: object): RedisConnection {
       return cluster.status === "ready";
     },
     get address() {
-      const masters = cluster.nodes("master");
-      const nodes = masters.length > 0
-        ? masters.map(ioRedisAddress)
-        : (cluster.startupNodes ?? []).map(startupAddress);
-      return `${nodes.join(", ") || "the startup nodes"} (Redis Cluster)`;
+      return address();
+    },
+    addressOf(key) {
+      const prefix = cluster.options?.keyPrefix;
+      const slot = keySlot((typeof prefix === "string" ? prefix : "") + key);
+      const owner = cluster.slots?.[slot]?.[0];
+      return owner ? `${owner} (the master of slot ${slot} in the Redis Cluster)` : address();
     },
     get closed() {
       return cluster.status === "end";

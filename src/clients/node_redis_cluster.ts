@@ -6,6 +6,8 @@
 import type { RedisConnection, RedisNode } from "./connection.ts";
 import { addressOf, FLAT_MAPS, type NodeRedisOptions } from "./node_redis.ts";
 import { settleReply, shareConnect, StateReporter, unrefTimer } from "./_util.ts";
+import { retryRefused } from "./_cluster_retry.ts";
+import { keySlot } from "./_key_slot.ts";
 
 /** A node-redis client for one cluster node (the parts the adapter uses). */
 interface NodeClient {
@@ -27,6 +29,8 @@ interface NodeRedisCluster {
   connect(): Promise<unknown>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   readonly masters: readonly ShardNode[];
+  /** Each slot's shard, by slot number (node-redis 5 and 6). */
+  readonly slots?: readonly ({ master?: ShardNode } | undefined)[];
   readonly isOpen: boolean;
   /** node-redis 5 keeps its options here; node-redis 4 keeps them private. */
   readonly _options?: { rootNodes?: NodeRedisOptions[] };
@@ -150,8 +154,19 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
   }
   update();
 
+  // node-redis follows ASK and MOVED (up to a limit), but not TRYAGAIN nor CLUSTERDOWN.
+  const retrying = retryRefused((key, args) =>
+    settleReply(cluster.sendCommand(key, false, [...args], FLAT_MAPS))
+  );
+  const address = () => {
+    const nodes = cluster.masters.length > 0
+      ? cluster.masters.map((master) => master.address ?? "?")
+      : (cluster._options?.rootNodes ?? []).map(addressOf);
+    return `${nodes.join(", ") || "the root nodes"} (Redis Cluster)`;
+  };
   return {
-    send: (key, args) => settleReply(cluster.sendCommand(key, false, [...args], FLAT_MAPS)),
+    send: retrying.send,
+    boundRetries: retrying.boundRetries,
     async masters() {
       const clients = await Promise.all(cluster.masters.map((master) => cluster.nodeClient(master)));
       clients.forEach(watch);
@@ -161,10 +176,12 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
       return isReady();
     },
     get address() {
-      const nodes = cluster.masters.length > 0
-        ? cluster.masters.map((master) => master.address ?? "?")
-        : (cluster._options?.rootNodes ?? []).map(addressOf);
-      return `${nodes.join(", ") || "the root nodes"} (Redis Cluster)`;
+      return address();
+    },
+    addressOf(key) {
+      const slot = keySlot(key);
+      const owner = cluster.slots?.[slot]?.master?.address;
+      return owner ? `${owner} (the master of slot ${slot} in the Redis Cluster)` : address();
     },
     get closed() {
       return (opened || closedByApp) && !cluster.isOpen;

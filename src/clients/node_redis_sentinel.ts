@@ -46,11 +46,24 @@ export function isNodeRedisSentinel(client: object): boolean {
 export function nodeRedisSentinelConnection(client: object): RedisConnection {
   const sentinel = client as NodeRedisSentinel;
   const state = new StateReporter(() => sentinel.isReady);
+  // The nodes last known, for error messages while a failover leaves the client without a master.
+  let lastMaster: SentinelNode | undefined;
+  let lastSentinel: SentinelNode | undefined;
+  const remember = () => {
+    lastMaster = sentinel.getMasterNode() ?? lastMaster;
+    lastSentinel = sentinel.getSentinelNode() ?? lastSentinel;
+  };
   // node-redis 6 reports its state changes; node-redis 5 only errors and topology changes.
-  sentinel.on("error", (error) => state.update(error));
+  sentinel.on("error", (error) => {
+    remember();
+    state.update(error);
+  });
   sentinel.on("client-error", (error) => state.update(error));
   for (const event of ["connect", "ready", "reconnecting", "end", "topology-change"]) {
-    sentinel.on(event, () => state.update());
+    sentinel.on(event, () => {
+      remember();
+      state.update();
+    });
   }
 
   // Connect a client nobody opened, once; never reopen one the app has closed.
@@ -67,12 +80,20 @@ export function nodeRedisSentinelConnection(client: object): RedisConnection {
       return sentinel.isReady;
     },
     get address() {
-      const master = sentinel.getMasterNode();
-      const watcher = sentinel.getSentinelNode();
+      remember();
+      const [master, watcher] = [lastMaster, lastSentinel];
       const via = watcher ? ` via the sentinel at ${watcher.host}:${watcher.port}` : "";
-      return master
-        ? `${master.host}:${master.port} (the master${via})`
-        : `the master the sentinels name (not found yet${via})`;
+      if (master === undefined) {
+        return watcher
+          ? `the sentinel at ${watcher.host}:${watcher.port} (no master named yet)`
+          : "the sentinels";
+      }
+      // During a failover the client forgets the master until the sentinels name the next one.
+      const now = sentinel.getMasterNode();
+      const current = now !== undefined && now.host === master.host && now.port === master.port;
+      return `${master.host}:${master.port} (${
+        current ? "the master" : "the last master, no new one named yet"
+      }${via})`;
     },
     get closed() {
       return opened && !sentinel.isOpen;

@@ -14,10 +14,13 @@
  * ARGV[6..]  the loaded session as field, value pairs (each property serialized on its own)
  * Reply    "converted" the string was replaced by the hash, keeping the key's expiry or renewing it;
  *          "other" the key is no string (converted already, destroyed, or missing): nothing changed;
- *          {"changed", value} the string is not what the request loaded: nothing changed.
+ *          {"changed", value} the string is not what the request loaded: nothing changed;
+ *          an error starting "TRYAGAIN" in a Redis Cluster slot being migrated away (nothing changed:
+ *          a string becomes a hash only through DEL then HSET, which such a slot would refuse midway).
  * @module
  */
 
+import { REFUSE_IF_MIGRATING } from "./_cluster_lua.ts";
 import { defineScript, type LuaScript } from "./script_runner.ts";
 
 /** See the module doc for the contract. */
@@ -40,6 +43,7 @@ if ARGV[4] ~= '' and ARGV[4] ~= '0' then
 elseif pttl > 0 then
   exp = string.format('%.0f', tonumber(ARGV[2]) + pttl)
 end
+${REFUSE_IF_MIGRATING}
 redis.call('DEL', key)
 redis.call('HSET', key, '\\0ttl', ARGV[3], '\\0exp', exp, unpack(ARGV, 6, math.min(#ARGV, 4005)))
 for first = 4006, #ARGV, 4000 do redis.call('HSET', key, unpack(ARGV, first, math.min(first + 3999, #ARGV))) end

@@ -6,7 +6,9 @@
  * ARGV[1]  how long the tombstone stays, in whole ms ("0": delete without a tombstone); checked
  *          before anything is written
  * Reply    1 a live session was destroyed; 0 there was none;
- *          an error starting "WRONGTYPE" for a key that is not a hash or string (nothing deleted).
+ *          an error starting "WRONGTYPE" for a key that is not a hash or string (nothing deleted);
+ *          an error starting "TRYAGAIN" for a string in a Redis Cluster slot being migrated away
+ *          (nothing deleted: retry once the key has moved).
  * @module
  */
 

@@ -12,7 +12,9 @@
  *          yet: its tombstone stops it), and only a live session of another user is spared
  * Reply    {done, live, user}: done 1 when the key was replaced by a tombstone (or deleted), 0 when
  *          it was spared; live 1 when it held a live session; user the `\0user` of that session ("" none);
- *          an error starting "WRONGTYPE" for a key that is not a hash or string (nothing deleted).
+ *          an error starting "WRONGTYPE" for a key that is not a hash or string (nothing deleted);
+ *          an error starting "TRYAGAIN" for a string in a Redis Cluster slot being migrated away
+ *          (nothing deleted: retry once the key has moved).
  * @module
  */
 

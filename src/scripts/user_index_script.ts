@@ -9,7 +9,7 @@
  * ARGV[1]  what to reply: "-1" every member; "0" nothing; n > 0: when the index holds more than n
  *          members after the update, every member but ARGV[2] (else nothing)
  * ARGV[2]  a member left out of the reply ("" for none): the session logging in
- * ARGV[3..]  operations, three arguments each: "+", session id, life in ms ("-1": no expiry)
+ * ARGV[3..]  operations, three arguments each (additions apply before removals): "+", session id, life in ms ("-1": no expiry)
  *            adds an entry at now + life, or moves it there if that is later (a deadline never moves
  *            earlier: a renewal cannot undo what a parallel request extended); "=", session id, life sets
  *            it at now + life even if earlier (an entry without a deadline getting one); "-", session id, ""
@@ -39,6 +39,9 @@ if not ok then return redis.error_reply('ERR invalid index arguments (cap, newco
 local time = redis.call('TIME')
 -- Microseconds keep the scores of entries written in the same millisecond apart.
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+-- Additions first, then removals, counting what is left: once the index is empty its key is
+-- gone, and the script touches it no more (a Redis Cluster slot being migrated away refuses
+-- commands on keys no longer on the node, which would abort the script midway).
 for i = 3, #ARGV, 3 do
   if ARGV[i] ~= '-' then
     local life = tonumber(ARGV[i + 2])
@@ -47,20 +50,22 @@ for i = 3, #ARGV, 3 do
     if ARGV[i] == '=' or not old or (old ~= 'inf' and (score == 'inf' or tonumber(score) > tonumber(old))) then
       redis.call('ZADD', key, score, ARGV[i + 1])
     end
-  else
-    redis.call('ZREM', key, ARGV[i + 1])
   end
 end
-redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.3f', now))
+local left = redis.call('ZCARD', key)
+for i = 3, #ARGV, 3 do
+  if left > 0 and ARGV[i] == '-' then left = left - redis.call('ZREM', key, ARGV[i + 1]) end
+end
+if left > 0 then left = left - redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.3f', now)) end
+if left == 0 then return {} end
 local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-if #last == 0 then return {} end
 if last[2] == 'inf' then
   redis.call('PERSIST', key)
 else
   redis.call('PEXPIRE', key, math.max(1, math.ceil(tonumber(last[2]) - now)))
 end
 local cap = tonumber(ARGV[1])
-if cap == 0 or (cap > 0 and redis.call('ZCARD', key) <= cap) then return {} end
+if cap == 0 or (cap > 0 and left <= cap) then return {} end
 local reply = {}
 for _, member in ipairs(redis.call('ZREVRANGE', key, 0, -1)) do
   if member ~= ARGV[2] then reply[#reply + 1] = member end

@@ -77,8 +77,11 @@ export function isIndexKey(prefix: string, key: string): boolean {
   return key.startsWith(INDEX_INFIX, prefix.length);
 }
 
+/** A UTF-16 surrogate without its other half: Redis clients store it as U+FFFD, another id. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
- * Checks a user id: a non-empty string, or a finite number (made a string).
+ * Checks a user id: a non-empty, well-formed string, or a finite number (made a string).
  * @param value The value.
  * @param what Who gave it, for the error message.
  * @param optional Whether `undefined`, `null` and `""` mean "no user".
@@ -86,7 +89,15 @@ export function isIndexKey(prefix: string, key: string): boolean {
  */
 export function checkUser(value: unknown, what: string, optional = false): string | undefined {
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
-  if (typeof value === "string" && value !== "") return value;
+  if (typeof value === "string" && value !== "") {
+    if (!LONE_SURROGATE.test(value)) return value;
+    throw new TypeError(
+      `${what} ${
+        JSON.stringify(value)
+      }, which holds a lone UTF-16 surrogate: Redis would store it as another ` +
+        "id (U+FFFD); give a well-formed string (check how the id is built or decoded)",
+    );
+  }
   if (optional && (value === undefined || value === null || value === "")) return undefined;
   throw new TypeError(
     `${what} ${describe(value)}: a user must be a non-empty string or a finite number`,

@@ -1,0 +1,126 @@
+/**
+ * Test helpers that move a Redis Cluster slot by hand, the way
+ * `redis-cli --cluster reshard` does: the target IMPORTING, the source MIGRATING,
+ * keys moved with MIGRATE, then the slot given to the target.
+ */
+
+import { Cluster } from "ioredis";
+import { createClient, createCluster as createCluster5 } from "redis";
+import { createCluster as createCluster6 } from "redis6";
+import { keySlot } from "../src/clients/_key_slot.ts";
+import type { RedisCluster } from "../scripts/redis_cluster.ts";
+
+type Admin = ReturnType<typeof createClient>;
+
+/** The cluster clients the store supports, each made for the given root nodes. */
+export const clusterClients = {
+  "node-redis 5": (urls: readonly string[]) => {
+    const client = createCluster5({ rootNodes: urls.map((url) => ({ url })) });
+    client.on("error", () => {});
+    return { client, close: () => client.destroy() };
+  },
+  "node-redis 6": (urls: readonly string[]) => {
+    const client = createCluster6({ rootNodes: urls.map((url) => ({ url })) });
+    client.on("error", () => {});
+    return { client, close: () => client.destroy() };
+  },
+  "ioredis": (urls: readonly string[]) => {
+    const client = new Cluster(urls.map((url) => ({ host: "127.0.0.1", port: Number(new URL(url).port) })));
+    client.on("error", () => {});
+    return { client, close: () => client.disconnect() };
+  },
+};
+
+/** A slot held half-moved between two masters. */
+export interface SlotMove extends AsyncDisposable {
+  readonly slot: number;
+  /** The master that owned the slot, and the one it moves to. */
+  readonly source: number;
+  readonly target: number;
+  /** Sends a command to the target as a redirected client would (after ASKING). */
+  onTarget(args: string[]): Promise<unknown>;
+  /** Moves keys of the slot from the source to the target now. */
+  migrate(...keys: string[]): Promise<void>;
+  /** Moves every key left and gives the slot to the target (what a reshard ends with). */
+  finish(): Promise<void>;
+}
+
+/** Connects to each master of a cluster, as a plain client (no redirections followed). */
+export async function adminClients(cluster: RedisCluster): Promise<Admin[] & AsyncDisposable> {
+  const admins = await Promise.all(cluster.urls.map(async (url) => {
+    const admin = createClient({ url });
+    admin.on("error", () => {});
+    await admin.connect();
+    return admin;
+  }));
+  return Object.assign(admins, {
+    async [Symbol.asyncDispose]() {
+      await Promise.all(admins.map((admin) => admin.close().catch(() => {})));
+    },
+  });
+}
+
+/** The index (in `cluster.masters`) of the master owning `slot`. */
+export async function ownerOf(admins: readonly Admin[], slot: number): Promise<number> {
+  const nodes = String(await admins[0].sendCommand(["CLUSTER", "NODES"]));
+  const ids = await Promise.all(
+    admins.map(async (admin) => String(await admin.sendCommand(["CLUSTER", "MYID"]))),
+  );
+  for (const line of nodes.split("\n")) {
+    const [id, , flags, , , , , , ...ranges] = line.split(" ");
+    if (!flags?.includes("master")) continue;
+    for (const range of ranges) {
+      const [low, high = low] = range.split("-").map(Number);
+      if (slot >= low && slot <= high) return ids.indexOf(id);
+    }
+  }
+  throw new Error(`No master owns slot ${slot}`);
+}
+
+/**
+ * Puts the slot of `key` into MIGRATING (on its owner) / IMPORTING (on the next master).
+ * @returns The move; `await using` finishes it.
+ */
+export async function startSlotMove(admins: readonly Admin[], key: string): Promise<SlotMove> {
+  const slot = keySlot(key);
+  const source = await ownerOf(admins, slot);
+  const target = (source + 1) % admins.length;
+  const [from, to] = [admins[source], admins[target]];
+  const id = async (admin: Admin) => String(await admin.sendCommand(["CLUSTER", "MYID"]));
+  const targetPort = String(new URL(String(to.options?.url)).port);
+  await to.sendCommand(["CLUSTER", "SETSLOT", String(slot), "IMPORTING", await id(from)]);
+  await from.sendCommand(["CLUSTER", "SETSLOT", String(slot), "MIGRATING", await id(to)]);
+  let finished = false;
+  const move: SlotMove = {
+    slot,
+    source,
+    target,
+    async onTarget(args) {
+      if (finished) return await to.sendCommand(args);
+      // Not in MULTI: queued commands are checked without the ASKING flag. Nothing else is sent
+      // on this connection in between (the tests call it one command at a time).
+      const [, reply] = await Promise.all([to.sendCommand(["ASKING"]), to.sendCommand(args)]);
+      return reply;
+    },
+    async migrate(...keys) {
+      await from.sendCommand(["MIGRATE", "127.0.0.1", targetPort, "", "0", "5000", "KEYS", ...keys]);
+    },
+    async finish() {
+      if (finished) return;
+      finished = true;
+      for (;;) {
+        const keys = await from.sendCommand(["CLUSTER", "GETKEYSINSLOT", String(slot), "100"]) as string[];
+        if (keys.length === 0) break;
+        await move.migrate(...keys);
+      }
+      const targetId = await id(to);
+      for (const admin of [to, from, ...admins.filter((admin) => admin !== to && admin !== from)]) {
+        await admin.sendCommand(["CLUSTER", "SETSLOT", String(slot), "NODE", targetId]);
+      }
+    },
+    async [Symbol.asyncDispose]() {
+      await move.finish();
+    },
+  };
+  return move;
+}
