@@ -232,7 +232,7 @@ export async function measureScriptCosts(options: ScriptBenchOptions = {}): Prom
       ratios: ours.map((m, i) => m.usec / floor[i].usec),
       cpu: median(ours.map((m) => m.cpu)),
       floorCpu: median(floor.map((m) => m.cpu)),
-      goal: c === cases[0] && name === c.name ? c.goal : undefined,
+      goal: name === c.name ? c.goal : undefined,
     });
   }
   return rows;
