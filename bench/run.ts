@@ -162,7 +162,7 @@ async function main(): Promise<void> {
   const storeRows = await storeBench(flags.smoke);
 
   log("scripts inside Redis (INFO commandstats, pipelined calls)...");
-  const scriptOptions = flags.smoke ? { calls: 2_000, rounds: 1 } : { calls: 100_000, rounds: 3 };
+  const scriptOptions = flags.smoke ? { calls: 2_000, rounds: 1 } : { calls: 50_000, rounds: 3 };
   const scripts = await measureScriptCosts(scriptOptions);
 
   log("HTTP and contention benchmarks...");
