@@ -26,6 +26,17 @@ import { cli, commandStats, mainThreadCpuUsec, pipe, resp } from "./_resp_pipe.t
 /** The floor: Redis's cost of running any script with these arguments. */
 export const TRIVIAL_SCRIPT: LuaScript = defineScript("trivial", "return {'ok'}");
 
+/**
+ * The least a compare-and-set can run: the commit's HMGET and HSET from Lua, nothing compared.
+ * Its row shows what of the commit's cost is the two commands, not the commit's own Lua.
+ */
+const BARE_CAS_SCRIPT: LuaScript = defineScript(
+  "bare read and write",
+  `redis.call('HMGET', KEYS[1], '\\0dead', '\\0ttl', ARGV[7])
+redis.call('HSET', KEYS[1], ARGV[7], ARGV[9])
+return {'ok'}`,
+);
+
 const KEY = "session:bench";
 const DAY = "86400000";
 
@@ -69,6 +80,12 @@ export const SCRIPT_CASES: readonly ScriptCase[] = [
     setup: [["DEL", KEY], LIVE],
     args: (i, now) => [...expiry(now, true), "u", "visits", String(i), String(i + 1)],
     goal: 1.6,
+  },
+  {
+    name: "reference: the commit's HMGET + HSET alone, nothing checked",
+    script: BARE_CAS_SCRIPT,
+    setup: [["DEL", KEY], LIVE],
+    args: (i, now) => [...expiry(now, true), "u", "visits", String(i), String(i + 1)],
   },
   {
     name: "commit: one property changed, expiry renewed",
