@@ -174,6 +174,34 @@ export function renderMarkdown(results: Results): string {
   out.push(table(["setting", "writes", "store", "calls per request × µs per call"], commandRows(http.mix)));
   out.push("");
 
+  if (results.scripts) {
+    out.push("## Scripts inside Redis (INFO commandstats)");
+    out.push("");
+    out.push(
+      "Each script on one path, called the same way many times in one pipeline (redis-cli --pipe: no " +
+        "client's cost), against the floor: a script that only returns `{'ok'}`, sent the same arguments " +
+        "in the same rounds. _µs per call_: usec_per_call, the time inside the command (commands the " +
+        "script runs included; on a busy machine it also counts time the server lost to other processes); " +
+        "× floor is the median of the rounds' ratios. _CPU µs per call_: Redis's main-thread CPU over the " +
+        "run divided by the calls (reading and answering the commands included, time lost to other " +
+        "processes not).",
+    );
+    out.push("");
+    out.push(table(
+      ["script, path", "µs per call", "floor µs", "× floor", "rounds", "CPU µs per call", "floor CPU µs"],
+      results.scripts.map((r) => [
+        r.name,
+        fmt(r.usec),
+        fmt(r.floorUsec),
+        fmt(median(r.ratios)),
+        r.ratios.map((x) => fmt(x)).join(", "),
+        fmt(r.cpu),
+        fmt(r.floorCpu),
+      ]),
+    ));
+    out.push("");
+  }
+
   out.push("## Round trips per request (counted)");
   out.push("");
   out.push(

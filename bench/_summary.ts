@@ -7,6 +7,7 @@
 import type { HttpResults, MixCell, MixSample } from "./http_bench.ts";
 import type { StoreName } from "./_app_server.ts";
 import { PEER_VERSIONS } from "./_peers.ts";
+import type { ScriptCost } from "./script_bench.ts";
 
 /** How the report names connect-redis: with its major version. */
 export const CONNECT_REDIS = `connect-redis ${PEER_VERSIONS["connect-redis"].split(".")[0]}`;
@@ -40,6 +41,8 @@ export interface Results {
   meta: Meta;
   storeBench: StoreBenchRow[];
   http: HttpResults;
+  /** The scripts inside Redis against the trivial-script floor (bench/script_bench.ts); absent in older results. */
+  scripts?: ScriptCost[];
 }
 
 /** How the report names each store. */

@@ -1,6 +1,7 @@
 /**
  * Runs every benchmark and writes the report: the in-process store benchmark
- * (`deno bench`), the HTTP benchmark and the contention benchmark, then
+ * (`deno bench`), the scripts inside Redis (`script_bench.ts`), the HTTP
+ * benchmark and the contention benchmark, then
  * `results.md`, `chart.svg` and `results.json`.
  *
  * ```sh
@@ -18,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { AUTOCANNON_VERSION, type HttpBenchOptions, runHttpBench } from "./http_bench.ts";
 import { PEER_VERSIONS } from "./_peers.ts";
 import { readProc } from "./_processes.ts";
+import { measureScriptCosts } from "./script_bench.ts";
 import { type Meta, renderMarkdown, renderSvg, type Results, type StoreBenchRow } from "./_report.ts";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -159,6 +161,10 @@ async function main(): Promise<void> {
   log("store benchmark (deno bench)...");
   const storeRows = await storeBench(flags.smoke);
 
+  log("scripts inside Redis (INFO commandstats, pipelined calls)...");
+  const scriptOptions = flags.smoke ? { calls: 2_000, rounds: 1 } : { calls: 50_000, rounds: 3 };
+  const scripts = await measureScriptCosts(scriptOptions);
+
   log("HTTP and contention benchmarks...");
   const options = httpOptions(flags.smoke);
   const http = await runHttpBench(options);
@@ -181,6 +187,9 @@ async function main(): Promise<void> {
       ).join("; "),
       "round trips":
         `${options.roundTripRequests} requests of each kind, one at a time, through the first delay proxy`,
+      "scripts":
+        `${scriptOptions.calls} pipelined calls per case and round (redis-cli --pipe), ${scriptOptions.rounds} ` +
+        "rounds alternating with the floor",
       "contention":
         `writers ${options.contention.writers.join(", ")}; ${options.contention.duration} s each, ` +
         `${options.contention.rounds} rounds; settings ${options.contention.settings.join(", ")}`,
@@ -191,7 +200,7 @@ async function main(): Promise<void> {
       "total time": `${Math.round((Date.now() - started) / 1000)} s`,
     },
   };
-  const results: Results = { meta, storeBench: storeRows, http };
+  const results: Results = { meta, storeBench: storeRows, http, scripts };
   await Deno.mkdir(outDir, { recursive: true });
   const markdown = renderMarkdown(results);
   await Deno.writeTextFile(`${outDir}/results.md`, markdown);

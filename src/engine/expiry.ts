@@ -95,9 +95,22 @@ function milliseconds(value: number): number {
 export function cookieExpiry(cookie: { expires?: unknown } | undefined | null): number | undefined {
   const expires = cookie?.expires;
   if (expires === null || expires === undefined || expires === false) return undefined;
-  const time = expires instanceof Date ? expires.getTime() : new Date(expires as string).getTime();
+  let time: number;
+  if (expires instanceof Date) time = expires.getTime();
+  else if (expires === lastParsed.text) time = lastParsed.time;
+  else {
+    time = new Date(expires as string).getTime();
+    // A write reads the same cookie twice (its expiry, then what to store of it): parse it once.
+    if (typeof expires === "string") {
+      lastParsed.text = expires;
+      lastParsed.time = time;
+    }
+  }
   return Number.isFinite(time) ? time : undefined;
 }
+
+/** The last date string {@linkcode cookieExpiry} parsed, and its time. */
+const lastParsed: { text: string | undefined; time: number } = { text: undefined, time: NaN };
 
 function ttlMilliseconds(session: SessionRecord, ttl: ExpiryPolicy["ttl"]): number {
   const seconds = typeof ttl === "function" ? ttl(session) : ttl;

@@ -14,10 +14,51 @@
  *
  * A script never half-writes: what could fail a command (the key's life, the time) is checked
  * before anything is written.
+ *
+ * The commit and refresh scripts, run by every changing or renewing request, use the inline
+ * {@linkcode SETTLE_EXPIRY} and {@linkcode APPLY_EXPIRY}: no function is defined per call, and a
+ * write that leaves the expiry as it is (ARGV[1] "") checks and computes nothing. The app sends
+ * the expiry worked out (`src/engine/write/write_expiry.ts`); the script only compares.
  * @module
  */
 
-/** Declares `pttl`, `exp`, `sliding` from ARGV[1..3] after checking ARGV[1..5]; errors out on bad ones. */
+/**
+ * Inline, after the script read the session's `\0ttl` into the local `stored` and before it writes
+ * anything: declares `pttl`, `exp`, `sliding` from ARGV[1..3] and `kept` (true when another
+ * request's expiry stands, see ARGV[4]); errors out on a bad key life or time.
+ */
+export const SETTLE_EXPIRY = `
+local pttl, exp, sliding, kept = ARGV[1], ARGV[2], ARGV[3], false
+if pttl == '' then
+  exp = nil
+elseif pttl ~= '-1' and not (#pttl <= 16 and string.match(pttl, '^%d+$')) then
+  return redis.error_reply('ERR invalid key life in ms: ' .. pttl)
+end
+-- ARGV[4] is "" or "=" and the \\0ttl the request loaded (61 is "=").
+if string.byte(ARGV[4]) == 61 and stored and stored ~= string.sub(ARGV[4], 2) then
+  kept = true
+  sliding = stored
+  local ms = #stored <= 16 and string.match(stored, '^%d+$') and tonumber(stored)
+  if pttl ~= '' and ms and ms > 0 then
+    local now = tonumber(ARGV[5])
+    if not now then return redis.error_reply('ERR invalid time in ms: ' .. tostring(ARGV[5])) end
+    if pttl ~= '-1' then pttl = stored end
+    exp = string.format('%.0f', now + ms)
+  else
+    pttl, exp = '', nil -- a fixed expiry: leave it as it is
+  end
+end
+`;
+
+/** Inline, after the writes: gives `key` the life `pttl` settled on ("" leaves it as it is). */
+export const APPLY_EXPIRY = `
+if pttl == '-1' then redis.call('PERSIST', key) elseif pttl ~= '' then redis.call('PEXPIRE', key, pttl) end
+`;
+
+/**
+ * Declares `pttl`, `exp`, `sliding` from ARGV[1..3] after checking ARGV[1..5]; errors out on bad ones
+ * (the replace script's prelude).
+ */
 export const EXPIRY_ARGS = `
 local function whole(text) return text ~= nil and #text <= 16 and string.match(text, '^%d+$') ~= nil end
 local pttl, exp, sliding = ARGV[1], ARGV[2], ARGV[3]

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { EXPIRY_ARGS } from "./_expiry_lua.ts";
+import { APPLY_EXPIRY, SETTLE_EXPIRY } from "./_expiry_lua.ts";
 import { defineScript, type LuaScript } from "./script_runner.ts";
 
 /** See the module doc for the contract. */
@@ -23,35 +23,36 @@ export const REFRESH_SCRIPT: LuaScript = defineScript(
   "refresh",
   `
 local key = KEYS[1]
-${EXPIRY_ARGS}
-local kind = redis.call('TYPE', key).ok
-if kind == 'none' then return 0 end
-if kind == 'string' then
-  if pttl == '0' then redis.call('DEL', key) else apply_expiry(key) end
-  return 1
+local current = redis.pcall('HMGET', key, '\\0dead', '\\0ttl', '\\0lock')
+local stored, legacy
+if current.err then
+  local kind = redis.call('TYPE', key).ok
+  if kind ~= 'string' then return redis.error_reply('WRONGTYPE the key holds a ' .. kind .. ', not a session') end
+  legacy = true
+else
+  if current[1] then return 0 end
+  stored = current[2]
+  if not stored and redis.call('EXISTS', key) == 0 then return 0 end
 end
-if kind ~= 'hash' then
-  return redis.error_reply('WRONGTYPE the key holds a ' .. kind .. ', not a session')
-end
-local current = redis.call('HMGET', key, '\\0dead', '\\0ttl', '\\0lock', '\\0exp')
-if current[1] then return 0 end
-local kept = keep_newer_expiry(current[2])
+${SETTLE_EXPIRY}
 if pttl == '0' then
   redis.call('DEL', key)
   return 1
 end
-local sets = {}
-if ARGV[6] ~= '' then sets[1] = ARGV[6]; sets[2] = ARGV[7] end
-for i = 9, #ARGV - 1, 2 do sets[#sets + 1] = ARGV[i]; sets[#sets + 1] = ARGV[i + 1] end
-if current[2] ~= sliding then sets[#sets + 1] = '\\0ttl'; sets[#sets + 1] = sliding end
-if exp and current[4] ~= exp then sets[#sets + 1] = '\\0exp'; sets[#sets + 1] = exp end
-if #sets > 0 then redis.call('HSET', key, unpack(sets)) end
-local token = ARGV[8]
-if token and token ~= '' and current[3] and string.sub(current[3], -#token - 1) == ':' .. token then
-  redis.call('HDEL', key, '\\0lock')
+if not legacy then
+  local sets = {}
+  if ARGV[6] ~= '' then sets[1] = ARGV[6]; sets[2] = ARGV[7] end
+  for i = 9, #ARGV - 1, 2 do sets[#sets + 1] = ARGV[i]; sets[#sets + 1] = ARGV[i + 1] end
+  if stored ~= sliding then sets[#sets + 1] = '\\0ttl'; sets[#sets + 1] = sliding end
+  if exp then sets[#sets + 1] = '\\0exp'; sets[#sets + 1] = exp end
+  if #sets > 0 then redis.call('HSET', key, unpack(sets)) end
+  local token, held = ARGV[8], current[3]
+  if token and token ~= '' and held and string.sub(held, -#token - 1) == ':' .. token then
+    redis.call('HDEL', key, '\\0lock')
+  end
 end
-apply_expiry(key)
-if kept then return { 1, sliding, exp or current[4] or '' } end
+${APPLY_EXPIRY}
+if kept then return { 1, sliding, exp or redis.call('HGET', key, '\\0exp') or '' } end
 return 1
 `,
 );

@@ -14,11 +14,10 @@ import { defineScript, type LuaScript } from "./script_runner.ts";
 export const RELEASE_SCRIPT: LuaScript = defineScript(
   "release",
   `
-local key = KEYS[1]
-if redis.call('TYPE', key).ok ~= 'hash' then return 0 end
-local held = redis.call('HGET', key, '\\0lock')
-if held and string.sub(held, -#ARGV[1] - 1) == ':' .. ARGV[1] then
-  redis.call('HDEL', key, '\\0lock')
+local held = redis.pcall('HGET', KEYS[1], '\\0lock')
+-- A string when held; false when not; an error table when the key is not a hash.
+if type(held) == 'string' and string.sub(held, -#ARGV[1] - 1) == ':' .. ARGV[1] then
+  redis.call('HDEL', KEYS[1], '\\0lock')
   return 1
 end
 return 0
