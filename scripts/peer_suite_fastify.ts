@@ -41,8 +41,18 @@ const { smartRedisSession } = require('connect-smart-redis/fastify')
 function fastifySession (fastify, options, next) {
   const { store, ...rest } = options || {}
   const client = new Redis(Number(process.env.SMART_REDIS_PEER_PORT), '127.0.0.1')
-  // A test that never closes its app must not keep its file's process alive.
+  // A test that never closes its app must not keep its file's process alive, but a reply
+  // still awaited must: the socket is unref'd, and a timer holds the process while commands wait.
   client.on('connect', () => client.stream && client.stream.unref())
+  const send = client.sendCommand.bind(client)
+  let waiting = 0
+  let hold
+  client.sendCommand = (command, stream) => {
+    if (waiting++ === 0) hold = setInterval(() => {}, 60000)
+    const release = () => { if (--waiting === 0) clearInterval(hold) }
+    command.promise.then(release, release)
+    return send(command, stream)
+  }
   fastify.addHook('onClose', async () => { await client.quit().catch(() => {}) })
   smartRedisSession(fastify, { prefix: 'peer:' + randomUUID() + ':', ...rest, client }, next)
 }

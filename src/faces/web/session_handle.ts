@@ -39,6 +39,13 @@ export class SessionHandle implements SessionControls {
   isNew: boolean;
   /** The cookie life in ms, or `null`. */
   maxAge: number | null;
+  /** The stored cookie as last loaded (a face restoring its cookie settings reads it); `undefined` when new. */
+  loadedCookie: unknown;
+  /**
+   * Builds the stored cookie in place of `{ originalMaxAge, expires }` from {@linkcode maxAge}
+   * (a face storing more of its cookie's settings sets it).
+   */
+  cookieRecord: (() => Record<string, unknown>) | undefined;
   #engine: SessionEngine;
   #settings: HandleSettings;
   /** Carries the snapshot of what Redis holds (loaded or last written); `undefined` while not stored. */
@@ -99,13 +106,17 @@ export class SessionHandle implements SessionControls {
       ? stored
       : this.#settings.maxAge;
     this.#carrier = record;
+    this.loadedCookie = record.cookie;
     this.isNew = false;
     return true;
   }
 
   #startNew(idChanged: boolean): void {
+    // The id first: a generator reading the request's session sees the one being replaced.
+    const sid = this.#settings.genid();
     clearData(this.session);
-    this.sid = this.#settings.genid();
+    this.sid = sid;
+    this.loadedCookie = undefined;
     this.isNew = true;
     this.#carrier = undefined;
     this.#idChanged = idChanged;
@@ -131,9 +142,10 @@ export class SessionHandle implements SessionControls {
     const record: SessionRecord = {};
     for (const name of Object.keys(this.session)) define(record, name, this.session[name]);
     const maxAge = this.maxAge;
-    record.cookie = maxAge === null
-      ? { originalMaxAge: null }
-      : { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge) };
+    record.cookie = this.cookieRecord?.() ??
+      (maxAge === null
+        ? { originalMaxAge: null }
+        : { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge) });
     const snapshot = this.#carrier && this.#engine.snapshotOf(this.#carrier, this.sid);
     if (snapshot) attachSnapshot(record, snapshot);
     return record;
@@ -152,6 +164,11 @@ export class SessionHandle implements SessionControls {
     for (const name of Object.keys(record)) {
       if (name !== COOKIE_FIELD) define(this.session, name, record[name]);
     }
+  }
+
+  /** Whether the data differ from what Redis holds (for a session never stored: whether it has any). */
+  get modified(): boolean {
+    return this.#changed();
   }
 
   /** Writes the changes now. */
@@ -204,7 +221,8 @@ export class SessionHandle implements SessionControls {
   /** Loads the session again (in lock mode, gives the lock up first so the load does not wait for itself). */
   async reload(): Promise<void> {
     this.#checkOpen();
-    if (!this.#carrier) return;
+    // Never stored: there is nothing to load, and the unsaved changes are dropped all the same.
+    if (!this.#carrier) return clearData(this.session);
     await this.#engine.release(this.sid, this.#carrier);
     if (!await this.#load()) this.#startNew(true);
   }
