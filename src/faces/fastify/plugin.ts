@@ -170,7 +170,8 @@ function plugin(
     return settle(open(holder, signedId, https, { ...cookieOptions, ...cookie }).then(() => {}), callback);
   };
   fastify.decorate("decryptSession", decryptSession);
-  fastify.decorateRequest("sessionStore", { getter: () => store });
+  // Typed by the app (another package may declare sessionStore on FastifyRequest differently).
+  fastify.decorateRequest("sessionStore", { getter: () => store as never });
   fastify.decorateRequest("session", null as never);
   fastify.addHook("onRequest", async (request) => {
     (request as { session?: unknown }).session = {};
