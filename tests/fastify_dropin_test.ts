@@ -300,6 +300,11 @@ test("fastify drop-in: registration errors read as @fastify/session's", async ()
     await assert.rejects(async () => await app.ready(), { message });
     await app.close();
   }
+  // A store cannot keep the guarantees (the plugin owns the session object): said, not ignored.
+  const app = Fastify();
+  app.register(smartRedisSession, { client, secret: SECRET, store: {} } as FastifySessionOptions);
+  await assert.rejects(async () => await app.ready(), /Unknown option "store".*or one of this middleware's/);
+  await app.close();
 });
 
 test("fastify drop-in: an async handler calling reply.send() without returning it still sends its payload", async () => {
