@@ -79,7 +79,11 @@ const OWN = [
   "idGenerator",
 ];
 
-/** `fastify.decryptSession`: loads the session a signed id names onto any object, as `request.session`. */
+/**
+ * `fastify.decryptSession`: loads the session a signed id names onto any object, as its
+ * `session` (a new one when the id names none). Given a request being handled, the session
+ * replaces the request's; on any other object it is written only by its `save()`.
+ */
 export type DecryptSession = (
   signedId: string,
   holder: { session?: unknown },
