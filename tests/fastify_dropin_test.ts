@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { connectClient, startRedisServer, test } from "./_helpers.ts";
+import { connectClient, Monitor, startRedisServer, test } from "./_helpers.ts";
 import { pair, start } from "./_fastify_app.ts";
 
 test("fastify drop-in: idGenerator gets the request, and at regenerate() sees the session it replaces", async () => {
@@ -116,4 +116,24 @@ test("fastify drop-in: request.session.cookie, touch() and options() as in @fast
   // The session keeps its own settings at its next load.
   const again = JSON.parse((await web.get("/", { cookie: pair(long.cookies[0]) })).body);
   assert.equal(again.originalMaxAge, 3_600_000);
+});
+
+test("fastify drop-in: the cookie's settings stored with the session cost a read-only request nothing more", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  const cookie = { secure: false, maxAge: 60_000, sameSite: "strict" as const, domain: "127.0.0.1" };
+  await using web = await start(client, { cookie, rolling: true }, (app) => {
+    app.get("/", (request) => {
+      request.session.n = 1;
+      return "set";
+    });
+    app.get("/read", (request) => String(request.session.n));
+  });
+  const first = await web.get("/");
+  await using monitor = await Monitor.start(server);
+  const read = await web.get("/read", { cookie: pair(first.cookies[0]) });
+  assert.equal(read.body, "1");
+  assert.match(read.cookies[0], /; Domain=127\.0\.0\.1; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Strict$/);
+  const commands = (await monitor.commands()).map((args) => args[0]);
+  assert.equal(commands.length, 1, commands.join(" "));
 });

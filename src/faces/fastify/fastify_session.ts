@@ -89,6 +89,9 @@ export function restoredCookie(
     return { cookieOptions: { ...options }, source: options };
   }
   const source: CookieSource = { ...options, ...stored as CookieSource };
+  // A maxAge cookie's expiry is worked out again from maxAge: the one loaded (the session's end in
+  // Redis) is no setting to keep (kept, it would change at every load, and cost a write).
+  if (typeof source.originalMaxAge === "number" && source.originalMaxAge > 0) delete source.expires;
   const cookieOptions: CookieSource = { ...source };
   if (cookieOptions.originalMaxAge != null) cookieOptions.maxAge = cookieOptions.originalMaxAge;
   if (cookieOptions.expires && cookieOptions.originalMaxAge == null) {
