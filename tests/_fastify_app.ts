@@ -20,6 +20,7 @@ export const SECRET = "a secret of at least thirty-two characters";
 /** A running app. */
 export interface Running extends AsyncDisposable {
   app: FastifyInstance;
+  url: string;
   get(path: string, headers?: Record<string, string>): Promise<{ body: string; cookies: string[] }>;
 }
 
@@ -36,6 +37,7 @@ export async function start(
   const { port } = app.server.address() as { port: number };
   return {
     app,
+    url: `http://127.0.0.1:${port}`,
     async get(path, headers = {}) {
       const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
       return { body: await response.text(), cookies: response.headers.getSetCookie() };

@@ -189,3 +189,18 @@ test("fastify drop-in: request.sessionStore reads, seeds and destroys sessions b
     "ada",
   );
 });
+
+test("fastify drop-in: a commit that fails answers 500 (the error goes out through the plugin's hook again)", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  await using web = await start(client, { commandTimeout: 300 }, (app) => {
+    app.get("/", async (request) => {
+      await server.kill();
+      request.session.n = 1;
+      return "written?";
+    });
+  });
+  const answer = await fetch(`${web.url}/`, { signal: AbortSignal.timeout(10_000) });
+  assert.equal(answer.status, 500);
+  assert.match(await answer.text(), /"statusCode":500/);
+});

@@ -198,7 +198,11 @@ function plugin(
     // @fastify/session and an in-memory store.
     if (sending.has(request)) return;
     sending.add(request);
-    finish(request, reply, handle).then(() => next(), next).finally(() => sending.delete(request));
+    // Cleared before next(): a failure makes Fastify send the error at once, through this hook.
+    finish(request, reply, handle).then(
+      () => (sending.delete(request), next()),
+      (error) => (sending.delete(request), next(error)),
+    );
   });
 
   async function finish(request: FastifyRequest, reply: FastifyReply, handle: SessionHandle): Promise<void> {
