@@ -27,11 +27,18 @@
  */
 
 export {
-  type FastifySessionCallback,
+  type DecryptSession,
   type FastifySessionOptions,
-  FastifySmartSession,
   smartRedisSession,
-} from "./src/faces/fastify_face.ts";
+} from "./src/faces/fastify/plugin.ts";
+export { type FastifySessionCallback, FastifySmartSession } from "./src/faces/fastify/fastify_session.ts";
+export {
+  type FastifyCookieOptions,
+  type FastifyCookieOptions as CookieOptions,
+  SessionCookie,
+  type StoredCookie,
+} from "./src/faces/fastify/session_cookie.ts";
+export type { CookieSigner } from "./src/faces/fastify/session_signer.ts";
+export type { FastifySessionStore } from "./src/faces/fastify/session_store_view.ts";
 export { SmartSession } from "./src/faces/web/smart_session.ts";
-export type { CookieOptions } from "./src/faces/web/cookies.ts";
 export * from "./src/common_exports.ts";

@@ -50,13 +50,37 @@ export interface CookieOptions {
 }
 
 /**
- * Signs a value: `value.signature`, the signature an HMAC-SHA256 in base64 without padding.
+ * Signs a value: `value.signature`, the signature an HMAC in base64 without padding.
  * @param value The value, e.g. a session id.
  * @param secret The secret.
+ * @param algorithm The HMAC's digest (`@fastify/cookie`'s `algorithm`).
  * @returns The signed value.
  */
-export function sign(value: string, secret: string): string {
-  return `${value}.${createHmac("sha256", secret).update(value).digest("base64").replace(/=+$/, "")}`;
+export function sign(value: string, secret: string, algorithm = "sha256"): string {
+  return `${value}.${createHmac(algorithm, secret).update(value).digest("base64").replace(/=+$/, "")}`;
+}
+
+/**
+ * Checks a signed value against each secret in turn.
+ * @param signed The signed value.
+ * @param secrets The secrets, the current one first.
+ * @param algorithm The HMAC's digest.
+ * @returns The value and the index of the secret that signed it, or `undefined` when none did.
+ */
+export function unsignWith(
+  signed: string,
+  secrets: readonly string[],
+  algorithm = "sha256",
+): { value: string; secret: number } | undefined {
+  const dot = signed.lastIndexOf(".");
+  if (dot <= 0) return undefined;
+  const value = signed.slice(0, dot);
+  const given = Buffer.from(signed);
+  for (let i = 0; i < secrets.length; i++) {
+    const expected = Buffer.from(sign(value, secrets[i], algorithm));
+    if (expected.length === given.length && timingSafeEqual(expected, given)) return { value, secret: i };
+  }
+  return undefined;
 }
 
 /**
@@ -66,15 +90,7 @@ export function sign(value: string, secret: string): string {
  * @returns The value, or `undefined` when no secret signed it.
  */
 export function unsign(signed: string, secrets: readonly string[]): string | undefined {
-  const dot = signed.lastIndexOf(".");
-  if (dot <= 0) return undefined;
-  const value = signed.slice(0, dot);
-  const given = Buffer.from(signed);
-  for (const secret of secrets) {
-    const expected = Buffer.from(sign(value, secret));
-    if (expected.length === given.length && timingSafeEqual(expected, given)) return value;
-  }
-  return undefined;
+  return unsignWith(signed, secrets)?.value;
 }
 
 /**
@@ -113,7 +129,9 @@ export function serializeCookie(name: string, value: string, options: CookieOpti
   const maxAge = options.maxAge;
   if (typeof maxAge === "number") {
     parts.push(`Expires=${new Date(Date.now() + maxAge).toUTCString()}`);
-    parts.push(`Max-Age=${Math.max(0, Math.floor(maxAge / 1000))}`);
+    // Max-Age counts whole seconds: rounded up, so that the browser keeps the cookie as long as
+    // Redis keeps the session (a maxAge of 500 ms is Max-Age=1, never 0, which deletes it).
+    parts.push(`Max-Age=${maxAge > 0 ? Math.ceil(maxAge / 1000) : 0}`);
   }
   if (options.httpOnly ?? true) parts.push("HttpOnly");
   if (options.secure === true || (options.secure === "auto" && https)) parts.push("Secure");

@@ -65,7 +65,12 @@ export function faceSetup(
   };
 }
 
-function checkedId(id: unknown): string {
+/**
+ * A generated session id, checked.
+ * @param id What the generator returned.
+ * @returns The id.
+ */
+export function checkedId(id: unknown): string {
   if (typeof id !== "string" || id === "") {
     throw new TypeError(`The session id generator must return a non-empty string, got ${String(id)}`);
   }

@@ -44,6 +44,13 @@ export class SessionHandle implements SessionControls {
    * life when set, for faces that renew cookies (Koa's `renew`); `undefined` when not tracked.
    */
   cookieIssuedAt: number | undefined;
+  /** The stored cookie as last loaded (a face restoring its cookie settings reads it); `undefined` when new. */
+  loadedCookie: unknown;
+  /**
+   * Builds the stored cookie in place of `{ originalMaxAge, expires }` from {@linkcode maxAge}
+   * (a face storing more of its cookie's settings sets it).
+   */
+  cookieRecord: (() => Record<string, unknown>) | undefined;
   #engine: SessionEngine;
   #settings: HandleSettings;
   /** Carries the snapshot of what Redis holds (loaded or last written); `undefined` while not stored. */
@@ -107,13 +114,17 @@ export class SessionHandle implements SessionControls {
       ? stored
       : this.#settings.maxAge;
     this.#carrier = record;
+    this.loadedCookie = record.cookie;
     this.isNew = false;
     return true;
   }
 
   #startNew(idChanged: boolean): void {
+    // The id first: a generator reading the request's session sees the one being replaced.
+    const sid = this.#settings.genid();
     clearData(this.session);
-    this.sid = this.#settings.genid();
+    this.sid = sid;
+    this.loadedCookie = undefined;
     this.isNew = true;
     this.#carrier = undefined;
     this.#idChanged = idChanged;
@@ -140,11 +151,12 @@ export class SessionHandle implements SessionControls {
     const record: SessionRecord = {};
     for (const name of Object.keys(this.session)) define(record, name, this.session[name]);
     const maxAge = this.maxAge;
-    record.cookie = maxAge === null
-      ? { originalMaxAge: null }
-      : this.cookieIssuedAt === undefined
-      ? { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge) }
-      : { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge), issuedAt: this.cookieIssuedAt };
+    record.cookie = this.cookieRecord?.() ??
+      (maxAge === null
+        ? { originalMaxAge: null }
+        : this.cookieIssuedAt === undefined
+        ? { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge) }
+        : { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge), issuedAt: this.cookieIssuedAt });
     const snapshot = this.#carrier && this.#engine.snapshotOf(this.#carrier, this.sid);
     if (snapshot) attachSnapshot(record, snapshot);
     return record;
@@ -164,6 +176,11 @@ export class SessionHandle implements SessionControls {
     for (const name of Object.keys(record)) {
       if (name !== COOKIE_FIELD) define(this.session, name, record[name]);
     }
+  }
+
+  /** Whether the data differ from what Redis holds (for a session never stored: whether it has any). */
+  get modified(): boolean {
+    return this.#changed();
   }
 
   /**
@@ -227,7 +244,8 @@ export class SessionHandle implements SessionControls {
   /** Loads the session again (in lock mode, gives the lock up first so the load does not wait for itself). */
   async reload(): Promise<void> {
     this.#checkOpen();
-    if (!this.#carrier) return;
+    // Never stored: there is nothing to load, and the unsaved changes are dropped all the same.
+    if (!this.#carrier) return clearData(this.session);
     await this.#engine.release(this.sid, this.#carrier);
     if (!await this.#load()) this.#startNew(true);
   }
