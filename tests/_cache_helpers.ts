@@ -59,6 +59,8 @@ export interface CachedPair extends AsyncDisposable {
   b: SmartRedisStore;
   /** B's client (the app's; the cache has connections of its own). */
   clientB: object;
+  /** A's client, for raw commands. */
+  raw: Awaited<ReturnType<typeof connectClient>>;
 }
 
 /**
@@ -78,6 +80,7 @@ export async function cachedPair(
     a: new SmartRedisStore({ client: clientA }),
     b: store,
     clientB: b.client,
+    raw: clientA,
     async [Symbol.asyncDispose]() {
       await clientA[Symbol.asyncDispose]();
       await b.close();
