@@ -22,8 +22,8 @@ interface NodeRedisClient {
   sendCommand(args: string[], options?: object): Promise<unknown>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   readonly isReady: boolean;
-  destroy?(): void;
-  disconnect?(): Promise<void>;
+  close?(): Promise<void>;
+  quit?(): Promise<unknown>;
   readonly options?: { clientSideCache?: unknown };
 }
 
@@ -75,8 +75,9 @@ export function nodeRedisTracker(client: object, timeout: number): Tracker {
       // The app closing its client closes the store's connection too.
       main.on("end", () => {
         lost();
-        if (tracked.destroy) tracked.destroy();
-        else tracked.disconnect?.().catch(() => {});
+        // Gracefully: destroying it mid-handshake leaves node-redis with a rejection nobody handles.
+        const closing = tracked.close ? tracked.close() : tracked.quit?.();
+        closing?.catch(() => {/* closed anyway */});
       });
       return nodeRedisConnection(tracked);
     },
