@@ -24,10 +24,11 @@ import { SmartRedisStore } from "../mod.ts";
 import { MAX_AGE } from "./_sessions.ts";
 
 /**
- * The stores the HTTP benchmarks compare; `ours-user` is ours with sessions per user
- * (option `user`), whose round trips are counted too.
+ * The stores the HTTP benchmarks compare; `ours-cached` is ours with its local cache (option
+ * `localCache`); `ours-user` is ours with sessions per user (option `user`), whose round trips
+ * are counted too.
  */
-export type StoreName = "ours" | "ours-user" | "connect-redis" | "floor";
+export type StoreName = "ours" | "ours-cached" | "ours-user" | "connect-redis" | "floor";
 
 /** What `_app_server.ts` takes as its one argument (JSON). */
 export interface AppConfig {
@@ -97,6 +98,9 @@ async function makeStore(config: AppConfig, url: string, floor: FloorStore): Pro
   if (config.store === "ours-user") {
     const user = (data: Record<string, unknown>) => (data.user as { id?: number } | undefined)?.id;
     return new SmartRedisStore({ client, user }) as unknown as session.Store;
+  }
+  if (config.store === "ours-cached") {
+    return new SmartRedisStore({ client, localCache: true }) as unknown as session.Store;
   }
   return config.store === "ours"
     ? new SmartRedisStore({ client }) as unknown as session.Store
