@@ -112,6 +112,9 @@ function makeApp(store: session.Store): express.Express {
   app.get("/__count", (_req, res) => {
     res.json({ requests, failures });
   });
+  app.get("/__cache", (_req, res) => {
+    res.json((store as { cacheStats?(): unknown }).cacheStats?.() ?? null);
+  });
   app.get("/__writes", (req, res) => {
     res.json(writes);
     if (req.query.reset) {

@@ -121,6 +121,22 @@ test("localCache: a node-redis client's own clientSideCache is used, through the
   }
 });
 
+for (const kind of [CACHE_CLIENTS[0], CACHE_CLIENTS[2]]) {
+  test(`localCache (${kind.name}): heartbeats keep entries serving past maxAgeMs while invalidations flow`, async () => {
+    await using server = await startRedisServer();
+    await using pair = await cachedPair(server, kind, { localCache: { maxAgeMs: 300 } });
+    await pair.a.set("s1", sessionWith({ n: 1 }));
+    await cacheIt(pair.b, "s1");
+    const { misses } = pair.b.cacheStats();
+    const started = Date.now();
+    while (Date.now() - started < 1000) {
+      assert.equal((await pair.b.get("s1"))?.n, 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(pair.b.cacheStats().misses, misses, JSON.stringify(pair.b.cacheStats()));
+  });
+}
+
 test("localCache: lock mode and renewAfter 0 bypass it, and say so", async () => {
   await using server = await startRedisServer();
   await using raw = await connectClient(server);

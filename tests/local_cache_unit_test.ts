@@ -97,3 +97,18 @@ Deno.test("option localCache: true, bounds, or a clear error", () => {
   assert.throws(() => resolveLocalCache({ maxBytes: 10 }), RangeError);
   assert.throws(() => resolveLocalCache({ maxAgeMs: 0 }), RangeError);
 });
+
+Deno.test("a heartbeat's proof renews the age of entries held before it, not across a flush", async () => {
+  const cache = trackingCache({ ...BOUNDS, maxAgeMs: 40 });
+  cache.finish(cache.begin("session:a"), ["n", "1"], Date.now());
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  cache.proven(cache.heartbeat());
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.deepEqual(cache.lookup("session:a"), ["n", "1"]); // 60 ms old, proven 30 ms ago
+  const stale = cache.heartbeat();
+  cache.flush(false);
+  cache.flush(true);
+  cache.finish(cache.begin("session:a"), ["n", "2"], Date.now() - 100);
+  cache.proven(stale); // from before the flush: no proof
+  assert.equal(cache.lookup("session:a"), undefined);
+});

@@ -52,6 +52,8 @@ export class LocalCache {
   #tracking = false;
   #counts = { hits: 0, misses: 0, invalidations: 0, flushes: 0 };
   #awaited = new Map<string, () => void>();
+  /** When the latest heartbeat that proved invalidations flowing was sent (this epoch). */
+  #provenAt = -Infinity;
   /** How the cache learns of changes. */
   detail: string;
 
@@ -78,7 +80,7 @@ export class LocalCache {
   lookup(key: string): readonly unknown[] | undefined {
     if (!this.#tracking) return undefined;
     const entry = this.#lru.get(key);
-    if (entry !== undefined && Date.now() - entry.storedAt <= this.#maxAgeMs) {
+    if (entry !== undefined && Date.now() - Math.max(entry.storedAt, this.#provenAt) <= this.#maxAgeMs) {
       this.#counts.hits++;
       return entry.pairs;
     }
@@ -173,7 +175,27 @@ export class LocalCache {
     if (this.#lru.size > 0 || this.#tracking) this.#counts.flushes++;
     this.#lru.clear();
     this.#epoch++;
+    this.#provenAt = -Infinity;
     this.#tracking = tracking;
+  }
+
+  /**
+   * Starts a heartbeat: call before sending the check of {@linkcode invalidationOf}.
+   * @returns What {@linkcode proven} takes once the check's invalidation has arrived.
+   */
+  heartbeat(): { epoch: number; sentAt: number } {
+    return { epoch: this.#epoch, sentAt: Date.now() };
+  }
+
+  /**
+   * A heartbeat's invalidation arrived. Redis sends invalidations in the order of the writes,
+   * on one connection, so every change made before the heartbeat's own write has been heard
+   * of: every entry still held was current when the heartbeat was sent, and its age counts
+   * from then (entries of a silently dead connection get no such proof and age out).
+   * @param beat What {@linkcode heartbeat} returned.
+   */
+  proven(beat: { epoch: number; sentAt: number }): void {
+    if (beat.epoch === this.#epoch && this.#tracking) this.#provenAt = Math.max(this.#provenAt, beat.sentAt);
   }
 
   /**

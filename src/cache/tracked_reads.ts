@@ -6,6 +6,8 @@
  */
 
 import { GuardedConnection } from "../clients/guarded_connection.ts";
+import { unrefTimer } from "../clients/_util.ts";
+import { checkTracking } from "./tracking_check.ts";
 import type { ResolvedLocalCache } from "./cache_options.ts";
 import { type CacheStats, LocalCache } from "./local_cache.ts";
 import type { SessionReadCache, Tracker } from "./tracker.ts";
@@ -16,6 +18,7 @@ export class TrackedReads implements SessionReadCache {
   #tracker: Tracker;
   #timeout: number;
   #connection: GuardedConnection | undefined;
+  #maxAgeMs: number;
 
   /**
    * @param tracker The client's tracker.
@@ -26,14 +29,12 @@ export class TrackedReads implements SessionReadCache {
     this.#tracker = tracker;
     this.#cache = new LocalCache(bounds, tracker.detail);
     this.#timeout = timeout;
+    this.#maxAgeMs = bounds.maxAgeMs;
   }
 
   /** See {@linkcode SessionReadCache.read}. */
   read(key: string): Promise<readonly unknown[]> | readonly unknown[] | undefined {
-    const connection = this.#connection ??= new GuardedConnection(
-      this.#tracker.start(this.#cache),
-      this.#timeout,
-    );
+    const connection = this.#connection ?? this.#start();
     const hit = this.#cache.lookup(key);
     if (hit !== undefined) return hit;
     const ticket = this.#cache.begin(key);
@@ -50,6 +51,29 @@ export class TrackedReads implements SessionReadCache {
         throw error;
       },
     );
+  }
+
+  /**
+   * Opens the tracked connection, and starts the heartbeat: every third of `maxAgeMs`, a
+   * check key written and its invalidation awaited renews the age of every entry held (see
+   * {@linkcode LocalCache.proven}), so entries leave by age only when invalidations stop.
+   */
+  #start(): GuardedConnection {
+    const connection = this.#connection = new GuardedConnection(
+      this.#tracker.start(this.#cache),
+      this.#timeout,
+    );
+    const send = (args: string[]) => connection.send(args[1], args);
+    const timer = setInterval(() => {
+      if (!this.#cache.tracking || this.#cache.stats().entries === 0) return;
+      const beat = this.#cache.heartbeat();
+      checkTracking(send, this.#cache, this.#timeout).then(
+        () => this.#cache.proven(beat),
+        () => {/* no proof: entries age out */},
+      );
+    }, Math.max(10, this.#maxAgeMs / 3));
+    unrefTimer(timer);
+    return connection;
   }
 
   /** See {@linkcode SessionReadCache.drop}. */
