@@ -9,7 +9,9 @@
 import assert from "node:assert/strict";
 import { createClient } from "redis";
 import { SmartRedisStore } from "../mod.ts";
-import { connectClient, startRedisServer, test } from "./_helpers.ts";
+import { Hono } from "hono";
+import { type SessionVariables, smartRedisSession } from "../hono.ts";
+import { Browser, connectClient, startRedisServer, test } from "./_helpers.ts";
 import { CACHE_CLIENTS, cachedPair, cacheIt, sessionWith, waitForStats } from "./_cache_helpers.ts";
 
 /** The longest an invalidation may take to arrive: a command's default time bound. */
@@ -149,5 +151,42 @@ test("localCache: lock mode and renewAfter 0 bypass it, and say so", async () =>
     assert.equal(stats.mode, "off");
     assert.match(stats.detail, /lock mode|renewAfter 0/);
     assert.equal(stats.hits, 0);
+  }
+});
+
+test("localCache through the Hono face: another store's change and logout reach its reads", async () => {
+  await using server = await startRedisServer();
+  await using raw = await connectClient(server);
+  await using client = await connectClient(server);
+  const app = new Hono<{ Variables: SessionVariables }>();
+  app.use(smartRedisSession({ client, localCache: true, secret: "cache test secret" }));
+  app.get("/", (c) => {
+    const session = c.get("session");
+    session.visits = ((session.visits as number) || 0) + 1;
+    return c.text(String(session.visits));
+  });
+  app.get("/read", (c) => c.text(String(c.get("session").visits ?? "none")));
+  const listening = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
+  try {
+    const url = `http://127.0.0.1:${listening.addr.port}`;
+    const jar = new Browser();
+    assert.equal((await jar.get(url)).body, "1");
+    const sid = decodeURIComponent(jar.cookie.split("=")[1]).split(".")[0];
+    const other = new SmartRedisStore({ client: raw });
+    const expect = async (body: string) => {
+      const started = performance.now();
+      while ((await jar.get(`${url}/read`)).body !== body) {
+        assert.ok(performance.now() - started < FLIGHT_BOUND, `/read never answered ${body}`);
+      }
+    };
+    await expect("1");
+    const loaded = await other.get(sid);
+    assert.ok(loaded, `no session ${sid}`);
+    await other.set(sid, { ...loaded, visits: 5 });
+    await expect("5");
+    await other.destroy(sid);
+    await expect("none");
+  } finally {
+    await listening.shutdown();
   }
 });
