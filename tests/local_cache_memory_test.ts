@@ -17,7 +17,7 @@ test("localCache stays under maxBytes with 100 000 sessions read", async () => {
   await using raw = await connectClient(server);
   await using client = await connectClient(server);
   // One session written by the store, copied under 100 000 ids (as the store would write them).
-  await new SmartRedisStore({ client: raw }).set("model", sessionWith({ user: "someone", cart: [1, 2, 3] }));
+  await new SmartRedisStore({ client: raw }).set("model", sessionWith({ owner: "someone", cart: [1, 2, 3] }));
   const fields = (await raw.sendCommand(["HGETALL", "session:model"])) as string[];
   for (let start = 0; start < SESSIONS; start += 5000) {
     await Promise.all(
@@ -30,7 +30,7 @@ test("localCache stays under maxBytes with 100 000 sessions read", async () => {
   let largest = 0;
   for (let start = 0; start < SESSIONS; start += 500) {
     const read = await Promise.all(Array.from({ length: 500 }, (_, i) => store.get(`s${start + i}`)));
-    assert.ok(read.every((session) => session?.user === "someone"));
+    assert.ok(read.every((session) => session?.owner === "someone"));
     largest = Math.max(largest, store.cacheStats().bytes);
   }
   const stats = store.cacheStats();
