@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { createClient as createClient4 } from "redis4";
-import { createCluster, createSentinel } from "redis";
+import { createClient, createCluster, createSentinel } from "redis";
 import { Cluster, Redis } from "ioredis";
 import { SmartRedisStore } from "../mod.ts";
 import { connectClient, delay, type RedisServer, startRedisServer, test } from "./_helpers.ts";
@@ -149,5 +149,27 @@ test("localCache is refused, with the reason, by clients it cannot follow safely
     );
     // Without the option the same client is accepted.
     new SmartRedisStore({ client });
+  }
+});
+
+test("localCache (node-redis): a killed tracked connection empties the cache before it reconnects", async () => {
+  await using server = await startRedisServer();
+  await using raw = await connectClient(server);
+  // Reconnecting slowly: the cache must not wait for the new connection to forget what it held.
+  const client = createClient({ url: server.url, socket: { reconnectStrategy: () => 500 } });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    const a = new SmartRedisStore({ client: raw });
+    const b = new SmartRedisStore({ client, localCache: true });
+    await a.set("s1", sessionWith({ n: 1 }));
+    await cacheIt(b, "s1");
+    assert.equal(await killClients(server, /flags=\S*t/), 1);
+    const loaded = await a.get("s1");
+    await a.set("s1", { ...loaded!, n: 2 });
+    assert.equal((await b.get("s1"))?.n, 2);
+    assert.equal(b.cacheStats().tracking, false);
+  } finally {
+    await client.close();
   }
 });
