@@ -24,10 +24,11 @@ import { SmartRedisStore } from "../mod.ts";
 import { MAX_AGE } from "./_sessions.ts";
 
 /**
- * The stores the HTTP benchmarks compare; `ours-user` is ours with sessions per user
- * (option `user`), whose round trips are counted too.
+ * The stores the HTTP benchmarks compare; `ours-cached` is ours with its local cache (option
+ * `localCache`); `ours-user` is ours with sessions per user (option `user`), whose round trips
+ * are counted too.
  */
-export type StoreName = "ours" | "ours-user" | "connect-redis" | "floor";
+export type StoreName = "ours" | "ours-cached" | "ours-user" | "connect-redis" | "floor";
 
 /** What `_app_server.ts` takes as its one argument (JSON). */
 export interface AppConfig {
@@ -98,6 +99,9 @@ async function makeStore(config: AppConfig, url: string, floor: FloorStore): Pro
     const user = (data: Record<string, unknown>) => (data.user as { id?: number } | undefined)?.id;
     return new SmartRedisStore({ client, user }) as unknown as session.Store;
   }
+  if (config.store === "ours-cached") {
+    return new SmartRedisStore({ client, localCache: true }) as unknown as session.Store;
+  }
   return config.store === "ours"
     ? new SmartRedisStore({ client }) as unknown as session.Store
     : new RedisStore({ client: client as never }) as unknown as session.Store;
@@ -107,6 +111,9 @@ function makeApp(store: session.Store): express.Express {
   const app = express();
   app.get("/__count", (_req, res) => {
     res.json({ requests, failures });
+  });
+  app.get("/__cache", (_req, res) => {
+    res.json((store as { cacheStats?(): unknown }).cacheStats?.() ?? null);
   });
   app.get("/__writes", (req, res) => {
     res.json(writes);

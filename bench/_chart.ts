@@ -18,6 +18,7 @@ import {
 
 const COLOR: Record<StoreName, string> = {
   "ours": "#2b6cb0",
+  "ours-cached": "#2f855a",
   "ours-user": "#2b6cb0", // round trips only, never charted
   "connect-redis": "#dd6b20",
   "floor": "#8a8a8a",
@@ -135,6 +136,7 @@ export function renderSvg(results: Results): string {
     "Throughput relative to connect-redis (dashed line = 1.0), same run",
     cells.map((c) => {
       const ours = find(c, "ours");
+      const cached = find(c, "ours-cached");
       const theirs = find(c, "connect-redis");
       const floor = find(c, "floor");
       return {
@@ -149,6 +151,13 @@ export function renderSvg(results: Results): string {
             value: ours?.vsConnectRedis ?? NaN,
             note: `${fmt(ours?.vsConnectRedis ?? NaN)}×`,
           },
+          ...(cached
+            ? [{
+              store: "ours-cached" as const,
+              value: cached.vsConnectRedis,
+              note: `${fmt(cached.vsConnectRedis)}×`,
+            }]
+            : []),
           { store: "connect-redis" as const, value: 1, note: "1.00×" },
         ],
       };
@@ -160,10 +169,13 @@ export function renderSvg(results: Results): string {
     "Median latency, ms (floor: the same app with an in-process store)",
     cells.map((c) => ({
       label: [`${c.setting}, ${Math.round(c.writeRatio * 100)} % writes`],
-      bars: (["ours", "connect-redis", "floor"] as const).map((store) => {
-        const m = find(c, store);
-        return { store, value: m?.p50 ?? NaN, note: m ? fmt(m.p50) : "" };
-      }),
+      bars: (["ours", "ours-cached", "connect-redis", "floor"] as const).filter((store) => find(c, store))
+        .map(
+          (store) => {
+            const m = find(c, store);
+            return { store, value: m?.p50 ?? NaN, note: m ? fmt(m.p50) : "" };
+          },
+        ),
     })),
     "",
   );
@@ -188,10 +200,10 @@ export function renderSvg(results: Results): string {
   );
   // Legend.
   let lx = left;
-  for (const store of ["ours", "connect-redis", "floor"] as const) {
+  for (const store of ["ours", "ours-cached", "connect-redis", "floor"] as const) {
     parts.push(`<rect x="${lx}" y="${y - 10}" width="12" height="12" fill="${COLOR[store]}"/>`);
     parts.push(text(lx + 16, y, LABEL[store], 'font-size="12"'));
-    lx += 200;
+    lx += 230;
   }
   const machine = `${results.meta.nproc} × ${results.meta.cpuModel}; ${results.meta.date}`;
   parts.push(text(left, y + 22, machine, 'font-size="11" fill="#555"'));

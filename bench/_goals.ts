@@ -37,6 +37,12 @@ const THROUGHPUT: [string, number, number][] = [
 ];
 /** The app process's CPU per request (Express and the Redis client included): at most this many times connect-redis's (loopback). */
 const APP_CPU: [number, number][] = [[0, 0.9], [0.2, 0.9], [0.5, 0.9]];
+/** The local cache (option `localCache`): req/s at least this many times connect-redis's. */
+const CACHED_THROUGHPUT: [string, number, number][] = [["hop", 0, 5], ["hop", 0.05, 3.5], ["hop", 0.2, 2]];
+/** The local cache: Redis server CPU per request at most this many times connect-redis's. */
+const CACHED_REDIS_CPU: [string, number, number][] = [["loopback", 0.05, 0.3], ["hop", 0.05, 0.3]];
+/** The local cache on loopback, 0 % writes: req/s at least this share of the in-process floor's. */
+const CACHED_FLOOR = 0.85;
 /** Round trips to Redis our store may take per request (a logout loads, then destroys). */
 const ROUND_TRIPS: Record<(typeof ROUND_TRIP_REQUESTS)[number], number> = {
   login: 1,
@@ -130,6 +136,20 @@ export function checkGoals(results: Results): Goal[] {
     });
   }
 
+  goals.push(...cachedGoals(cell));
+  for (const row of results.http.staleness ?? []) {
+    const ms = row.samples.map((sample) => sample.ms).sort((a, b) => a - b);
+    const stale = row.samples.filter((sample) => sample.staleReads > 0).length;
+    goals.push({
+      goal: `(information) localCache staleness window, ${row.setting}, another app server's change ` +
+        `(${row.load})`,
+      measured: `median ${fmt(ms[Math.floor(ms.length / 2)])} ms, max ${fmt(ms.at(-1) ?? NaN)} ms ` +
+        `(until a read returned it, that read included); the next read was stale after ${stale} of ` +
+        `${ms.length} changes`,
+      met: null,
+    });
+  }
+
   const trips = results.http.roundTrips ?? [];
   for (const request of ROUND_TRIP_REQUESTS) {
     const goal = `round trips per ${request} request: ${ROUND_TRIPS[request]}` +
@@ -205,5 +225,54 @@ export function checkGoals(results: Results): Goal[] {
       });
     }
   }
+  return goals;
+}
+
+/** The local cache's goals: throughput and Redis CPU against connect-redis, loopback against the floor. */
+function cachedGoals(
+  cell: (setting: string, ratio: number, store: StoreName) => MixSummary | undefined,
+): Goal[] {
+  const goals: Goal[] = [];
+  const label = "connect-smart-redis with localCache";
+  for (const [setting, ratio, target] of CACHED_THROUGHPUT) {
+    const goal = `${label}: req/s, ${setting}, ${pct(ratio)} writes: ≥ ${fmt(target, 1)}× ${CONNECT_REDIS}`;
+    const ours = cell(setting, ratio, "ours-cached");
+    const theirs = cell(setting, ratio, "connect-redis");
+    goals.push(
+      !ours || !theirs ? { goal, measured: "not measured in this run", met: null } : {
+        goal,
+        measured: `${fmt(ours.vsConnectRedis, 2)}× (rounds ${fmt(ours.vsConnectRedisRange[0])}–` +
+          `${fmt(ours.vsConnectRedisRange[1])}×; ${fmt(ours.rps, 0)} vs ${fmt(theirs.rps, 0)} req/s)`,
+        met: Number.isFinite(ours.vsConnectRedis) ? ours.vsConnectRedis >= target : null,
+      },
+    );
+  }
+  for (const [setting, ratio, target] of CACHED_REDIS_CPU) {
+    const goal = `${label}: Redis server CPU per request, ${setting}, ${pct(ratio)} writes: ≤ ${
+      fmt(target, 1)
+    }× ${CONNECT_REDIS}`;
+    const ours = cell(setting, ratio, "ours-cached");
+    const theirs = cell(setting, ratio, "connect-redis");
+    const measured = ours && theirs ? ours.redisCpuNetUs / theirs.redisCpuNetUs : NaN;
+    goals.push(
+      !ours || !theirs ? { goal, measured: "not measured in this run", met: null } : {
+        goal,
+        measured: `${fmt(measured)}× (${fmt(ours.redisCpuNetUs)} vs ${fmt(theirs.redisCpuNetUs)} µs per ` +
+          `request net of Redis at rest; raw ${fmt(ours.redisCpuPer1000)} vs ${
+            fmt(theirs.redisCpuPer1000)
+          } µs)`,
+        met: Number.isFinite(measured) ? measured <= target : null,
+      },
+    );
+  }
+  const goal = `${label}: req/s, loopback, 0 % writes: ≥ ${CACHED_FLOOR}× the in-process floor`;
+  const cached = cell("loopback", 0, "ours-cached");
+  goals.push(
+    !cached ? { goal, measured: "not measured in this run", met: null } : {
+      goal,
+      measured: `${fmt(cached.vsFloor)}×`,
+      met: Number.isFinite(cached.vsFloor) ? cached.vsFloor >= CACHED_FLOOR : null,
+    },
+  );
   return goals;
 }

@@ -48,6 +48,7 @@ export interface Results {
 /** How the report names each store. */
 export const LABEL: Record<StoreName, string> = {
   "ours": "connect-smart-redis",
+  "ours-cached": "connect-smart-redis, localCache",
   "ours-user": "connect-smart-redis, option user",
   "connect-redis": CONNECT_REDIS,
   "floor": "floor (in-process Map)",

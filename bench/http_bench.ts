@@ -24,12 +24,13 @@ import type { AppConfig, StoreName } from "./_app_server.ts";
 import { Children, delay, type LineChild, processCpuMs } from "./_processes.ts";
 import { countRoundTrips, type RoundTripRow } from "./_round_trips.ts";
 import { sessionData, type SessionSize } from "./_sessions.ts";
+import { measureStaleness, type StalenessRow } from "./_staleness.ts";
 
 /** The autocannon release the load driver installs (under Node, in a gitignored folder). */
 export const AUTOCANNON_VERSION = "8.0.0";
 
-/** The three stores, in the order of a round. */
-export const STORES: readonly StoreName[] = ["ours", "connect-redis", "floor"];
+/** The stores, in the order of a round. */
+export const STORES: readonly StoreName[] = ["ours", "ours-cached", "connect-redis", "floor"];
 /** Measured for their round trips only: ours with sessions per user. */
 const ROUND_TRIPS_ONLY = ["ours-user"] as const;
 
@@ -59,6 +60,8 @@ export interface HttpBenchOptions {
   writeRatios: number[];
   /** The settings to run. */
   settings: Setting[];
+  /** Changes whose staleness window is timed (local cache), per setting. */
+  stalenessChanges: number;
   /** The contention benchmark: writers on one session. */
   contention: { writers: number[]; duration: number; rounds: number; settings: string[] };
   /** Where autocannon is installed. */
@@ -168,6 +171,8 @@ export interface HttpResults {
   scriptCommands: string[];
   /** Round trips per kind of request, counted through the delay proxy. */
   roundTrips: RoundTripRow[];
+  /** The local cache's staleness window across two app servers (absent in older results). */
+  staleness?: StalenessRow[];
 }
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -596,8 +601,52 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
       }
     }
 
+    // The cache's staleness window: changes written through the uncached app, read through the
+    // cached one while autocannon loads it (5 % writes).
+    const staleness: StalenessRow[] = [];
+    for (const [s, setting] of options.settings.entries()) {
+      const [cookie] = await createSessions(base("ours-cached", 0), 1);
+      const seconds = Math.max(1, options.duration);
+      const loading = load({
+        kind: "mix",
+        url: base("ours-cached", s),
+        connections: setting.connections,
+        duration: seconds,
+        cookies: cookies.get("ours-cached"),
+        writeRatio: 0.05,
+        seed: 99,
+      }, seconds);
+      const samples = await measureStaleness({
+        writer: base("ours", s),
+        reader: base("ours-cached", s),
+        cookie,
+        changes: options.stalenessChanges,
+      });
+      await loading;
+      staleness.push({
+        setting: setting.name,
+        load: `autocannon, 5 % writes, ${setting.connections} connections`,
+        samples,
+      });
+      const ms = samples.map((x) => x.ms).sort((a, b) => a - b);
+      log(
+        `staleness ${setting.name}: median ${ms[Math.floor(ms.length / 2)]?.toFixed(2)} ms, max ${
+          ms.at(-1)?.toFixed(2)
+        } ms, next read stale in ${samples.filter((x) => x.staleReads > 0).length}/${samples.length}`,
+      );
+    }
+
     const memory = await measureMemory(redis.url);
-    return { rtt, redisIdleCpuMsPerSecond, mix, contention, memory, scriptCommands: [...inner], roundTrips };
+    return {
+      rtt,
+      redisIdleCpuMsPerSecond,
+      mix,
+      contention,
+      memory,
+      scriptCommands: [...inner],
+      roundTrips,
+      staleness,
+    };
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);

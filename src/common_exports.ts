@@ -12,6 +12,8 @@ export type {
   SessionRecord,
   SmartRedisStoreOptions,
 } from "./options/options.ts";
+export type { LocalCacheOptions } from "./cache/cache_options.ts";
+export type { CacheStats } from "./cache/local_cache.ts";
 export type { DestroyUserOptions, UserSession } from "./users/user_sessions.ts";
 export type { ConnectionState, RedisConnection, RedisNode } from "./clients/connection.ts";
 export {

@@ -34,6 +34,7 @@ Deno.test("resolveOptions() fills in the documented defaults", () => {
     lock: undefined,
     user: undefined,
     maxSessionsPerUser: undefined,
+    localCache: undefined,
   });
 });
 
@@ -60,6 +61,7 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     lock: { timeout: 50, onTimeout: "readonly" },
     user,
     maxSessionsPerUser: 2,
+    localCache: { maxBytes: 4096 },
     prefixUnused: undefined,
   } as Options);
   assert.deepEqual(resolved, {
@@ -79,6 +81,7 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     lock: { timeout: 50, onTimeout: "readonly" },
     user,
     maxSessionsPerUser: 2,
+    localCache: { maxBytes: 4096, maxEntries: 100_000, maxAgeMs: 10_000 },
   });
   assert.equal(resolveOptions({ ttl: undefined }).ttl, 86400);
 });

@@ -10,6 +10,8 @@
  */
 
 import { BulkOperations } from "./bulk_operations.ts";
+import { offStats, type ReadCache, readCacheFor } from "../cache/cache_setup.ts";
+import type { CacheStats } from "../cache/local_cache.ts";
 import type { RedisConnection } from "../clients/connection.ts";
 import { GuardedConnection } from "../clients/guarded_connection.ts";
 import { EngineContext } from "./engine_context.ts";
@@ -38,14 +40,17 @@ export class SessionEngine {
   /** Sessions per user (option `user`), else `undefined`: the feature then costs nothing. */
   #users: UserIndex | undefined;
   #userSessions: UserSessions | undefined;
+  #readCache: ReadCache | undefined;
 
   /**
    * @param connection The Redis client adapter.
    * @param options The resolved store options.
+   * @param client The client the app passed (the local cache opens tracked connections from it).
    */
-  constructor(connection: RedisConnection, options: ResolvedOptions) {
+  constructor(connection: RedisConnection, options: ResolvedOptions, client?: unknown) {
     const guarded = new GuardedConnection(connection, options.commandTimeout);
-    this.#ctx = new EngineContext(guarded, options, new SessionCodec(options.serializer));
+    this.#readCache = readCacheFor(client ?? connection, options);
+    this.#ctx = new EngineContext(guarded, options, new SessionCodec(options.serializer), this.#readCache);
     this.#loader = new SessionLoader(this.#ctx);
     this.#users = options.user ? new UserIndex(this.#ctx) : undefined;
     this.#userSessions = this.#users && new UserSessions(this.#users, options);
@@ -73,6 +78,14 @@ export class SessionEngine {
    */
   load(sid: unknown, renew = true, lock = true): Promise<SessionRecord | null> {
     return this.#loader.load(sid, renew, lock);
+  }
+
+  /**
+   * The local cache's counters (option `localCache`).
+   * @returns Hits, misses, invalidations, flushes, size, and how reads are cached.
+   */
+  cacheStats(): CacheStats {
+    return this.#readCache?.stats() ?? offStats(this.#ctx.options);
   }
 
   /**

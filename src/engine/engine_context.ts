@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { SessionReadCache } from "../cache/tracker.ts";
 import type { GuardedConnection } from "../clients/guarded_connection.ts";
 import { SessionDataError } from "../errors.ts";
 import type { ResolvedOptions } from "../options/options.ts";
@@ -20,17 +21,26 @@ export class EngineContext {
   readonly options: ResolvedOptions;
   /** Parses and serializes session fields. */
   readonly codec: SessionCodec;
+  /** The local cache of session reads (option `localCache`), if any. */
+  readonly readCache: SessionReadCache | undefined;
   #send = (key: string, args: readonly string[]) => this.connection.send(key, args);
 
   /**
    * @param connection The guarded connection.
    * @param options The resolved options.
    * @param codec The codec.
+   * @param readCache The local cache of session reads, if any.
    */
-  constructor(connection: GuardedConnection, options: ResolvedOptions, codec: SessionCodec) {
+  constructor(
+    connection: GuardedConnection,
+    options: ResolvedOptions,
+    codec: SessionCodec,
+    readCache?: SessionReadCache,
+  ) {
     this.connection = connection;
     this.options = options;
     this.codec = codec;
+    this.readCache = readCache;
   }
 
   /** The Redis key of a session. */
@@ -43,13 +53,20 @@ export class EngineContext {
     return snapshotOf(session, sid, this);
   }
 
-  /** Runs a script on a session's key. */
+  /**
+   * Runs a script on a session's key. Every script may write the key (a commit, renewal,
+   * destroy, conversion, even a failed compare-and-set's reload), so the local cache forgets
+   * the key before it is sent and again once it is answered.
+   */
   async run(script: LuaScript, sid: string, args: string[]): Promise<unknown> {
     const key = this.key(sid);
+    this.readCache?.drop(key);
     try {
       return await runScript(this.#send, script, key, args);
     } catch (error) {
       throw notASession(key, error);
+    } finally {
+      this.readCache?.drop(key);
     }
   }
 

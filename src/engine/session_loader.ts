@@ -62,12 +62,16 @@ export class SessionLoader {
     }
   }
 
-  /** One plain read; a string key (connect-redis's format) costs a second round trip. */
+  /**
+   * One plain read, from the local cache when it holds the key (no round trip); a string
+   * key (connect-redis's format) costs a second round trip.
+   */
   async #read(sid: string): Promise<Stored | null> {
     const key = this.#ctx.key(sid);
     for (let attempt = 1;; attempt++) {
       try {
-        const pairs = await this.#ctx.send(sid, ["HGETALL", key]) as unknown[];
+        const pairs =
+          (await this.#ctx.readCache?.read(key) ?? await this.#ctx.send(sid, ["HGETALL", key])) as unknown[];
         return pairs.length === 0 ? null : { kind: "hash", pairs };
       } catch (error) {
         if (!isWrongType(error)) throw error;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { CacheStats } from "../cache/local_cache.ts";
 // @ts-types="@types/express-session"
 import session, { Store } from "express-session";
 // @ts-types="@types/express-session"
@@ -182,6 +183,15 @@ export class SmartRedisStore extends Store {
   }
 
   /**
+   * The local cache's counters (option `localCache`): hits, misses, invalidations,
+   * flushes, bytes and entries held, and how reads are cached (`mode`, `detail`).
+   * @returns A fresh object.
+   */
+  cacheStats(): CacheStats {
+    return engineOf(this).cacheStats();
+  }
+
+  /**
    * Builds the request's Session from loaded data, carrying the data's
    * change-tracking snapshot along (express-session calls this).
    * @param req The request.
@@ -254,7 +264,7 @@ function initialize(store: Emitter, options: SmartRedisStoreOptions): void {
   }
   const resolved = resolveOptions(options);
   const connection = connectionFor(options.client);
-  engines.set(store, new SessionEngine(connection, resolved));
+  engines.set(store, new SessionEngine(connection, resolved, options.client));
   serializers.set(store, resolved.serializer);
   // express-session skips sessions while the store says "disconnect", instead of hanging.
   let announced: "connect" | "disconnect" | undefined;

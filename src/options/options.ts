@@ -5,6 +5,11 @@
  */
 
 import { describe, MAX_TIMER, positive, wholeNumber } from "./option_checks.ts";
+import {
+  type LocalCacheOptions,
+  type ResolvedLocalCache,
+  resolveLocalCache,
+} from "../cache/cache_options.ts";
 
 export { describe };
 
@@ -132,6 +137,14 @@ export interface SmartRedisStoreOptions {
    * @default {undefined}
    */
   maxSessionsPerUser?: number;
+  /**
+   * Serve session reads from a process-local copy that Redis keeps exact with
+   * server-assisted invalidation (`CLIENT TRACKING`): a hit costs no round trip. `true`, or
+   * bounds. Needs a standalone node-redis 5/6 or ioredis client; ignored in lock mode and
+   * with `renewAfter: 0`. See `cacheStats()`.
+   * @default {false}
+   */
+  localCache?: boolean | LocalCacheOptions;
 }
 
 /** How a request waits for a session another request holds locked. */
@@ -180,6 +193,7 @@ export interface ResolvedOptions {
   lock: Required<LockOptions> | undefined;
   user: ((session: SessionRecord) => unknown) | undefined;
   maxSessionsPerUser: number | undefined;
+  localCache: ResolvedLocalCache | undefined;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -199,6 +213,7 @@ const DEFAULTS: ResolvedOptions = {
   lock: undefined,
   user: undefined,
   maxSessionsPerUser: undefined,
+  localCache: undefined,
 };
 
 /**
@@ -276,6 +291,7 @@ export function resolveOptions(options: Omit<SmartRedisStoreOptions, "client">):
     }
   }
   resolved.lock = resolveLock((options as { lock?: unknown }).lock);
+  resolved.localCache = resolveLocalCache((options as { localCache?: unknown }).localCache);
   for (const name of ["disableTouch", "disableTTL"] as const) {
     if (typeof resolved[name] !== "boolean") {
       throw new TypeError(`Option "${name}" must be true or false, got ${describe(resolved[name])}`);

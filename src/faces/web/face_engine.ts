@@ -44,10 +44,8 @@ export function faceSetup(
     }
     throw error;
   }
-  const engine = new SessionEngine(
-    connectionFor((store as Partial<SmartRedisStoreOptions>).client),
-    resolved,
-  );
+  const client = (store as Partial<SmartRedisStoreOptions>).client;
+  const engine = new SessionEngine(connectionFor(client), resolved, client);
   const maxAge = defaults.maxAge;
   if (maxAge !== null && (typeof maxAge !== "number" || !(maxAge > 0) || !Number.isFinite(maxAge))) {
     throw new RangeError(`Option "maxAge" must be a positive number of milliseconds or null, got ${maxAge}`);
