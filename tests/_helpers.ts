@@ -73,7 +73,7 @@ export async function slowWriteRacingLogout(store: session.Store, url: string): 
 }
 
 /** A test that owns sockets and child processes across awaits: skip Deno's op/resource sanitizers. */
-export function test(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
+export function test(name: string, fn: (t: Deno.TestContext) => void | Promise<void>): void {
   Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
 }
 
