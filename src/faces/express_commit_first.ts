@@ -17,6 +17,7 @@ import type { Serializer, SessionRecord } from "../options/options.ts";
 interface Response {
   readonly headersSent: boolean;
   end(...args: unknown[]): unknown;
+  destroy(error?: unknown): unknown;
 }
 
 /** The parts of express-session's request used here (Express sets `req.res`). */
@@ -24,6 +25,8 @@ interface Request {
   res?: Response;
   session?: object;
   sessionID?: string;
+  /** Express's `next` for the request (Express 4 and 5 set it). */
+  next?: (error?: unknown) => void;
 }
 
 const wrapped = new WeakSet<object>();
@@ -77,9 +80,30 @@ export function commitBeforeHeaders(engine: SessionEngine, serializer: Serialize
         if (engine.snapshotOf(current!, sid!)?.ended) request.sessionID = undefined;
       },
       () => {/* express-session's own save fails the same way and reports it */},
-    ).finally(() => end.apply(this, args));
+    ).finally(() => endLate(request, this, end, args));
     return this;
   };
+}
+
+/**
+ * Ends the response after the commit. What ending throws then (Node's write refusing
+ * an argument, an invalid status code) can no longer reach the app's code that called
+ * `res.end`: it goes where Express sends an error thrown by a handler, its `next`
+ * (without Express, the response is destroyed), rather than becoming an unhandled
+ * rejection that ends the process.
+ */
+function endLate(
+  request: Request,
+  res: Response,
+  end: (...args: unknown[]) => unknown,
+  args: unknown[],
+): void {
+  try {
+    end.apply(res, args);
+  } catch (error) {
+    if (typeof request.next === "function") request.next(error);
+    else res.destroy(error);
+  }
 }
 
 /** Whether a session's data (its cookie aside) differ from what it was loaded or last written with. */
