@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import express4 from "express";
 import express5 from "express5";
-import { Browser, delay, startApp, storeFixture, test } from "./_helpers.ts";
+import { Browser, delay, Monitor, startApp, storeFixture, test } from "./_helpers.ts";
 
 const FRAMEWORKS = [["express 4", express4], ["express 5", express5]] as const;
 
@@ -47,3 +47,89 @@ for (const [label, framework] of FRAMEWORKS) {
     assert.equal((await browser.get(`${app.url}/login`)).body, "in", "the server still answers");
   });
 }
+
+test("express: a changed session whose commit failed at the response's end is not committed again by express-session's save", async () => {
+  const merges: string[] = [];
+  await using fx = await storeFixture({
+    merge: (field) => {
+      merges.push(field);
+      throw new Error("no merge for this property");
+    },
+  });
+  await using app = await startApp(fx.store, (app) => {
+    app.get("/login", (req, res) => {
+      req.session.step = 0;
+      res.send("in");
+    });
+    app.get("/step/:step", async (req, res) => {
+      await delay(Number(req.query.delay ?? 0));
+      req.session.step = Number(req.params.step);
+      res.send("stepped");
+    });
+  }, { cookie: { maxAge: 60_000 } });
+  const browser = new Browser();
+  await browser.get(`${app.url}/login`);
+  await using monitor = await Monitor.start(fx.server);
+  const slow = fetch(`${app.url}/step/2?delay=300`, { headers: { cookie: browser.cookie } });
+  await delay(50);
+  assert.equal((await browser.get(`${app.url}/step/1`)).body, "stepped");
+  await (await slow).text();
+  assert.deepEqual(merges, ["step"], "the merge hook was asked once");
+  // Two loads, the fast request's commit, the slow one's commit meeting the conflict: no second try.
+  assert.deepEqual((await monitor.commands()).map((args) => args[0]), [
+    "hgetall",
+    "hgetall",
+    "evalsha",
+    "evalsha",
+  ]);
+  assert.equal(await fx.redis.hGet(`session:${browser.sid}`, "step"), "1");
+});
+
+test("express: save() without waiting, then the response: one load and one commit", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, (app) => {
+    app.get("/login", (req, res) => {
+      req.session.login = "fay";
+      res.send("in");
+    });
+    app.get("/save-and-go", (req, res) => {
+      req.session.visited = true;
+      req.session.save();
+      res.redirect("/login");
+    });
+  }, { cookie: { maxAge: 60_000 } });
+  const browser = new Browser();
+  await browser.get(`${app.url}/login`);
+  await using monitor = await Monitor.start(fx.server);
+  const response = await fetch(`${app.url}/save-and-go`, {
+    headers: { cookie: browser.cookie },
+    redirect: "manual",
+  });
+  assert.equal(response.status, 302);
+  assert.match(response.headers.get("set-cookie") ?? "", /^connect\.sid=/);
+  await response.text();
+  assert.deepEqual((await monitor.commands()).map((args) => args[0]), ["hgetall", "evalsha"]);
+  assert.equal(await fx.redis.hGet(`session:${browser.sid}`, "visited"), "true");
+});
+
+test("express: a response ended twice still commits its changed session once", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, (app) => {
+    app.get("/login", (req, res) => {
+      req.session.login = "gus";
+      res.send("in");
+    });
+    app.get("/twice", (req, res) => {
+      req.session.twice = true;
+      res.end("first");
+      res.end("second");
+    });
+  }, { cookie: { maxAge: 60_000 } });
+  const browser = new Browser();
+  await browser.get(`${app.url}/login`);
+  await using monitor = await Monitor.start(fx.server);
+  await (await fetch(`${app.url}/twice`, { headers: { cookie: browser.cookie } })).text();
+  await delay(50);
+  assert.deepEqual((await monitor.commands()).map((args) => args[0]), ["hgetall", "evalsha"]);
+  assert.equal(await fx.redis.hGet(`session:${browser.sid}`, "twice"), "true");
+});

@@ -30,16 +30,41 @@ interface Request {
 }
 
 const wrapped = new WeakSet<object>();
-const committed = new WeakSet<object>();
+/** Per session: the commit its response's end started, until express-session's `set` or `touch` takes it. */
+const early = new WeakMap<object, Promise<void>>();
+/** Per session: a commit express-session asked for (an explicit `save()`), while it is in flight. */
+const saving = new WeakMap<object, Promise<void>>();
 
 /**
- * Whether the session was committed when its response ended, so that the `set` or
- * `touch` express-session sends next has nothing left to do (once).
+ * Takes the commit started when the session's response ended, if any: express-session's
+ * `set` or `touch` that follows answers with its outcome (once) instead of writing again,
+ * so a failed commit is reported, not retried, and one still in flight is not doubled.
  * @param session The session express-session passes to the store.
- * @returns True once after an early commit.
+ * @returns The early commit, or `undefined`.
  */
-export function committedBeforeHeaders(session: unknown): boolean {
-  return typeof session === "object" && session !== null && committed.delete(session);
+export function takeEarlyCommit(session: unknown): Promise<void> | undefined {
+  if (typeof session !== "object" || session === null) return undefined;
+  const commit = early.get(session);
+  early.delete(session);
+  return commit;
+}
+
+/**
+ * Records a commit of the session that express-session asked for, while it is in
+ * flight: a response ended meanwhile waits for it before telling whether the data
+ * changed, so `req.session.save()` without waiting, then `res.redirect()`, writes once.
+ * @param session The session.
+ * @param work The commit.
+ * @returns `work`.
+ */
+export function whileSaving(session: unknown, work: Promise<void>): Promise<void> {
+  if (typeof session !== "object" || session === null) return work;
+  saving.set(session, work);
+  const done = () => {
+    if (saving.get(session) === work) saving.delete(session);
+  };
+  work.then(done, done);
+  return work;
 }
 
 /**
@@ -49,9 +74,8 @@ export function committedBeforeHeaders(session: unknown): boolean {
  * destroyed meanwhile (nothing was written), the request's `sessionID` is cleared,
  * which express-session reads as "no session to set a cookie for, save or touch".
  * Otherwise express-session goes on as usual, and the store answers its `set` or
- * `touch` at once ({@linkcode committedBeforeHeaders}); after a failed commit they
- * run as usual and report the error. Responses streamed before their end (headers
- * already sent) are left as they are.
+ * `touch` with the early commit's outcome ({@linkcode takeEarlyCommit}). Responses
+ * streamed before their end (headers already sent) are left as they are.
  * @param engine The store's engine.
  * @param serializer The store's serializer (to tell whether the data changed).
  * @param req express-session's request; nothing is done without its `res`.
@@ -61,11 +85,8 @@ export function commitBeforeHeaders(engine: SessionEngine, serializer: Serialize
   const res = request.res;
   if (!res || typeof res.end !== "function" || wrapped.has(res)) return;
   wrapped.add(res);
-  const end = res.end;
-  let ended = false;
-  res.end = function (this: Response, ...args: unknown[]) {
-    if (ended) return end.apply(this, args);
-    ended = true;
+  const end = res.end as (...args: unknown[]) => unknown;
+  const commitFirst = function (this: Response, ...args: unknown[]): unknown {
     const current = request.session;
     const sid = request.sessionID;
     const snapshot = current && typeof sid === "string" ? engine.snapshotOf(current, sid) : undefined;
@@ -74,19 +95,30 @@ export function commitBeforeHeaders(engine: SessionEngine, serializer: Serialize
     }
     // As express-session does before its save: the cookie slides to maxAge from now.
     (current as { touch?: () => unknown }).touch?.();
-    engine.commit(sid!, current).then(
+    const commit = engine.commit(sid!, current);
+    early.set(current!, commit);
+    commit.then(
       () => {
-        committed.add(current!);
         if (engine.snapshotOf(current!, sid!)?.ended) request.sessionID = undefined;
       },
-      () => {/* express-session's own save fails the same way and reports it */},
-    ).finally(() => endLate(request, this, end, args));
+      () => {/* express-session's set or touch reports it */},
+    ).then(() => endLate(request, this, end, args));
+    return this;
+  };
+  let ended = false;
+  res.end = function (this: Response, ...args: unknown[]) {
+    if (ended) return end.apply(this, args);
+    ended = true;
+    const save = request.session && saving.get(request.session);
+    if (!save) return commitFirst.apply(this, args);
+    const go = () => endLate(request, this, commitFirst, args);
+    save.then(go, go);
     return this;
   };
 }
 
 /**
- * Ends the response after the commit. What ending throws then (Node's write refusing
+ * Ends the response after a commit. What ending throws then (Node's write refusing
  * an argument, an invalid status code) can no longer reach the app's code that called
  * `res.end`: it goes where Express sends an error thrown by a handler, its `next`
  * (without Express, the response is destroyed), rather than becoming an unhandled
