@@ -10,7 +10,7 @@
 
 import type { SessionEngine } from "../engine/engine.ts";
 import { COOKIE_FIELD } from "../engine/fields.ts";
-import { serializeFields, type Snapshot } from "../engine/snapshot.ts";
+import type { Snapshot } from "../engine/snapshot.ts";
 import type { Serializer, SessionRecord } from "../options/options.ts";
 
 /** The parts of Node's response used here. */
@@ -138,15 +138,24 @@ function endLate(
   }
 }
 
-/** Whether a session's data (its cookie aside) differ from what it was loaded or last written with. */
+/**
+ * Whether a session's data (its cookie aside) differ from what it was loaded or last
+ * written with. Runs at the end of every response, read-only ones included, so the
+ * cookie (whose serialization costs more than a small session's data) is not serialized.
+ */
 function dataChanged(session: object, snapshot: Snapshot, serializer: Serializer): boolean {
-  let fields: Map<string, string>;
+  const record = session as SessionRecord;
+  let count = 0;
   try {
-    fields = serializeFields(snapshot.sid, session as SessionRecord, serializer);
+    for (const name of Object.keys(record)) {
+      if (name === COOKIE_FIELD) continue;
+      const text = serializer.stringify(record[name]);
+      if (text === undefined) continue;
+      if (snapshot.fields.get(name) !== text) return true; // a bad name or value: the commit reports it
+      count++;
+    }
   } catch {
     return false; // express-session's own save reports it
   }
-  fields.delete(COOKIE_FIELD);
-  for (const [name, text] of fields) if (snapshot.fields.get(name) !== text) return true;
-  return fields.size !== snapshot.fields.size - (snapshot.fields.has(COOKIE_FIELD) ? 1 : 0);
+  return count !== snapshot.fields.size - (snapshot.fields.has(COOKIE_FIELD) ? 1 : 0);
 }
