@@ -160,3 +160,35 @@ test("express: a request that only reads its session serializes the cookie once 
   assert.equal((await browser.get(`${app.url}/whoami`)).body, "hal");
   assert.equal(cookieStringified, 1, "the touch's own look at the cookie only");
 });
+
+test("express: a slow request that saved explicitly after a relogin in another tab sends no cookie, for one commit", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, (app) => {
+    app.get("/login", (req, res, next) => {
+      req.session.regenerate((error) => {
+        if (error) return next(error);
+        req.session.login = String(req.query.user);
+        res.send(`logged in as ${req.session.login}`);
+      });
+    });
+    app.get("/slow-save", async (req, res, next) => {
+      await delay(300);
+      req.session.lastSeen = Date.now();
+      req.session.save((error) => error ? next(error) : res.send("saved"));
+    });
+  }, { cookie: { maxAge: DAY } });
+  const browser = new Browser();
+  await browser.get(`${app.url}/login?user=ida`);
+  const ida = browser.sid;
+  await using monitor = await Monitor.start(fx.server);
+  const slow = fetch(`${app.url}/slow-save`, { headers: { cookie: browser.cookie } });
+  await delay(50);
+  assert.equal((await browser.get(`${app.url}/login?user=jon`)).body, "logged in as jon");
+  const response = await slow;
+  assert.equal(await response.text(), "saved");
+  assert.equal(response.headers.get("set-cookie"), null, "the destroyed session's cookie is not sent again");
+  // Two loads; the relogin's destroy and write; the slow request's one commit, which found the tombstone.
+  const commands = (await monitor.commands()).map((args) => args[0]);
+  assert.deepEqual(commands.filter((name) => name === "evalsha").length, 3, commands.join(" "));
+  assert.equal(await fx.redis.hGet(`session:${ida}`, "lastSeen"), null);
+});

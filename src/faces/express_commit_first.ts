@@ -71,7 +71,8 @@ export function whileSaving(session: unknown, work: Promise<void>): Promise<void
  * Wraps the request's `res.end` (outside express-session's own wrapper): when the
  * app ends a response whose headers are not sent yet, a loaded session whose data
  * changed (when express-session re-sends the cookie) is committed first. If it was
- * destroyed meanwhile (nothing was written), the request's `sessionID` is cleared,
+ * destroyed meanwhile (nothing was written, by this commit or an explicit `save()`
+ * before it), the request's `sessionID` is cleared,
  * which express-session reads as "no session to set a cookie for, save or touch".
  * Otherwise express-session goes on as usual, and the store answers its `set` or
  * `touch` with the early commit's outcome ({@linkcode takeEarlyCommit}). Responses
@@ -90,9 +91,13 @@ export function commitBeforeHeaders(engine: SessionEngine, serializer: Serialize
     const current = request.session;
     const sid = request.sessionID;
     const snapshot = current && typeof sid === "string" ? engine.snapshotOf(current, sid) : undefined;
-    if (res.headersSent || !snapshot || !dataChanged(current!, snapshot, serializer)) {
+    if (res.headersSent || !snapshot) return end.apply(this, args);
+    if (snapshot.ended) {
+      // An explicit save() already found the session destroyed: no cookie, nothing to commit again.
+      request.sessionID = undefined;
       return end.apply(this, args);
     }
+    if (!dataChanged(current!, snapshot, serializer)) return end.apply(this, args);
     // As express-session does before its save: the cookie slides to maxAge from now.
     (current as { touch?: () => unknown }).touch?.();
     const commit = engine.commit(sid!, current);
