@@ -192,3 +192,27 @@ test("express: a slow request that saved explicitly after a relogin in another t
   assert.deepEqual(commands.filter((name) => name === "evalsha").length, 3, commands.join(" "));
   assert.equal(await fx.redis.hGet(`session:${ida}`, "lastSeen"), null);
 });
+
+test("express: a change saved explicitly right after the response's end is stored too", async () => {
+  await using fx = await storeFixture();
+  const saved: unknown[] = [];
+  await using app = await startApp(fx.store, (app) => {
+    app.get("/login", (req, res) => {
+      req.session.login = "kim";
+      res.send("in");
+    });
+    app.get("/then-save", (req, res) => {
+      req.session.first = 1;
+      res.send("ok");
+      req.session.second = 2;
+      req.session.save((error) => saved.push(error));
+    });
+  }, { cookie: { maxAge: DAY } });
+  const browser = new Browser();
+  await browser.get(`${app.url}/login`);
+  assert.equal((await browser.get(`${app.url}/then-save`)).body, "ok");
+  for (let i = 0; i < 100 && saved.length === 0; i++) await delay(10);
+  assert.deepEqual(saved, [null]);
+  assert.equal(await fx.redis.hGet(`session:${browser.sid}`, "first"), "1");
+  assert.equal(await fx.redis.hGet(`session:${browser.sid}`, "second"), "2");
+});

@@ -37,8 +37,8 @@ const saving = new WeakMap<object, Promise<void>>();
 
 /**
  * Takes the commit started when the session's response ended, if any: express-session's
- * `set` or `touch` that follows answers with its outcome (once) instead of writing again,
- * so a failed commit is reported, not retried, and one still in flight is not doubled.
+ * `touch` that follows answers with its outcome (once) instead of writing again, so a
+ * failed commit is reported, not retried, and one still in flight is not doubled.
  * @param session The session express-session passes to the store.
  * @returns The early commit, or `undefined`.
  */
@@ -47,6 +47,29 @@ export function takeEarlyCommit(session: unknown): Promise<void> | undefined {
   const commit = early.get(session);
   early.delete(session);
   return commit;
+}
+
+/**
+ * express-session's `set` after an early commit ({@linkcode takeEarlyCommit}): once that
+ * succeeded, what changed since (a `save()` right after `res.end()`) is committed too.
+ * @param engine The store's engine.
+ * @param serializer The store's serializer.
+ * @param sid The session id.
+ * @param session The session express-session passes to the store.
+ * @returns The work, or `undefined` without an early commit.
+ */
+export function saveAfterEarlyCommit(
+  engine: SessionEngine,
+  serializer: Serializer,
+  sid: string,
+  session: unknown,
+): Promise<void> | undefined {
+  return takeEarlyCommit(session)?.then(() => {
+    const snapshot = engine.snapshotOf(session as object, sid);
+    if (snapshot && !snapshot.ended && dataChanged(session as object, snapshot, serializer)) {
+      return whileSaving(session, engine.commit(sid, session));
+    }
+  });
 }
 
 /**

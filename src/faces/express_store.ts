@@ -14,7 +14,12 @@ import { refuseCopyingMiddleware } from "./foreign_callers.ts";
 import { SessionEngine } from "../engine/engine.ts";
 import { type Callback, settle } from "./callbacks.ts";
 import { releaseWhenDone } from "./express_lock_release.ts";
-import { commitBeforeHeaders, takeEarlyCommit, whileSaving } from "./express_commit_first.ts";
+import {
+  commitBeforeHeaders,
+  saveAfterEarlyCommit,
+  takeEarlyCommit,
+  whileSaving,
+} from "./express_commit_first.ts";
 import type { DestroyUserOptions, UserSession } from "../users/user_sessions.ts";
 import { resolveOptions, type Serializer, type SmartRedisStoreOptions } from "../options/options.ts";
 import { attachSnapshot, SNAPSHOT, type Snapshot } from "../engine/snapshot.ts";
@@ -84,7 +89,8 @@ export class SmartRedisStore extends Store {
     try {
       // Another framework's middleware (which passes other arguments)? Refuse loudly rather than lose writes.
       refuseCopyingMiddleware(session, [callback, ...extra]);
-      work = takeEarlyCommit(session) ?? whileSaving(session, engine.commit(sid, session));
+      work = saveAfterEarlyCommit(engine, serializers.get(this)!, sid, session) ??
+        whileSaving(session, engine.commit(sid, session));
     } catch (error) {
       work = Promise.reject(error);
     }
