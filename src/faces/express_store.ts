@@ -15,7 +15,12 @@ import { refuseCopyingMiddleware } from "./foreign_callers.ts";
 import { SessionEngine } from "../engine/engine.ts";
 import { type Callback, settle } from "./callbacks.ts";
 import { releaseWhenDone } from "./express_lock_release.ts";
-import { commitBeforeHeaders, committedBeforeHeaders } from "./express_commit_first.ts";
+import {
+  commitBeforeHeaders,
+  saveAfterEarlyCommit,
+  takeEarlyCommit,
+  whileSaving,
+} from "./express_commit_first.ts";
 import type { DestroyUserOptions, UserSession } from "../users/user_sessions.ts";
 import { resolveOptions, type Serializer, type SmartRedisStoreOptions } from "../options/options.ts";
 import { attachSnapshot, SNAPSHOT, type Snapshot } from "../engine/snapshot.ts";
@@ -85,7 +90,8 @@ export class SmartRedisStore extends Store {
     try {
       // Another framework's middleware (which passes other arguments)? Refuse loudly rather than lose writes.
       refuseCopyingMiddleware(session, [callback, ...extra]);
-      work = committedBeforeHeaders(session) ? Promise.resolve() : engine.commit(sid, session);
+      work = saveAfterEarlyCommit(engine, serializers.get(this)!, sid, session) ??
+        whileSaving(session, engine.commit(sid, session));
     } catch (error) {
       work = Promise.reject(error);
     }
@@ -100,7 +106,7 @@ export class SmartRedisStore extends Store {
    * @returns Resolves once done.
    */
   override touch(sid: string, session: SessionData, callback?: Callback<void>): Promise<void> {
-    const work = committedBeforeHeaders(session) ? Promise.resolve() : engineOf(this).touch(sid, session);
+    const work = takeEarlyCommit(session) ?? engineOf(this).touch(sid, session);
     return settle(work, callback);
   }
 
