@@ -216,3 +216,21 @@ test("express: a change saved explicitly right after the response's end is store
   assert.equal(await fx.redis.hGet(`session:${browser.sid}`, "first"), "1");
   assert.equal(await fx.redis.hGet(`session:${browser.sid}`, "second"), "2");
 });
+
+test("express: a response ended twice while its session commits keeps the first body, as express-session does", async () => {
+  await using fx = await storeFixture();
+  await using app = await startApp(fx.store, (app) => {
+    app.get("/login", (req, res) => {
+      req.session.login = "erin";
+      res.send("in");
+    });
+    app.get("/twice", (req, res) => {
+      req.session.step = 1;
+      res.end("first");
+      res.end("second");
+    });
+  }, { cookie: { maxAge: DAY } });
+  const browser = new Browser();
+  await browser.get(`${app.url}/login`);
+  assert.equal((await browser.get(`${app.url}/twice`)).body, "first");
+});

@@ -135,7 +135,8 @@ export function commitBeforeHeaders(engine: SessionEngine, serializer: Serialize
   };
   let ended = false;
   res.end = function (this: Response, ...args: unknown[]) {
-    if (ended) return end.apply(this, args);
+    // A second end is refused, as express-session refuses it: the first body stands.
+    if (ended) return false;
     ended = true;
     const save = request.session && saving.get(request.session);
     if (!save) return commitFirst.apply(this, args);
