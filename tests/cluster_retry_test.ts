@@ -57,3 +57,17 @@ Deno.test("retries stop after the bound the store sets (its commandTimeout)", as
   assert.ok(took < 300 + 200, `gave up after ${took} ms`);
   assert.ok(fake.calls.length >= 3, `${fake.calls.length} attempts`);
 });
+
+Deno.test("a command's own deadline bounds its retries, whatever bound another store set", async () => {
+  const fake = failing(...Array.from({ length: 1000 }, () => "TRYAGAIN slot 12 is being migrated"));
+  const retrying = retryRefused(fake.send);
+  retrying.boundRetries(60_000); // a store with a long commandTimeout made last
+  const started = Date.now();
+  await assert.rejects(retrying.send("k", ["GET", "k"], started + 300), /TRYAGAIN/);
+  const took = Date.now() - started;
+  assert.ok(took < 300 + 200, `gave up after ${took} ms`);
+  const attempts = fake.calls.length;
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  assert.equal(fake.calls.length, attempts, "nothing sent after the deadline");
+  assert.ok(fake.calls.every((at) => at < started + 300));
+});

@@ -22,28 +22,33 @@ export function isRefusedForNow(error: unknown): boolean {
 
 /** A cluster `send` that retries refused commands, see {@linkcode retryRefused}. */
 export interface RetryRefused {
-  /** Sends one command to the node owning `key`, retrying while the cluster refuses it for now. */
-  send(key: string, args: readonly string[]): Promise<unknown>;
-  /** Stops the retries after `ms` (the store's `commandTimeout`); 10 s until told. */
+  /**
+   * Sends one command to the node owning `key`, retrying while the cluster refuses it for now,
+   * until `deadline` (ms since the epoch, when the caller gives up) or else for the bound set by
+   * `boundRetries`.
+   */
+  send(key: string, args: readonly string[], deadline?: number): Promise<unknown>;
+  /** Stops the retries of commands sent without a deadline after `ms`; 10 s until told. */
   boundRetries(ms: number): void;
 }
 
 /**
  * Wraps a cluster client's `send` so that commands refused for now are sent again,
- * with a pause growing from 10 to 200 ms, for as long as the caller waits.
+ * with a pause growing from 10 to 200 ms, for as long as the caller waits: each command
+ * until its own deadline (stores sharing one client may wait for different times).
  * @param send Sends one command to the node owning the key.
  * @returns The retrying `send`, and how to bound its retries.
  */
 export function retryRefused(send: (key: string, args: readonly string[]) => Promise<unknown>): RetryRefused {
   let retryFor = 10_000;
   return {
-    async send(key, args) {
-      const started = Date.now();
+    async send(key, args, deadline) {
+      const until = deadline ?? Date.now() + retryFor;
       for (let pause = 10;; pause = Math.min(200, pause * 2)) {
         try {
           return await send(key, args);
         } catch (error) {
-          if (!isRefusedForNow(error) || Date.now() - started + pause >= retryFor) throw error;
+          if (!isRefusedForNow(error) || Date.now() + pause >= until) throw error;
         }
         await new Promise((resolve) => setTimeout(resolve, pause));
       }

@@ -189,9 +189,9 @@ const READS = new Set(["HGETALL", "HMGET", "GET", "PTTL"]);
 
 /** A Sentinel client's `send` guarded against a demoted master, see {@linkcode masterOnlyReads}. */
 export interface MasterOnlyReads {
-  /** Sends one command; a read answered by a replica is retried. */
-  send(args: readonly string[]): Promise<unknown>;
-  /** Stops the retries after `ms` (the store's `commandTimeout`); 10 s until told. */
+  /** Sends one command; a read answered by a replica is retried until `deadline` (ms since the epoch). */
+  send(args: readonly string[], deadline?: number): Promise<unknown>;
+  /** Stops the retries of commands sent without a deadline after `ms`; 10 s until told. */
   boundRetries(ms: number): void;
 }
 
@@ -208,16 +208,17 @@ export interface MasterOnlyReads {
 export function masterOnlyReads(send: (args: readonly string[]) => Promise<unknown>): MasterOnlyReads {
   let retryFor = 10_000;
   return {
-    async send(args) {
+    async send(args, deadline) {
       if (!READS.has(String(args[0]).toUpperCase())) return await send(args);
       const started = Date.now();
+      const until = deadline ?? started + retryFor;
       for (;;) {
         const [role, reply] = await Promise.all([send(["ROLE"]), send(args)]);
         if ((role as unknown[])?.[0] === "master") return reply;
         await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
         // No attempt once the caller has given up (its wait began a little earlier, so it has
         // failed the command with the store's own timeout error by now).
-        if (Date.now() - started >= retryFor) {
+        if (Date.now() >= until) {
           throw new Error(`READONLY the node still answers as a replica after ${Date.now() - started} ms`);
         }
       }

@@ -28,9 +28,11 @@ export interface RedisConnection {
    * Sends one command to the node that owns `key` (every store command touches one key).
    * @param key The key the command touches.
    * @param args The command and its arguments, e.g. `["EVALSHA", sha, "1", key]`.
+   * @param deadline When the store gives up on the command (ms since the epoch, as `Date.now()`):
+   *   an adapter that retries internally sends nothing after it. The store always gives it.
    * @returns The raw reply, as {@linkcode RedisNode.send}; Redis errors reject.
    */
-  send(key: string, args: readonly string[]): Promise<unknown>;
+  send(key: string, args: readonly string[], deadline?: number): Promise<unknown>;
   /**
    * The nodes bulk operations walk: the one server, or every master of a cluster.
    * @returns The nodes.
@@ -54,7 +56,8 @@ export interface RedisConnection {
   readonly closed?: boolean;
   /**
    * Called by the store with its `commandTimeout` (ms): an adapter that retries a command
-   * internally stops after it, since the caller has given up by then. Optional.
+   * internally stops after it, since the caller has given up by then. Stores sharing one client
+   * each call it, so prefer the `deadline` that comes with each command. Optional.
    */
   boundRetries?(ms: number): void;
   /**

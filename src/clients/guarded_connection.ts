@@ -60,7 +60,7 @@ export class GuardedConnection {
    * @returns The reply.
    */
   send(key: string, args: readonly string[]): Promise<unknown> {
-    return this.#bounded(() => this.#inner.send(key, args), args[0], key);
+    return this.#bounded((deadline) => this.#inner.send(key, args, deadline), args[0], key);
   }
 
   /**
@@ -82,7 +82,7 @@ export class GuardedConnection {
   }
 
   /** Runs `work` within the time bound: at once when the connection is ready (the hot path, no extra await). */
-  #bounded<T>(work: () => Promise<T>, what: string | undefined, key?: string): Promise<T> {
+  #bounded<T>(work: (deadline: number) => Promise<T>, what: string | undefined, key?: string): Promise<T> {
     const deadline = Date.now() + this.#timeout;
     if (this.#inner.closed) {
       return Promise.reject(
@@ -99,12 +99,17 @@ export class GuardedConnection {
     return this.#timed(work, what, deadline, key);
   }
 
-  #timed<T>(work: () => Promise<T>, what: string | undefined, deadline: number, key?: string): Promise<T> {
+  #timed<T>(
+    work: (deadline: number) => Promise<T>,
+    what: string | undefined,
+    deadline: number,
+    key?: string,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry: Pending = { deadline, what, key, reject };
       this.#pending.add(entry);
       this.#sweep();
-      work().then(
+      work(deadline).then(
         (value) => {
           this.#pending.delete(entry);
           resolve(value);

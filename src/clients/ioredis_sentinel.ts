@@ -37,7 +37,7 @@ export function ioRedisSentinelConnection(client: object): RedisConnection {
   const base = ioRedisConnection(client);
   const reads = masterOnlyReads((args) => base.send("", args));
   return {
-    send: (_key, args) => reads.send(args),
+    send: (_key, args, deadline) => reads.send(args, deadline),
     masters: () => base.masters(),
     boundRetries: reads.boundRetries,
     get ready() {

@@ -156,7 +156,15 @@ export function nodeRedisClusterConnection(client: object): RedisConnection {
 
   // node-redis follows ASK and MOVED (up to a limit), but not TRYAGAIN nor CLUSTERDOWN.
   const retrying = retryRefused((key, args) =>
-    settleReply(cluster.sendCommand(key, false, [...args], FLAT_MAPS))
+    settleReply(cluster.sendCommand(key, false, [...args], FLAT_MAPS)).catch((error) => {
+      // A slot no master serves (cluster-require-full-coverage no): node-redis 5 and 6 throw a
+      // TypeError reading its master; the store reports the slot instead (nothing was sent).
+      const slot = keySlot(key);
+      if (error instanceof TypeError && cluster.slots !== undefined && cluster.slots[slot] === undefined) {
+        throw new Error(`slot ${slot} is served by no master the client knows`, { cause: error });
+      }
+      throw error;
+    })
   );
   const address = () => {
     const nodes = cluster.masters.length > 0

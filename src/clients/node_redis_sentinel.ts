@@ -73,7 +73,7 @@ export function nodeRedisSentinelConnection(client: object): RedisConnection {
   const reads = masterOnlyReads((args) => settleReply(sentinel.sendCommand(false, [...args], FLAT_MAPS)));
   const node: RedisNode = { send: reads.send };
   return {
-    send: (_key, args) => reads.send(args),
+    send: (_key, args, deadline) => reads.send(args, deadline),
     masters: () => Promise.resolve([node]),
     boundRetries: reads.boundRetries,
     get ready() {
