@@ -12,6 +12,9 @@ export type {
   SessionRecord,
   SmartRedisStoreOptions,
 } from "./options/options.ts";
+export type { StoreEventName, StoreEvents, StoreListeners, StoreStats } from "./observe/store_events.ts";
+export type { MeterLike, MeterProviderLike, MetricAttributes, MetricsSetting } from "./observe/telemetry.ts";
+export type { WithStats } from "./observe/with_stats.ts";
 export type { DestroyUserOptions, UserSession } from "./users/user_sessions.ts";
 export type { ConnectionState, RedisConnection, RedisNode } from "./clients/connection.ts";
 export {

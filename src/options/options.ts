@@ -5,6 +5,8 @@
  */
 
 import { describe, MAX_TIMER, positive, wholeNumber } from "./option_checks.ts";
+import { checkListeners, type StoreListeners } from "../observe/store_events.ts";
+import { checkMetrics, type MetricsSetting } from "../observe/telemetry.ts";
 
 export { describe };
 
@@ -132,6 +134,19 @@ export interface SmartRedisStoreOptions {
    * @default {undefined}
    */
   maxSessionsPerUser?: number;
+  /**
+   * Listeners of the store's events, by name, e.g. `{ merged: ({ sid, properties }) => ... }`
+   * (see `StoreEvents` for each event's payload). Events without a listener cost nothing.
+   * @default {{}}
+   */
+  on?: StoreListeners;
+  /**
+   * OpenTelemetry metrics: `true` reports to the global meter provider when the app has
+   * `@opentelemetry/api` installed (nothing at all without it), `false` turns them off,
+   * `{ meterProvider }` reports to that provider.
+   * @default {true}
+   */
+  metrics?: MetricsSetting;
 }
 
 /** How a request waits for a session another request holds locked. */
@@ -180,6 +195,8 @@ export interface ResolvedOptions {
   lock: Required<LockOptions> | undefined;
   user: ((session: SessionRecord) => unknown) | undefined;
   maxSessionsPerUser: number | undefined;
+  on: StoreListeners;
+  metrics: MetricsSetting;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -199,6 +216,8 @@ const DEFAULTS: ResolvedOptions = {
   lock: undefined,
   user: undefined,
   maxSessionsPerUser: undefined,
+  on: {},
+  metrics: true,
 };
 
 /**
@@ -275,6 +294,8 @@ export function resolveOptions(options: Omit<SmartRedisStoreOptions, "client">):
       );
     }
   }
+  resolved.on = checkListeners(resolved.on);
+  resolved.metrics = checkMetrics(resolved.metrics);
   resolved.lock = resolveLock((options as { lock?: unknown }).lock);
   for (const name of ["disableTouch", "disableTTL"] as const) {
     if (typeof resolved[name] !== "boolean") {
