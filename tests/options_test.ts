@@ -34,6 +34,8 @@ Deno.test("resolveOptions() fills in the documented defaults", () => {
     lock: undefined,
     user: undefined,
     maxSessionsPerUser: undefined,
+    on: {},
+    metrics: true,
   });
 });
 
@@ -42,6 +44,10 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
   const serializer = { stringify: (v: unknown) => String(v), parse: (t: string) => t };
   const merge = () => undefined;
   const user = (session: SessionRecord) => session.userId;
+  const on = { merged: () => {} };
+  const meterProvider = {
+    getMeter: () => ({ createCounter: () => ({ add() {} }), createHistogram: () => ({ record() {} }) }),
+  };
   const resolved = resolveOptions({
     client: {},
     ttl,
@@ -60,6 +66,8 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     lock: { timeout: 50, onTimeout: "readonly" },
     user,
     maxSessionsPerUser: 2,
+    on,
+    metrics: { meterProvider },
     prefixUnused: undefined,
   } as Options);
   assert.deepEqual(resolved, {
@@ -79,6 +87,8 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     lock: { timeout: 50, onTimeout: "readonly" },
     user,
     maxSessionsPerUser: 2,
+    on,
+    metrics: { meterProvider },
   });
   assert.equal(resolveOptions({ ttl: undefined }).ttl, 86400);
 });
