@@ -10,6 +10,8 @@ import { Hono } from "hono";
 import type { SessionData } from "express-session";
 import { SessionConflictError, SmartRedisStore, type StoreEventName, type StoreEvents } from "../mod.ts";
 import { type SessionVariables, smartRedisSession } from "../hono.ts";
+import type { FastifySessionStore, StoreStats } from "../fastify.ts";
+import { pair, start } from "./_fastify_app.ts";
 import {
   Browser,
   connectClient,
@@ -264,4 +266,32 @@ test('option "on" is checked', async () => {
   );
   assert.throws(() => new SmartRedisStore({ client, on: { merged: 1 } as never }), /must be a function/);
   assert.throws(() => new SmartRedisStore({ client, on: 1 as never }), TypeError);
+});
+
+test("fastify: the on option hears the face's events, and request.sessionStore.stats() counts them", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  const seen: string[] = [];
+  const on = {
+    create: (event: StoreEvents["create"]) => seen.push(`create ${event.properties.includes("n")}`),
+    update: (event: StoreEvents["update"]) => seen.push(`update ${event.properties}`),
+  };
+  let stats: StoreStats | undefined;
+  await using app = await start(client, { on }, (fastify) => {
+    fastify.get("/n/:n", (request) => {
+      request.session.set("n", (request.params as { n: string }).n);
+      return "set";
+    });
+    fastify.get("/stats", (request) => {
+      stats = (request as unknown as { sessionStore: FastifySessionStore }).sessionStore.stats();
+      return "ok";
+    });
+  });
+  const first = await app.get("/n/1");
+  const cookie = pair(first.cookies[0]);
+  await app.get("/n/2", { cookie });
+  await app.get("/stats", { cookie });
+  assert.deepEqual(seen, ["create true", "update n"]);
+  assert.equal(stats?.commits, 2);
+  assert.equal(stats?.loads, 2);
 });
