@@ -171,3 +171,29 @@ Deno.bench({ name: "JSON.stringify one value", group: "merge", baseline: true, .
 Deno.bench({ name: "mergeValues (nested, both changed)", group: "merge", ...limits }, () => {
   mergeValues(base, mine, other);
 });
+
+// Events and metrics: a store nobody listens to, and with metrics off, pays nothing for them. The
+// same changed request, small session, on three stores of ours: no listener and no metrics (the
+// baseline), OpenTelemetry's global (no-op) meter provider, and a listener on every event.
+await import("@opentelemetry/api"); // loaded once here, so the stores' own import of it settles at once
+const quiet = new SmartRedisStore({ client: fake.connection(), metrics: false }) as unknown as AnyStore;
+const metered = new SmartRedisStore({ client: fake.connection() }) as unknown as AnyStore;
+const heard = new SmartRedisStore({ client: fake.connection(), metrics: false });
+let heardEvents = 0;
+for (const event of ["create", "update", "touch", "destroy", "merged", "blocked"]) {
+  heard.on(event, () => heardEvents++);
+}
+const observed: [string, AnyStore, boolean][] = [
+  ["no listener, metrics off", quiet, true],
+  ["no listener, OpenTelemetry no-op meter", metered, false],
+  ["a listener on every event", heard as unknown as AnyStore, false],
+];
+for (const [name, store, baseline] of observed) {
+  const sid = `observed-${name}`;
+  await store.set(sid, sessionData("small"));
+  await request(store, sid, true);
+  Deno.bench({ name, group: "observed changed request small", baseline, ...limits }, async () => {
+    await request(store, sid, true);
+  });
+}
+if (heardEvents === 0) throw new Error("The listened-to store emitted no event");

@@ -40,8 +40,10 @@ const PEER_DEPENDENCIES: Record<string, string> = {
   "ioredis": "^5.0.0 || ^6.0.0",
   // 1.17.6 is the first whose Store types the store's all/length signatures satisfy.
   "@types/express-session": "^1.17.6",
+  // Metrics: imported dynamically, and only when the app has it.
+  "@opentelemetry/api": "^1.3.0",
 };
-const OPTIONAL_PEERS = ["redis", "ioredis", "@types/express-session"];
+const OPTIONAL_PEERS = ["redis", "ioredis", "@types/express-session", "@opentelemetry/api"];
 /**
  * The framework faces' peers: each is needed only by the entry of its framework (express-session by
  * the main entry and ./express), so all are optional: a Fastify app installs no express-session.

@@ -14,6 +14,9 @@ export type {
 } from "./options/options.ts";
 export type { LocalCacheOptions } from "./cache/cache_options.ts";
 export type { CacheStats } from "./cache/local_cache.ts";
+export type { StoreEventName, StoreEvents, StoreListeners, StoreStats } from "./observe/store_events.ts";
+export type { MeterLike, MeterProviderLike, MetricAttributes, MetricsSetting } from "./observe/telemetry.ts";
+export type { WithStats } from "./observe/with_stats.ts";
 export type { DestroyUserOptions, UserSession } from "./users/user_sessions.ts";
 export type { ConnectionState, RedisConnection, RedisNode } from "./clients/connection.ts";
 export {

@@ -41,6 +41,7 @@ test("npm: the packed package holds only built JS, .d.ts, README, LICENSE and pa
   assert.ok(manifest.peerDependencies["express-session"]);
   assert.deepEqual(manifest.peerDependenciesMeta.redis, { optional: true });
   assert.deepEqual(manifest.peerDependenciesMeta.ioredis, { optional: true });
+  assert.deepEqual(manifest.peerDependenciesMeta["@opentelemetry/api"], { optional: true });
   assert.equal(manifest.dependencies, undefined, "no runtime dependencies");
 });
 

@@ -35,6 +35,8 @@ Deno.test("resolveOptions() fills in the documented defaults", () => {
     user: undefined,
     maxSessionsPerUser: undefined,
     localCache: undefined,
+    on: {},
+    metrics: true,
   });
 });
 
@@ -43,6 +45,10 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
   const serializer = { stringify: (v: unknown) => String(v), parse: (t: string) => t };
   const merge = () => undefined;
   const user = (session: SessionRecord) => session.userId;
+  const on = { merged: () => {} };
+  const meterProvider = {
+    getMeter: () => ({ createCounter: () => ({ add() {} }), createHistogram: () => ({ record() {} }) }),
+  };
   const resolved = resolveOptions({
     client: {},
     ttl,
@@ -62,6 +68,8 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     user,
     maxSessionsPerUser: 2,
     localCache: { maxBytes: 4096 },
+    on,
+    metrics: { meterProvider },
     prefixUnused: undefined,
   } as Options);
   assert.deepEqual(resolved, {
@@ -82,6 +90,8 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     user,
     maxSessionsPerUser: 2,
     localCache: { maxBytes: 4096, maxEntries: 100_000, maxAgeMs: 10_000 },
+    on,
+    metrics: { meterProvider },
   });
   assert.equal(resolveOptions({ ttl: undefined }).ttl, 86400);
 });

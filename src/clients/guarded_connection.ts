@@ -63,6 +63,11 @@ export class GuardedConnection {
     return this.#bounded((deadline) => this.#inner.send(key, args, deadline), args[0], key);
   }
 
+  /** Where Redis is (`host:port`), as the client says. */
+  get address(): string {
+    return this.#inner.address;
+  }
+
   /**
    * Sends a command to one node (bulk operations).
    * @param node A node from `masters()`.

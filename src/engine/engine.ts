@@ -24,6 +24,8 @@ import { SessionLoader } from "./session_loader.ts";
 import { SessionWriter } from "./write/session_writer.ts";
 import type { Snapshot } from "./snapshot.ts";
 import { UserIndex } from "../users/user_index.ts";
+import type { EventSink } from "../observe/observer.ts";
+import type { StoreStats } from "../observe/store_events.ts";
 import {
   type DestroyUserOptions,
   type UserSession,
@@ -150,8 +152,30 @@ export class SessionEngine {
   async destroy(sid: unknown): Promise<void> {
     if (typeof sid !== "string" || sid === "") return;
     // Sessions per user: the same tombstone, and the session leaves its user's index.
-    if (this.#users) return await this.#users.destroy(sid);
-    await this.#ctx.run(DESTROY_SCRIPT, sid, [String(this.#ctx.options.deleteExpiry)]);
+    if (this.#users) await this.#users.destroy(sid);
+    else await this.#ctx.run(DESTROY_SCRIPT, sid, [String(this.#ctx.options.deleteExpiry)]);
+    this.#ctx.observer.destroyed(sid);
+  }
+
+  /**
+   * What this store did since it was created.
+   * @returns A copy of the counters.
+   */
+  stats(): StoreStats {
+    return this.#ctx.observer.stats();
+  }
+
+  /**
+   * Sends the store's events to `sink` too (besides the `on` option's listeners).
+   * @param sink An EventEmitter, such as the express-session store.
+   */
+  observe(sink: EventSink): void {
+    this.#ctx.observer.attach(sink);
+  }
+
+  /** Settles once the metrics are set up (OpenTelemetry looked for, its instruments made). */
+  get metricsReady(): Promise<void> {
+    return this.#ctx.observer.telemetry.ready;
   }
 
   /**

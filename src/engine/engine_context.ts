@@ -12,6 +12,7 @@ import type { ResolvedOptions } from "../options/options.ts";
 import { type LuaScript, runScript } from "../scripts/script_runner.ts";
 import type { SessionCodec } from "./session_codec.ts";
 import { type Snapshot, snapshotOf } from "./snapshot.ts";
+import { StoreObserver } from "../observe/observer.ts";
 
 /** One store's connection, options and codec. Snapshots it takes name it as their owner. */
 export class EngineContext {
@@ -23,6 +24,8 @@ export class EngineContext {
   readonly codec: SessionCodec;
   /** The local cache of session reads (option `localCache`), if any. */
   readonly readCache: SessionReadCache | undefined;
+  /** Counts, measures and announces what the store does (events, `stats()`, metrics). */
+  readonly observer: StoreObserver;
   #send = (key: string, args: readonly string[]) => this.connection.send(key, args);
 
   /**
@@ -41,6 +44,7 @@ export class EngineContext {
     this.options = options;
     this.codec = codec;
     this.readCache = readCache;
+    this.observer = new StoreObserver(options.on, options.metrics, connection.address);
   }
 
   /** The Redis key of a session. */
@@ -61,9 +65,22 @@ export class EngineContext {
   async run(script: LuaScript, sid: string, args: string[]): Promise<unknown> {
     const key = this.key(sid);
     this.readCache?.drop(key);
+    const started = this.observer.telemetry.active ? performance.now() : 0;
     try {
-      return await runScript(this.#send, script, key, args);
+      const reply = await runScript(this.#send, script, key, args);
+      if (started) {
+        this.observer.telemetry.roundTrip("EVALSHA", script.name, (performance.now() - started) / 1000);
+      }
+      return reply;
     } catch (error) {
+      if (started) {
+        this.observer.telemetry.roundTrip(
+          "EVALSHA",
+          script.name,
+          (performance.now() - started) / 1000,
+          error,
+        );
+      }
       throw notASession(key, error);
     } finally {
       this.readCache?.drop(key);
@@ -85,9 +102,17 @@ export class EngineContext {
   /** Sends a plain command on a session's key. */
   async send(sid: string, args: readonly string[]): Promise<unknown> {
     const key = this.key(sid);
+    const started = this.observer.telemetry.active ? performance.now() : 0;
     try {
-      return await this.connection.send(key, args);
+      const reply = await this.connection.send(key, args);
+      if (started) {
+        this.observer.telemetry.roundTrip(args[0], undefined, (performance.now() - started) / 1000);
+      }
+      return reply;
     } catch (error) {
+      if (started) {
+        this.observer.telemetry.roundTrip(args[0], undefined, (performance.now() - started) / 1000, error);
+      }
       throw notASession(key, error);
     }
   }

@@ -45,6 +45,7 @@ export class SessionLoader {
    */
   async load(sid: unknown, renew = true, lock = true): Promise<SessionRecord | null> {
     if (typeof sid !== "string" || sid === "") return null;
+    this.#ctx.observer.loaded();
     const { options } = this.#ctx;
     const locking = lock ? options.lock : undefined;
     const exact = renew && options.renewAfter === 0 && !options.disableTouch && !options.disableTTL;
@@ -94,6 +95,7 @@ export class SessionLoader {
   async #readByScript(sid: string, renew: boolean, locking: ResolvedOptions["lock"]): Promise<Stored | null> {
     let token = locking ? randomBytes(12).toString("hex") : "";
     const started = Date.now();
+    let waits = 0;
     for (;;) {
       const args = [renew ? String(Date.now()) : ""];
       if (token) args.push(token, String(this.#ctx.options.lockExpiry));
@@ -109,6 +111,7 @@ export class SessionLoader {
         const readOnly = locking !== undefined && !token;
         // "extend": the script left the renewal to the write that extends the user's index entry too.
         const unrenewed = reply[3] === "extend";
+        if (waits > 0) this.#ctx.observer.lockWaited(sid, Date.now() - started, token !== "");
         return {
           kind: "hash",
           pairs: reply[2] as unknown[],
@@ -121,6 +124,7 @@ export class SessionLoader {
       const waited = Date.now() - started;
       if (waited >= locking!.timeout) {
         if (locking!.onTimeout === "error") {
+          this.#ctx.observer.lockWaited(sid, waited, false);
           throw new SessionLockedError(
             `Session "${sid}" stayed locked by another request for ${waited} ms (option "lock.timeout"); ` +
               'retry later, or choose lock.onTimeout: "readonly"',
@@ -129,6 +133,7 @@ export class SessionLoader {
         token = ""; // read-only: load once more without asking for the lock
         continue;
       }
+      waits++;
       const jittered = this.#ctx.options.retryTime * (0.5 + Math.random());
       await sleep(Math.max(1, Math.min(jittered, Number(reply[1]) + 1, locking!.timeout - waited)));
     }

@@ -24,6 +24,7 @@ import {
 import type { DestroyUserOptions, UserSession } from "../users/user_sessions.ts";
 import { resolveOptions, type Serializer, type SmartRedisStoreOptions } from "../options/options.ts";
 import { attachSnapshot, SNAPSHOT, type Snapshot } from "../engine/snapshot.ts";
+import type { StoreStats } from "../observe/store_events.ts";
 
 export type { Callback } from "./callbacks.ts";
 
@@ -198,6 +199,17 @@ export class SmartRedisStore extends Store {
   }
 
   /**
+   * What this store did since it was created: loads, commits, touches, renewals
+   * written, destroys, merges, conflicts, writes blocked by a tombstone, lock waits.
+   * Its events (`create`, `update`, `touch`, `destroy`, `merged`, `conflict`,
+   * `blocked`, `lockWait`, `userLimit`) come through `store.on(name, listener)`.
+   * @returns A copy of the counters.
+   */
+  stats(): StoreStats {
+    return engineOf(this).stats();
+  }
+
+  /**
    * Builds the request's Session from loaded data, carrying the data's
    * change-tracking snapshot along (express-session calls this).
    * @param req The request.
@@ -261,7 +273,8 @@ export function connectSmartRedis(sessionModule: SessionModule): typeof SmartRed
 
 /** What the store needs of its base class besides the methods it defines. */
 interface Emitter {
-  emit(event: string): boolean;
+  emit(event: string, payload?: unknown): boolean;
+  listenerCount(event: string): number;
 }
 
 function initialize(store: Emitter, options: SmartRedisStoreOptions): void {
@@ -270,7 +283,9 @@ function initialize(store: Emitter, options: SmartRedisStoreOptions): void {
   }
   const resolved = resolveOptions(options);
   const connection = connectionFor(options.client);
-  engines.set(store, new SessionEngine(connection, resolved, options.client));
+  const engine = new SessionEngine(connection, resolved, options.client);
+  engine.observe(store); // the store's own listeners hear its events too
+  engines.set(store, engine);
   serializers.set(store, resolved.serializer);
   // express-session skips sessions while the store says "disconnect", instead of hanging.
   let announced: "connect" | "disconnect" | undefined;

@@ -8,6 +8,7 @@
 import type { SmartRedisStoreOptions } from "../options/options.ts";
 import { type CookieOptions, readCookie, serializeCookie, sign, unsign } from "./web/cookies.ts";
 import { faceSetup } from "./web/face_engine.ts";
+import { type WithStats, withStats } from "../observe/with_stats.ts";
 import { SessionHandle } from "./web/session_handle.ts";
 import { bindHonoSession, HonoSmartSession } from "./hono_session.ts";
 
@@ -156,9 +157,9 @@ export interface SessionVariables {
  * export default app; // run with `deno serve`, or pass app.fetch to Deno's serve()
  * ```
  * @param options The Redis client, the store's settings, the secret and the cookie's settings.
- * @returns The middleware.
+ * @returns The middleware; its `stats()` tells what the store did (events: the `on` option).
  */
-export function smartRedisSession(options: HonoSessionOptions): HonoMiddleware {
+export function smartRedisSession(options: HonoSessionOptions): HonoMiddleware & WithStats {
   const secrets = secretsOf(options);
   checkPeerOptions(options);
   const life = options.expireAfterSeconds;
@@ -174,7 +175,7 @@ export function smartRedisSession(options: HonoSessionOptions): HonoMiddleware {
   });
   const name = options.cookieName ?? options.sessionCookieName ?? "sid";
   const rolling = options.rolling ?? false;
-  return async (c, next) => {
+  return withStats(engine, async (c: HonoContextLike, next: () => Promise<void>) => {
     const value = readCookie(c.req.header("cookie"), name);
     const sid = value === undefined ? undefined : unsign(value, secrets);
     const handle = await SessionHandle.open(engine, settings, sid, new HonoSmartSession());
@@ -208,7 +209,7 @@ export function smartRedisSession(options: HonoSessionOptions): HonoMiddleware {
         append: true,
       });
     }
-  };
+  });
 }
 
 function secretsOf(options: HonoSessionOptions): string[] {

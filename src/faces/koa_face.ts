@@ -7,6 +7,7 @@
  */
 
 import { faceSetup } from "./web/face_engine.ts";
+import { type WithStats, withStats } from "../observe/with_stats.ts";
 import { checkKoaOptions, KOA_OPTIONS, type KoaSessionOptions } from "./koa_options.ts";
 import { type KoaContextLike, type KoaFaceConfig, KoaRequest } from "./koa_request.ts";
 
@@ -55,12 +56,12 @@ type WithState = KoaContextLike & { [STATE]?: KoaRequest };
  * ```
  * @param options The Redis client, the store's settings and koa-session's (or the application).
  * @param app The Koa application (or the options, when the application came first).
- * @returns The middleware.
+ * @returns The middleware; its `stats()` tells what the store did (events: the `on` option).
  */
 export function smartRedisSession(
   options: KoaSessionOptions | KoaAppLike,
   app?: KoaAppLike | KoaSessionOptions,
-): KoaMiddleware {
+): KoaMiddleware & WithStats {
   if (isApp(options)) [options, app] = [app as KoaSessionOptions, options];
   if (typeof options !== "object" || options === null) {
     throw new TypeError("Options are required, such as { client: createClient(), ... }");
@@ -97,7 +98,7 @@ export function smartRedisSession(
   };
   const onPrototype = isApp(app);
   if (onPrototype) defineAccessors((app as KoaAppLike).context);
-  return async function session(ctx: WithState, next) {
+  return withStats(engine, async function session(ctx: WithState, next: () => Promise<unknown>) {
     // Before anything is stored: without keys, the signed cookie could not be set afterwards.
     if (signed && ctx.app && !ctx.app.keys) {
       throw new TypeError(
@@ -117,7 +118,7 @@ export function smartRedisSession(
     }
     if (autoCommit) await request.commit();
     else await request.abandon();
-  };
+  });
 }
 
 function isApp(value: unknown): value is KoaAppLike {

@@ -10,6 +10,8 @@ import {
   type ResolvedLocalCache,
   resolveLocalCache,
 } from "../cache/cache_options.ts";
+import { checkListeners, type StoreListeners } from "../observe/store_events.ts";
+import { checkMetrics, type MetricsSetting } from "../observe/telemetry.ts";
 
 export { describe };
 
@@ -145,6 +147,19 @@ export interface SmartRedisStoreOptions {
    * @default {false}
    */
   localCache?: boolean | LocalCacheOptions;
+  /**
+   * Listeners of the store's events, by name, e.g. `{ merged: ({ sid, properties }) => ... }`
+   * (see `StoreEvents` for each event's payload). Events without a listener cost nothing.
+   * @default {{}}
+   */
+  on?: StoreListeners;
+  /**
+   * OpenTelemetry metrics: `true` reports to the global meter provider when the app has
+   * `@opentelemetry/api` installed (nothing at all without it), `false` turns them off,
+   * `{ meterProvider }` reports to that provider.
+   * @default {true}
+   */
+  metrics?: MetricsSetting;
 }
 
 /** How a request waits for a session another request holds locked. */
@@ -194,6 +209,8 @@ export interface ResolvedOptions {
   user: ((session: SessionRecord) => unknown) | undefined;
   maxSessionsPerUser: number | undefined;
   localCache: ResolvedLocalCache | undefined;
+  on: StoreListeners;
+  metrics: MetricsSetting;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -214,6 +231,8 @@ const DEFAULTS: ResolvedOptions = {
   user: undefined,
   maxSessionsPerUser: undefined,
   localCache: undefined,
+  on: {},
+  metrics: true,
 };
 
 /**
@@ -290,6 +309,8 @@ export function resolveOptions(options: Omit<SmartRedisStoreOptions, "client">):
       );
     }
   }
+  resolved.on = checkListeners(resolved.on);
+  resolved.metrics = checkMetrics(resolved.metrics);
   resolved.lock = resolveLock((options as { lock?: unknown }).lock);
   resolved.localCache = resolveLocalCache((options as { localCache?: unknown }).localCache);
   for (const name of ["disableTouch", "disableTTL"] as const) {

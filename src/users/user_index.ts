@@ -50,7 +50,7 @@ export class UserIndex {
    * `maxSessionsPerUser`: called after a login when the user's index holds more entries than
    * allowed, with the session logging in and the others (see `user_sessions.ts`).
    */
-  evict: (user: string, newcomer: string, others: string[]) => Promise<void> = () => Promise.resolve();
+  evict: (user: string, newcomer: string, others: string[]) => Promise<string[]> = () => Promise.resolve([]);
 
   /** Extends index entries as renewals move their sessions' expiry. */
   readonly renewal: UserEntryRenewal;
@@ -146,7 +146,9 @@ export class UserIndex {
     // to land sees all the others live (counted before, a slow one could slip past the limit).
     if (to === undefined || this.#ctx.options.maxSessionsPerUser === undefined) return;
     const others = await this.#update(to, [], sid);
-    if (others.length > 0) await this.evict(to, sid, others);
+    if (others.length === 0) return;
+    const ended = await this.evict(to, sid, others);
+    if (ended.length > 0) this.#ctx.observer.userLimit(to, sid, ended);
   }
 
   /**
@@ -215,6 +217,14 @@ export class UserIndex {
     for (let first = 0; first < sids.length; first += REMOVALS_PER_CALL) {
       await this.#update(user, sids.slice(first, first + REMOVALS_PER_CALL).map((sid) => ["-", sid, ""]));
     }
+  }
+
+  /**
+   * Reports a session destroyed by the user's bulk operations (events, `stats()`).
+   * @param sid The session id.
+   */
+  destroyed(sid: string): void {
+    this.#ctx.observer.destroyed(sid);
   }
 
   /**

@@ -116,7 +116,9 @@ export class UserSessions {
       ),
     );
     await this.#index.remove(user, sids.filter((_, i) => replies[i][0] === 1));
-    return replies.filter(([, live, owner]) => live === 1 && owner === user).length;
+    const ended = sids.filter((_, i) => replies[i][1] === 1 && replies[i][2] === user);
+    for (const sid of ended) this.#index.destroyed(sid);
+    return ended.length;
   }
 
   /**
@@ -125,9 +127,9 @@ export class UserSessions {
    * others (rather than always keeping it) is what keeps parallel logins from
    * evicting each other beyond the limit: each of them keeps the same `n`.
    */
-  async #evict(user: string, newcomer: string, others: string[]): Promise<void> {
+  async #evict(user: string, newcomer: string, others: string[]): Promise<string[]> {
     const limit = this.#options.maxSessionsPerUser;
-    if (limit === undefined) return;
+    if (limit === undefined) return [];
     const sids = [newcomer, ...others];
     const probes = await this.#probe(user, sids);
     const loggedInAt = (i: number) => Number(probes[i][3]) || 0;
@@ -149,6 +151,9 @@ export class UserSessions {
       ...victims.filter((_, i) => replies[i][0] === 1),
       ...sids.filter((_, i) => probes[i][0] === "dead"),
     ]);
+    const ended = victims.filter((_, i) => replies[i][0] === 1 && replies[i][1] === 1);
+    for (const sid of ended) this.#index.destroyed(sid);
+    return ended;
   }
 
   #probe(user: string, sids: string[]): Promise<string[][]> {

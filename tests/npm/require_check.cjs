@@ -48,6 +48,14 @@ async function main() {
     assert.deepEqual(await store.ids(), ["sid"]);
     await store.destroy("sid");
     assert.equal(await store.get("sid"), null);
+    // @opentelemetry/api is an optional peer this project does not install: no metrics, all else works.
+    assert.throws(() => require.resolve("@opentelemetry/api"), { code: "MODULE_NOT_FOUND" });
+    const destroyed = [];
+    store.on("destroy", (event) => destroyed.push(event.sid));
+    await store.destroy("other");
+    assert.deepEqual(destroyed, ["other"]);
+    const stats = store.stats();
+    assert.deepEqual([stats.commits, stats.loads, stats.destroys], [1, 2, 2]);
   } finally {
     client.destroy();
   }

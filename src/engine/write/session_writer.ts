@@ -106,7 +106,10 @@ export class SessionWriter {
     // renewal is as lazy as a touch's: a commit leaves the expiry alone until it is due.
     const renew = options.disableTouch || cookieChanged ||
       this.#touchDue(snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD));
-    if (changes.length === 0 && !renew) return await this.#release(id, snapshot);
+    if (changes.length === 0 && !renew) {
+      this.#ctx.observer.touched(id, false);
+      return await this.#release(id, snapshot);
+    }
     // Sessions per user: a renewal that uses up half the headroom of the index entry extends it.
     const extension = renew && userFields.length === 0
       ? this.#users?.renewal.extension(snapshot, expiry)
@@ -154,16 +157,20 @@ export class SessionWriter {
           }
           if (renew || reply.length > 1) settled(snapshot, expiry, reply.slice(1));
           snapshot.liveAt = sentAt;
+          this.#ctx.observer.updated(id, changes);
           return;
         case "dead":
           snapshot.ended = true;
+          this.#ctx.observer.blocked(id, "commit");
           return;
         case "gone":
           return await this.#rewriteGone(id, record, snapshot, now);
         default:
+          this.#ctx.observer.merged(id, changes, reply);
           changes = await this.#merger.mergeConflicts(id, record, snapshot, changes, reply);
       }
     }
+    this.#ctx.observer.conflict(id, options.conflictRetries + 1);
     throw new SessionConflictError(
       `Session "${id}" could not be committed: other requests changed the same properties in each of ` +
         `${options.conflictRetries + 1} attempts; retry the request or raise "conflictRetries"`,
@@ -193,7 +200,10 @@ export class SessionWriter {
     // Sessions per user: a session whose hash does not record its user yet (stored before the
     // option was set) is indexed by a commit.
     if (snapshot && this.#users?.changed(record, snapshot)) return await this.commit(id, record);
-    if (snapshot && !this.#touchDue(snapshot, expiry, now, cookie)) return await this.#release(id, snapshot);
+    if (snapshot && !this.#touchDue(snapshot, expiry, now, cookie)) {
+      this.#ctx.observer.touched(id, false);
+      return await this.#release(id, snapshot);
+    }
     const cookieChanged = cookie !== undefined &&
       !codec.sameCookie(cookie, snapshot?.fields.get(COOKIE_FIELD));
     const guard = cookieChanged || !snapshot ? "" : "=" + snapshot.sliding;
@@ -215,6 +225,7 @@ export class SessionWriter {
     const reply = extension
       ? await this.#users!.renewal.extending(id, snapshot!, extension, () => refresh(extension.fields))
       : await refresh([]);
+    if (reply !== 0) this.#ctx.observer.touched(id, true);
     if (!snapshot) return;
     if (reply === 0) {
       snapshot.ended = true; // destroyed (or gone) meanwhile: nothing was written
@@ -303,6 +314,7 @@ export class SessionWriter {
     for (const [field, value] of fields) args.push(field, value);
     for (const [field, value] of userFields) args.push(field, value);
     await this.#ctx.run(REPLACE_SCRIPT, sid, args);
+    this.#ctx.observer.created(sid, fields);
     attachSnapshot(record, {
       sid,
       owner: this.#ctx,

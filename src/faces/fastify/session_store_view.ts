@@ -8,6 +8,7 @@
 import type { SessionEngine } from "../../engine/engine.ts";
 import type { SessionRecord } from "../../options/options.ts";
 import { type Callback, settle } from "../callbacks.ts";
+import type { StoreStats } from "../../observe/store_events.ts";
 
 /** The sessions by id, as `request.sessionStore` offers them. */
 export interface FastifySessionStore {
@@ -33,6 +34,12 @@ export interface FastifySessionStore {
    * @returns Resolves the same when no callback is given.
    */
   destroy(sid: string, callback?: Callback<void>): Promise<void>;
+  /**
+   * What the store did since the plugin was registered (see `StoreStats`). Its events
+   * come to the listeners of the `on` option.
+   * @returns A copy of the counters.
+   */
+  stats(): StoreStats;
 }
 
 /**
@@ -45,6 +52,7 @@ export function storeView(engine: SessionEngine): FastifySessionStore {
     get: (sid, callback) => settle(engine.load(sid, false, false), callback),
     set: (sid, session, callback) => settle(engine.commit(sid, plainRecord(session)), callback),
     destroy: (sid, callback) => settle(engine.destroy(sid), callback),
+    stats: () => engine.stats(),
   };
 }
 

@@ -1,0 +1,157 @@
+/**
+ * Where the engine reports what happened: counters for `stats()`, OpenTelemetry
+ * metrics, and events for listeners. Each report is one call from the code that
+ * saw it happen; payloads are built only when someone listens.
+ * @module
+ */
+
+import {
+  type StoreEventName,
+  type StoreEvents,
+  type StoreListeners,
+  type StoreStats,
+  zeroStats,
+} from "./store_events.ts";
+import { type MetricsSetting, Telemetry } from "./telemetry.ts";
+import { isReservedField } from "../engine/fields.ts";
+
+/** Something events can also go to: the express-session store is a Node EventEmitter. */
+export interface EventSink {
+  /** Emits an event. */
+  emit(name: string, payload: unknown): boolean;
+  /** How many listeners an event has. */
+  listenerCount(name: string): number;
+}
+
+/** Counts, measures and announces one store's operations. */
+export class StoreObserver {
+  #stats: StoreStats = zeroStats();
+  #listeners: StoreListeners;
+  #sink: EventSink | undefined;
+  /** The OpenTelemetry instruments. */
+  readonly telemetry: Telemetry;
+
+  /**
+   * @param listeners The `on` option.
+   * @param metrics The `metrics` option.
+   * @param address Where Redis is (`host:port`).
+   */
+  constructor(listeners: StoreListeners, metrics: MetricsSetting, address: string) {
+    this.#listeners = listeners;
+    this.telemetry = new Telemetry(metrics, address);
+  }
+
+  /** Sends events to `sink` too (the express-session store's own listeners). */
+  attach(sink: EventSink): void {
+    this.#sink = sink;
+  }
+
+  /** A copy of the counters. */
+  stats(): StoreStats {
+    return { ...this.#stats };
+  }
+
+  /** A session was read. */
+  loaded(): void {
+    this.#count("loads");
+  }
+
+  /** A session was written whole. */
+  created(sid: string, fields: Map<string, string>): void {
+    this.#count("commits");
+    if (this.#wants("create")) this.#emit("create", { sid, properties: [...fields.keys()] });
+  }
+
+  /**
+   * A commit wrote `changes` (one that changed no property only renewed the expiry: a touch).
+   * @param changes The fields written, the store's own among them.
+   */
+  updated(sid: string, changes: readonly { field: string }[]): void {
+    if (!changes.some((change) => !isReservedField(change.field))) return this.touched(sid, true);
+    this.#count("commits");
+    if (this.#wants("update")) this.#emit("update", { sid, properties: propertiesOf(changes) });
+  }
+
+  /** An unchanged session was kept alive; `renewed` when that took a write. */
+  touched(sid: string, renewed: boolean): void {
+    this.#count("touches");
+    if (renewed) this.#count("renewals");
+    if (this.#wants("touch")) this.#emit("touch", { sid, renewed });
+  }
+
+  /** A commit renewed the expiry along with its changes. */
+  renewed(): void {
+    this.#count("renewals");
+  }
+
+  /** A session was destroyed. */
+  destroyed(sid: string): void {
+    this.#count("destroys");
+    if (this.#wants("destroy")) this.#emit("destroy", { sid });
+  }
+
+  /**
+   * A commit found fields changed by another request and merges them.
+   * @param changes The changes the commit tried.
+   * @param reply The commit script's reply: "conflict", then (index, present, value) per field.
+   */
+  merged(sid: string, changes: readonly { field: string }[], reply: readonly unknown[]): void {
+    const conflicted: { field: string }[] = [];
+    for (let i = 1; i < reply.length; i += 3) conflicted.push(changes[Number(reply[i]) - 1]);
+    const properties = propertiesOf(conflicted);
+    if (properties.length === 0) return;
+    this.#count("merges", properties.length);
+    if (this.#wants("merged")) this.#emit("merged", { sid, properties });
+  }
+
+  /** A commit gave up after `attempts`. */
+  conflict(sid: string, attempts: number): void {
+    this.#count("conflicts");
+    if (this.#wants("conflict")) this.#emit("conflict", { sid, attempts });
+  }
+
+  /** A write met a tombstone. */
+  blocked(sid: string, operation: "commit" | "touch"): void {
+    this.#count("blocked");
+    if (this.#wants("blocked")) this.#emit("blocked", { sid, operation });
+  }
+
+  /** A read waited `ms` for a lock. */
+  lockWaited(sid: string, ms: number, acquired: boolean): void {
+    this.#count("lockWaits");
+    this.telemetry.lockWait(ms / 1000);
+    if (this.#wants("lockWait")) this.#emit("lockWait", { sid, ms, acquired });
+  }
+
+  /** `maxSessionsPerUser` ended `ended`. */
+  userLimit(user: string, sid: string, ended: string[]): void {
+    if (this.#wants("userLimit")) this.#emit("userLimit", { user, sid, ended });
+  }
+
+  #count(name: keyof StoreStats, by = 1): void {
+    this.#stats[name] += by;
+    this.telemetry.count(name, by);
+  }
+
+  #wants(name: StoreEventName): boolean {
+    return this.#listeners[name] !== undefined ||
+      (this.#sink !== undefined && this.#sink.listenerCount(name) > 0);
+  }
+
+  #emit<E extends StoreEventName>(name: E, payload: StoreEvents[E]): void {
+    // A listener's mistake must not fail the request whose operation it watches.
+    try {
+      this.#listeners[name]?.(payload);
+      this.#sink?.emit(name, payload);
+    } catch (error) {
+      console.error(`A listener of the session store's "${name}" event threw:`, error);
+    }
+  }
+}
+
+/** The session properties among changed fields (the store's own fields left out). */
+function propertiesOf(changes: readonly { field: string }[]): string[] {
+  const properties: string[] = [];
+  for (const { field } of changes) if (!isReservedField(field)) properties.push(field);
+  return properties;
+}

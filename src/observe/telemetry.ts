@@ -1,0 +1,157 @@
+/**
+ * OpenTelemetry metrics, when the app has `@opentelemetry/api` installed: the
+ * store's counters, the time of each Redis round trip, the time spent waiting
+ * for locks. Without the package (or with `metrics: false`) nothing here runs.
+ * Names and attributes follow OpenTelemetry's database semantic conventions.
+ * @module
+ */
+
+import type { StoreStats } from "./store_events.ts";
+
+/** Attributes of one measurement. */
+export type MetricAttributes = Record<string, string | number>;
+
+/** The part of an OpenTelemetry `Meter` the store uses. */
+export interface MeterLike {
+  /** Creates a counter. */
+  createCounter(name: string, options?: { description?: string; unit?: string }): {
+    add(value: number, attributes?: MetricAttributes): void;
+  };
+  /** Creates a histogram. */
+  createHistogram(name: string, options?: { description?: string; unit?: string }): {
+    record(value: number, attributes?: MetricAttributes): void;
+  };
+}
+
+/** The part of an OpenTelemetry `MeterProvider` the store uses (an SDK `MeterProvider` is one). */
+export interface MeterProviderLike {
+  /** Returns the meter of an instrumentation scope. */
+  getMeter(name: string, version?: string): MeterLike;
+}
+
+/** Option `metrics`: `true` for the global meter provider, `false` for none, or a provider of one's own. */
+export type MetricsSetting = boolean | { meterProvider: MeterProviderLike };
+
+/** The instrumentation scope's name. */
+export const METER_NAME = "connect-smart-redis";
+/** Prefix of the store's own metric names. */
+export const METRIC_PREFIX = "smart_redis.session.";
+
+/** Units and descriptions of the counters, by the `stats()` name they share. */
+const COUNTERS: Record<keyof StoreStats, [unit: string, description: string]> = {
+  loads: ["{read}", "Sessions read"],
+  commits: ["{write}", "Commits that wrote changes"],
+  touches: ["{touch}", "Unchanged sessions kept alive"],
+  renewals: ["{write}", "Expiry renewals that took a write"],
+  destroys: ["{session}", "Sessions destroyed"],
+  merges: ["{property}", "Properties merged with a concurrent change"],
+  conflicts: ["{commit}", "Commits given up after conflictRetries"],
+  blocked: ["{write}", "Writes refused by a tombstone (resurrections prevented)"],
+  lockWaits: ["{read}", "Reads that waited for another request's lock"],
+};
+
+type Counter = ReturnType<MeterLike["createCounter"]>;
+type Histogram = ReturnType<MeterLike["createHistogram"]>;
+
+/** The store's instruments; all calls do nothing until (and unless) OpenTelemetry is found. */
+export class Telemetry {
+  #counters: Partial<Record<keyof StoreStats, Counter>> = {};
+  #duration: Histogram | undefined;
+  #lockWait: Histogram | undefined;
+  #attributes: MetricAttributes;
+  /** Whether round trips are timed (OpenTelemetry was found). */
+  active = false;
+  /** Settles once OpenTelemetry was looked for. */
+  readonly ready: Promise<void>;
+
+  /**
+   * @param setting The `metrics` option.
+   * @param address Where Redis is (`host:port`).
+   * @param loadApi Imports `@opentelemetry/api` (replaceable for tests of its absence).
+   */
+  constructor(
+    setting: MetricsSetting,
+    address: string,
+    loadApi: () => Promise<{ metrics: MeterProviderLike }> = () => import("@opentelemetry/api"),
+  ) {
+    const colon = address.lastIndexOf(":");
+    const port = Number(address.slice(colon + 1));
+    this.#attributes = colon > 0 && Number.isInteger(port)
+      ? { "db.system.name": "redis", "server.address": address.slice(0, colon), "server.port": port }
+      : { "db.system.name": "redis", "server.address": address };
+    this.ready = setting === false ? Promise.resolve() : this.#start(setting, loadApi);
+  }
+
+  async #start(setting: MetricsSetting, loadApi: () => Promise<{ metrics: MeterProviderLike }>) {
+    let provider: MeterProviderLike;
+    if (typeof setting === "object") provider = setting.meterProvider;
+    else {
+      try {
+        provider = (await loadApi()).metrics;
+      } catch {
+        return; // not installed: no metrics, no cost
+      }
+    }
+    const meter = provider.getMeter(METER_NAME);
+    for (const [name, [unit, description]] of Object.entries(COUNTERS)) {
+      this.#counters[name as keyof StoreStats] = meter.createCounter(METRIC_PREFIX + snake(name), {
+        unit,
+        description,
+      });
+    }
+    this.#duration = meter.createHistogram("db.client.operation.duration", {
+      unit: "s",
+      description: "Duration of the store's Redis round trips",
+    });
+    this.#lockWait = meter.createHistogram(METRIC_PREFIX + "lock_wait", {
+      unit: "s",
+      description: "Time a read waited for another request's lock",
+    });
+    this.active = true;
+  }
+
+  /** Adds one to a counter. */
+  count(name: keyof StoreStats, by = 1): void {
+    this.#counters[name]?.add(by, this.#attributes);
+  }
+
+  /**
+   * Records one Redis round trip.
+   * @param command The Redis command (`EVALSHA`, `HGETALL`...).
+   * @param script The script's name, for scripts.
+   * @param seconds How long it took.
+   * @param error The error it failed with, if any.
+   */
+  roundTrip(command: string, script: string | undefined, seconds: number, error?: unknown): void {
+    const attributes: MetricAttributes = { ...this.#attributes, "db.operation.name": command };
+    if (script !== undefined) attributes["db.stored_procedure.name"] = script;
+    if (error !== undefined) attributes["error.type"] = (error as Error)?.name ?? "Error";
+    this.#duration?.record(seconds, attributes);
+  }
+
+  /** Records a wait for a lock. */
+  lockWait(seconds: number): void {
+    this.#lockWait?.record(seconds, this.#attributes);
+  }
+}
+
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => "_" + letter.toLowerCase());
+}
+
+/**
+ * Checks the `metrics` option.
+ * @param metrics What the user passed.
+ * @returns The setting.
+ */
+export function checkMetrics(metrics: unknown): MetricsSetting {
+  if (typeof metrics === "boolean") return metrics;
+  const provider = (metrics as { meterProvider?: { getMeter?: unknown } } | null)?.meterProvider;
+  if (typeof provider?.getMeter !== "function") {
+    throw new TypeError(
+      'Option "metrics" must be true, false or { meterProvider } with an OpenTelemetry MeterProvider, got ' +
+        String(metrics),
+    );
+  }
+  return metrics as MetricsSetting;
+}
