@@ -124,6 +124,12 @@ export async function storeFixture(options: Omit<SmartRedisStoreOptions, "client
 export interface App extends AsyncDisposable {
   url: string;
   app: express.Express;
+  /**
+   * Errors that reached the app after its response went out: express-session sends the response
+   * first and reports a failed save to `next(err)` afterwards. A test that expects some takes them
+   * (`splice(0)`); any left at the end are printed, one line each.
+   */
+  lateErrors: Error[];
 }
 
 /**
@@ -141,10 +147,25 @@ export async function startApp(
     session({ store, secret: "test secret", resave: false, saveUninitialized: false, ...sessionOptions }),
   );
   routes(app);
+  const lateErrors: Error[] = [];
   app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    res.status(500).send(`error: ${error.message}`);
+    if (res.headersSent) lateErrors.push(error); // too late for a second response
+    else res.status(500).send(`error: ${error.message}`);
   });
-  return Object.assign(await listenLoopback(app), { app });
+  const listening = await listenLoopback(app);
+  return {
+    url: listening.url,
+    app,
+    lateErrors,
+    async [Symbol.asyncDispose]() {
+      await listening[Symbol.asyncDispose]();
+      for (const error of lateErrors) {
+        console.error(
+          `A request's session failed after its response went out: ${error.name}: ${error.message}`,
+        );
+      }
+    },
+  };
 }
 
 /** A Node-style app (Express, Koa) listening on a free loopback port; `await using` closes it. */
