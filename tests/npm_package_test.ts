@@ -1,95 +1,15 @@
 /**
- * The npm package under Node: builds `npm/` once (scripts/build_npm.ts), packs it, installs the
- * tarball with express, express-session and redis into a fresh folder, and runs each Node check of
- * tests/npm/ there as a subprocess, against a redis-server of its own.
+ * The npm package under Node: the packed tarball's contents, installing it into fresh projects,
+ * and each Node check of tests/npm/ run as a subprocess in the consumer folder
+ * (tests/_npm_consumer.ts), against a redis-server of its own. The published types are checked
+ * by tests/npm_types_test.ts.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { buildNpm } from "../scripts/build_npm.ts";
 import { answersPing, portIsFree, startRedisServer } from "../scripts/redis_server.ts";
 import { test } from "./_helpers.ts";
-
-/** What the consumer folder installs beside the tarball. */
-const CONSUMER_PACKAGES = [
-  "express@4.22.3",
-  "express-session@1.19.0",
-  "redis@5.12.1",
-  "typescript@5.9.3",
-  "@types/express-session@1.19.0",
-  "@types/express@4.17.25",
-  "@types/node@20.19.43",
-  // The framework faces' checks.
-  "fastify@5.12.8",
-  "koa@3.3.0",
-  "@types/koa@3.0.3",
-  "hono@4.13.19",
-  "@hono/node-server@2.1.9",
-];
-const CHECKS = fileURLToPath(new URL("./npm/", import.meta.url));
-
-/** The installed consumer folder and what `npm pack` reported, made once for all the cases. */
-interface Consumer {
-  dir: string;
-  packed: { filename: string; files: { path: string }[] };
-}
-
-let consumer: Promise<Consumer> | undefined;
-
-function installedConsumer(): Promise<Consumer> {
-  return consumer ??= installConsumer();
-}
-
-async function installConsumer(): Promise<Consumer> {
-  const { outDir } = await buildNpm({ verbose: false });
-  const dir = await Deno.makeTempDir({ prefix: "connect-smart-redis-npm-" });
-  addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
-  const pack = await command("npm", ["pack", "--json", "--pack-destination", dir], outDir);
-  assert.equal(pack.code, 0, pack.output);
-  const [packed] = JSON.parse(pack.stdout);
-  await Deno.writeTextFile(join(dir, "package.json"), JSON.stringify({ private: true }));
-  const install = await command(
-    "npm",
-    ["install", "--no-audit", "--no-fund", "--loglevel=error", `./${packed.filename}`, ...CONSUMER_PACKAGES],
-    dir,
-    {},
-    180_000, // three frameworks besides Express: slower on a busy machine
-  );
-  assert.equal(install.code, 0, install.output);
-  for await (const entry of Deno.readDir(CHECKS)) {
-    if (entry.isFile) await Deno.copyFile(join(CHECKS, entry.name), join(dir, entry.name));
-  }
-  return { dir, packed };
-}
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  /** stdout and stderr, for assertion messages. */
-  output: string;
-}
-
-/** Runs a command to completion; SIGTERM after `timeout` ms. */
-async function command(
-  name: string,
-  args: string[],
-  cwd: string,
-  env: Record<string, string> = {},
-  timeout = 40_000,
-): Promise<Outcome> {
-  const { code, stdout, stderr } = await new Deno.Command(name, {
-    args,
-    cwd,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(timeout),
-  }).output();
-  const decoder = new TextDecoder();
-  const out = decoder.decode(stdout);
-  return { code, stdout: out, output: `${out}${decoder.decode(stderr)}` };
-}
+import { command, installedConsumer, type Outcome } from "./_npm_consumer.ts";
 
 /** Runs one Node check of tests/npm/ in the consumer folder with its own redis-server. */
 async function runCheck(script: string): Promise<Outcome> {
@@ -219,14 +139,6 @@ test("npm: parallel requests keep all their writes and a destroyed session is no
   assert.match(stdout, /did not resurrect a session destroyed meanwhile/);
 });
 
-for (const resolution of ["NodeNext", "Bundler"]) {
-  test(`npm: a TypeScript consumer using node-redis type-checks with "moduleResolution": "${resolution}"`, async () => {
-    const { dir } = await installedConsumer();
-    const outcome = await tsc(dir, `tsconfig.${resolution.toLowerCase()}.json`);
-    assert.equal(outcome.code, 0, `tsc --noEmit (${resolution}) failed:\n${outcome.output}`);
-  });
-}
-
 for (
   const [face, script] of [["fastify", "fastify_check.mjs"], ["koa", "koa_check.cjs"], [
     "hono",
@@ -238,50 +150,4 @@ for (
     assert.match(stdout, new RegExp(`${face}: visits 1, 2, 3 counted`));
     assert.match(stdout, new RegExp(`${face}: 20 parallel requests on one session: all 20 properties kept`));
   });
-}
-
-/**
- * Targets and module settings the published types must check under, with library checking on.
- * The target only changes the default lib, and ES2020's is the smallest, so every module setting
- * runs at ES2020, ES2021 once here, and ES2022 in the node-redis consumer checks above.
- */
-const TYPE_MATRIX: { target: string; module: string }[] = [
-  ...["NodeNext", "Node16", "CommonJS", "Bundler"].map((module) => ({ target: "ES2020", module })),
-  { target: "ES2021", module: "Node16" },
-];
-
-for (const { target, module } of TYPE_MATRIX) {
-  test(`npm: the published types check with "target": "${target}", "module": "${module}", skipLibCheck off`, async () => {
-    const { dir } = await installedConsumer();
-    const config = `tsconfig.matrix.${target}.${module}.json`.toLowerCase();
-    const settings = module === "Bundler"
-      ? { module: "ESNext", moduleResolution: "Bundler" }
-      : { module, moduleResolution: module === "CommonJS" ? "Node10" : module };
-    const files = module === "Bundler"
-      ? ["typings_consumer.mts"]
-      : module === "CommonJS"
-      ? ["typings_consumer.cts"]
-      : ["typings_consumer.mts", "typings_consumer.cts"];
-    await Deno.writeTextFile(
-      join(dir, config),
-      JSON.stringify({
-        compilerOptions: {
-          ...settings,
-          target,
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          types: ["node"],
-        },
-        files,
-      }),
-    );
-    const outcome = await tsc(dir, config);
-    assert.equal(outcome.code, 0, `tsc -p ${config} failed:\n${outcome.output}`);
-  });
-}
-
-function tsc(dir: string, config: string): Promise<Outcome> {
-  const compiler = join(dir, "node_modules", "typescript", "bin", "tsc");
-  return command("node", [compiler, "-p", config], dir, {}, 120_000);
 }
