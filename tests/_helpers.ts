@@ -72,6 +72,19 @@ export async function slowWriteRacingLogout(store: session.Store, url: string): 
   return sid;
 }
 
+/**
+ * The part of `items` this process runs: all of them, unless `deno task test` split the file into
+ * shards run side by side (a file marked `// suite: shards N` runs N times, with
+ * `SMART_REDIS_TEST_SHARD=k/N`: every N-th item from the k-th, so the shards together run each once).
+ */
+export function shard<T>(items: readonly T[]): T[] {
+  const [k, n] = (Deno.env.get("SMART_REDIS_TEST_SHARD") ?? "0/1").split("/").map(Number);
+  if (!(Number.isInteger(k) && Number.isInteger(n) && k >= 0 && k < n)) {
+    throw new RangeError(`SMART_REDIS_TEST_SHARD must be "k/N" with 0 <= k < N, got "${k}/${n}"`);
+  }
+  return items.filter((_, i) => i % n === k);
+}
+
 /** A test that owns sockets and child processes across awaits: skip Deno's op/resource sanitizers. */
 export function test(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
   Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
