@@ -11,6 +11,7 @@ import { createClient } from "redis";
 import { redisCliCommand, type RedisServer, startRedisServer } from "../scripts/redis_server.ts";
 import { SmartRedisStore } from "../mod.ts";
 import type { SmartRedisStoreOptions } from "../mod.ts";
+import { scaled } from "./_load.ts";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 
@@ -114,12 +115,15 @@ export interface Fixture extends AsyncDisposable {
   redis: Client;
 }
 
-/** Starts a server and a store on it. */
+/**
+ * Starts a server and a store on it. Unless `options` sets one, the store's `commandTimeout` is its
+ * default (2 s) stretched by the load measured now, so that a busy machine does not fail a test on it.
+ */
 export async function storeFixture(options: Omit<SmartRedisStoreOptions, "client"> = {}): Promise<Fixture> {
   const server = await startRedisServer();
   const client = await connectClient(server);
   const redis = await connectClient(server);
-  const store = new SmartRedisStore({ client, ...options });
+  const store = new SmartRedisStore({ client, commandTimeout: scaled(2000), ...options });
   return {
     server,
     client,
