@@ -1,17 +1,24 @@
 /**
- * `deno task test`: the whole suite against redis-server, and the Redis-facing tests
- * against Valkey (`SMART_REDIS_SERVER=valkey-server`) in a second `deno test` process.
- * The two share 2 cores without starving the timing-sensitive tests: the Valkey run goes
- * alongside the Redis run's CPU-bound part (the npm package build and its tsc checks, the
- * benchmark smoke test), and the Redis run's server tests follow on their own.
- * The Redis run's output streams live; the Valkey run's follows when it ends. The last
- * line sums every run in Deno's own format (`ok | N passed (S steps) | M failed (T)`),
- * and the command fails when any run does.
+ * `deno task test`: the whole suite, fast. One `deno check` type-checks every test file and
+ * every JSDoc example at once; meanwhile each `tests/*_test.ts` runs in a `deno test --no-check`
+ * process of its own against redis-server, the server-facing ones once more against Valkey
+ * (`SMART_REDIS_SERVER=valkey-server`), several processes side by side (most tests wait on
+ * servers, timers and sockets, not on the CPU), the longest first (see scripts/test_plan.ts).
+ * A new test file is picked up by itself.
+ *
+ * Each process's output is printed whole when it ends, so runs going side by side do not mix
+ * their lines. The last line sums every run in Deno's own format
+ * (`ok | N passed (S steps) | M failed (T)`), and the command fails when any run does.
+ *
+ * `SMART_REDIS_TEST_JOBS` sets how many processes run side by side (default: twice the CPU
+ * count, at least 4).
  *
  * With arguments (`deno task test tests/x_test.ts`) it is one plain `deno test` of them,
  * against the server `SMART_REDIS_SERVER` names (redis-server by default).
  * @module
  */
+
+import { type Job, planJobs, saveHistory, testFiles } from "./test_plan.ts";
 
 /** What `deno test` may do: loopback only. */
 const PERMISSIONS = [
@@ -22,17 +29,9 @@ const PERMISSIONS = [
   "--allow-write",
   "--allow-sys",
 ];
-/** The CPU-bound tests, run while the Valkey run waits on its servers. */
-const CPU_BOUND = ["tests/npm_package_test.ts", "tests/bench_smoke_test.ts"];
-/** The tests that talk to a server: end to end, clients and cluster, Sentinel, concurrency, faults. */
-const SERVER_FACING = [
-  "tests/express_test.ts",
-  "tests/clients_test.ts",
-  "tests/sentinel_test.ts",
-  "tests/lock_and_merge_test.ts",
-  "tests/faults_test.ts",
-];
 const VALKEY = "valkey-server";
+/** How often a line names the runs still going, so a slow or stuck one shows. */
+const PROGRESS_INTERVAL_MS = 60_000;
 
 /** The counts of one `deno test` run. */
 interface Summary {
@@ -45,21 +44,22 @@ interface Summary {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /**
- * Runs `deno test` with the arguments.
- * @param args Files and flags after the permissions.
+ * Runs `deno` with the arguments.
+ * @param args `test` or `check` and what follows.
  * @param env Extra environment variables.
- * @param live Stream its output (else it is returned to print later).
- * @returns Its summary and, when not live, its output.
+ * @param live Stream its output (else it is only returned).
+ * @returns Whether it succeeded and its output.
  */
-async function denoTest(
+async function deno(
   args: string[],
   env: Record<string, string>,
   live: boolean,
-): Promise<{ summary: Summary; output: string }> {
+): Promise<{ success: boolean; output: string }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["test", ...PERMISSIONS, ...args],
+    args,
     env,
     stdin: "null",
     stdout: "piped",
@@ -77,13 +77,12 @@ async function denoTest(
     collect(child.stdout, Deno.stdout),
     collect(child.stderr, Deno.stderr),
   ]);
-  return { summary: summarize(output, status.success), output };
+  return { success: status.success, output };
 }
 
 /** Reads Deno's summary line; a run that failed without one (e.g. a type error) counts one failure. */
 function summarize(output: string, success: boolean): Summary {
-  const lines = output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "").split("\n");
-  const line = lines.findLast((text) => /^(ok|FAILED) \| \d+ passed/.test(text)) ?? "";
+  const line = plain(output).split("\n").findLast((text) => /^(ok|FAILED) \| \d+ passed/.test(text)) ?? "";
   const count = (pattern: RegExp) => Number(pattern.exec(line)?.[1] ?? 0);
   const summary: Summary = {
     passed: count(/(\d+) passed/),
@@ -97,7 +96,12 @@ function summarize(output: string, success: boolean): Summary {
   return summary;
 }
 
-/** Whether a command runs (`--version` succeeds). */
+/** The text without its colour codes. */
+function plain(text: string): string {
+  return text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
+}
+
+/** The version line of a command (`--version`), or `undefined` when it does not run. */
 async function installed(command: string): Promise<string | undefined> {
   try {
     const { success, stdout } = await new Deno.Command(command, { args: ["--version"], stdout: "piped" })
@@ -108,23 +112,40 @@ async function installed(command: string): Promise<string | undefined> {
   }
 }
 
-/** Every `tests/*_test.ts`, sorted. */
-async function testFiles(): Promise<string[]> {
-  const files: string[] = [];
-  for await (const entry of Deno.readDir("tests")) {
-    if (entry.isFile && entry.name.endsWith("_test.ts")) files.push(`tests/${entry.name}`);
-  }
-  return files.sort();
+function seconds(started: number): number {
+  return Math.round((performance.now() - started) / 100) / 10;
 }
 
 function elapsed(started: number): string {
-  const seconds = Math.round((performance.now() - started) / 1000);
-  return seconds >= 60 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${seconds}s`;
+  const total = Math.round(seconds(started));
+  return total >= 60 ? `${Math.floor(total / 60)}m${total % 60}s` : `${total}s`;
+}
+
+/** How many runs go side by side. */
+function lanes(): number {
+  const told = Number(Deno.env.get("SMART_REDIS_TEST_JOBS"));
+  if (Number.isInteger(told) && told > 0) return told;
+  return Math.max(4, 2 * navigator.hardwareConcurrency);
+}
+
+/** Prints a finished run's output under a heading, in one write. */
+async function report(heading: string, output: string): Promise<void> {
+  await Deno.stdout.write(encoder.encode(`\n== ${heading}\n\n${output.trimEnd()}\n`));
+}
+
+/** Runs the jobs, `width` at a time, each taking the next from the queue when a lane frees up. */
+async function pool(jobs: (() => Promise<void>)[], width: number): Promise<void> {
+  const queue = [...jobs];
+  const lane = async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) await job();
+  };
+  await Promise.all(Array.from({ length: Math.min(width, queue.length) }, lane));
 }
 
 async function main(): Promise<number> {
   if (Deno.args.length > 0) {
-    return (await denoTest(Deno.args, {}, true)).summary.ok ? 0 : 1;
+    const { success, output } = await deno(["test", ...PERMISSIONS, ...Deno.args], {}, true);
+    return summarize(output, success).ok ? 0 : 1;
   }
   const started = performance.now();
   const valkey = await installed(VALKEY);
@@ -134,26 +155,55 @@ async function main(): Promise<number> {
         "`apt-get install -t bookworm-backports valkey-server`)",
     );
   }
-  const rest = [
-    "--doc",
-    "mod.ts",
-    "src/",
-    ...(await testFiles()).filter((file) => !CPU_BOUND.includes(file)),
-  ];
-  const [first, other] = await Promise.all([
-    denoTest(CPU_BOUND, {}, true),
-    valkey ? denoTest(SERVER_FACING, { SMART_REDIS_SERVER: VALKEY }, false) : undefined,
-  ]);
-  const runs = [first.summary];
-  if (other && valkey) {
-    console.log(`\n== The server-facing tests against ${valkey.split(" ").slice(0, 2).join(" ")}\n`);
-    console.log(other.output.trimEnd());
-    runs.push(other.summary);
+  const files = await testFiles();
+  const jobs = await planJobs(files, valkey ? VALKEY : undefined);
+  const width = lanes();
+  console.log(
+    `Type-checking once, then ${jobs.length} deno test runs, ${width} at a time` +
+      (valkey ? ` (the server-facing ones also against ${valkey.split(" ").slice(0, 2).join(" ")})` : ""),
+  );
+
+  const summaries: Summary[] = [];
+  const failures: string[] = [];
+  const durations: Record<string, number> = {};
+  const running = new Set<string>();
+  const check = async () => {
+    const begun = performance.now();
+    const { success, output } = await deno(["check", "--doc", "mod.ts", "src/", ...files], {}, false);
+    if (!success) {
+      await report(`deno check (${elapsed(begun)}) FAILED`, output);
+      failures.push("deno check");
+      summaries.push({ passed: 0, passedSteps: 0, failed: 1, failedSteps: 0, ignored: 0, ok: false });
+    }
+  };
+  const run = (job: Job) => async () => {
+    const begun = performance.now();
+    running.add(job.name);
+    const { success, output } = await deno(
+      ["test", "--no-check", ...PERMISSIONS, ...job.args],
+      job.env,
+      false,
+    );
+    running.delete(job.name);
+    durations[job.name] = seconds(begun);
+    const summary = summarize(output, success);
+    summaries.push(summary);
+    if (!summary.ok) failures.push(job.name);
+    await report(`${job.name} (${elapsed(begun)})${summary.ok ? "" : " FAILED"}`, output);
+  };
+  const progress = setInterval(() => {
+    if (running.size > 0) console.log(`\n.. ${elapsed(started)}: still running ${[...running].join(", ")}`);
+  }, PROGRESS_INTERVAL_MS);
+  try {
+    await pool([check, ...jobs.map(run)], width);
+  } finally {
+    clearInterval(progress);
   }
-  console.log("\n== Every other test against redis-server\n");
-  runs.push((await denoTest(rest, {}, true)).summary);
-  const total = (key: keyof Omit<Summary, "ok">) => runs.reduce((sum, run) => sum + run[key], 0);
-  const ok = runs.every((run) => run.ok);
+  await saveHistory(durations);
+
+  const total = (key: keyof Omit<Summary, "ok">) => summaries.reduce((sum, run) => sum + run[key], 0);
+  const ok = summaries.every((run) => run.ok);
+  if (!ok) console.log(`\nFailed: ${failures.join("; ")}`);
   const steps = (n: number) => n > 0 ? ` (${n} step${n === 1 ? "" : "s"})` : "";
   const ignored = total("ignored") > 0 ? ` | ${total("ignored")} ignored` : "";
   console.log(

@@ -11,6 +11,7 @@ import { createClient } from "redis";
 import { redisCliCommand, type RedisServer, startRedisServer } from "../scripts/redis_server.ts";
 import { SmartRedisStore } from "../mod.ts";
 import type { SmartRedisStoreOptions } from "../mod.ts";
+import { scaled } from "./_load.ts";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 
@@ -72,6 +73,19 @@ export async function slowWriteRacingLogout(store: session.Store, url: string): 
   return sid;
 }
 
+/**
+ * The part of `items` this process runs: all of them, unless `deno task test` split the file into
+ * shards run side by side (a file marked `// suite: shards N` runs N times, with
+ * `SMART_REDIS_TEST_SHARD=k/N`: every N-th item from the k-th, so the shards together run each once).
+ */
+export function shard<T>(items: readonly T[]): T[] {
+  const [k, n] = (Deno.env.get("SMART_REDIS_TEST_SHARD") ?? "0/1").split("/").map(Number);
+  if (!(Number.isInteger(k) && Number.isInteger(n) && k >= 0 && k < n)) {
+    throw new RangeError(`SMART_REDIS_TEST_SHARD must be "k/N" with 0 <= k < N, got "${k}/${n}"`);
+  }
+  return items.filter((_, i) => i % n === k);
+}
+
 /** A test that owns sockets and child processes across awaits: skip Deno's op/resource sanitizers. */
 export function test(name: string, fn: (t: Deno.TestContext) => void | Promise<void>): void {
   Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
@@ -101,12 +115,15 @@ export interface Fixture extends AsyncDisposable {
   redis: Client;
 }
 
-/** Starts a server and a store on it. */
+/**
+ * Starts a server and a store on it. Unless `options` sets one, the store's `commandTimeout` is its
+ * default (2 s) stretched by the load measured now, so that a busy machine does not fail a test on it.
+ */
 export async function storeFixture(options: Omit<SmartRedisStoreOptions, "client"> = {}): Promise<Fixture> {
   const server = await startRedisServer();
   const client = await connectClient(server);
   const redis = await connectClient(server);
-  const store = new SmartRedisStore({ client, ...options });
+  const store = new SmartRedisStore({ client, commandTimeout: scaled(2000), ...options });
   return {
     server,
     client,
@@ -124,6 +141,12 @@ export async function storeFixture(options: Omit<SmartRedisStoreOptions, "client
 export interface App extends AsyncDisposable {
   url: string;
   app: express.Express;
+  /**
+   * Errors that reached the app after its response went out: express-session sends the response
+   * first and reports a failed save to `next(err)` afterwards. A test that expects some takes them
+   * (`splice(0)`); any left at the end are printed, one line each.
+   */
+  lateErrors: Error[];
 }
 
 /**
@@ -141,10 +164,25 @@ export async function startApp(
     session({ store, secret: "test secret", resave: false, saveUninitialized: false, ...sessionOptions }),
   );
   routes(app);
+  const lateErrors: Error[] = [];
   app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    res.status(500).send(`error: ${error.message}`);
+    if (res.headersSent) lateErrors.push(error); // too late for a second response
+    else res.status(500).send(`error: ${error.message}`);
   });
-  return Object.assign(await listenLoopback(app), { app });
+  const listening = await listenLoopback(app);
+  return {
+    url: listening.url,
+    app,
+    lateErrors,
+    async [Symbol.asyncDispose]() {
+      await listening[Symbol.asyncDispose]();
+      for (const error of lateErrors) {
+        console.error(
+          `A request's session failed after its response went out: ${error.name}: ${error.message}`,
+        );
+      }
+    },
+  };
 }
 
 /** A Node-style app (Express, Koa) listening on a free loopback port; `await using` closes it. */

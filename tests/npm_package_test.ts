@@ -1,7 +1,8 @@
 /**
- * The npm package under Node: builds `npm/` once (scripts/build_npm.ts), packs it, installs the
- * tarball with express, express-session and redis into a fresh folder, and runs each Node check of
- * tests/npm/ there as a subprocess, against a redis-server of its own.
+ * The npm package under Node: the packed tarball's contents, installing it into fresh projects,
+ * and each Node check of tests/npm/ run as a subprocess in the consumer folder
+ * (tests/_npm_consumer.ts), against a redis-server of its own. The published types are checked
+ * by tests/npm_types_test.ts.
  */
 
 import assert from "node:assert/strict";
@@ -139,14 +140,6 @@ test("npm: parallel requests keep all their writes and a destroyed session is no
   assert.match(stdout, /did not resurrect a session destroyed meanwhile/);
 });
 
-for (const resolution of ["NodeNext", "Bundler"]) {
-  test(`npm: a TypeScript consumer using node-redis type-checks with "moduleResolution": "${resolution}"`, async () => {
-    const { dir } = await installedConsumer();
-    const outcome = await tsc(dir, `tsconfig.${resolution.toLowerCase()}.json`);
-    assert.equal(outcome.code, 0, `tsc --noEmit (${resolution}) failed:\n${outcome.output}`);
-  });
-}
-
 for (
   const [face, script] of [["fastify", "fastify_check.mjs"], ["koa", "koa_check.cjs"], [
     "hono",
@@ -158,50 +151,4 @@ for (
     assert.match(stdout, new RegExp(`${face}: visits 1, 2, 3 counted`));
     assert.match(stdout, new RegExp(`${face}: 20 parallel requests on one session: all 20 properties kept`));
   });
-}
-
-/**
- * Targets and module settings the published types must check under, with library checking on.
- * The target only changes the default lib, and ES2020's is the smallest, so every module setting
- * runs at ES2020, ES2021 once here, and ES2022 in the node-redis consumer checks above.
- */
-const TYPE_MATRIX: { target: string; module: string }[] = [
-  ...["NodeNext", "Node16", "CommonJS", "Bundler"].map((module) => ({ target: "ES2020", module })),
-  { target: "ES2021", module: "Node16" },
-];
-
-for (const { target, module } of TYPE_MATRIX) {
-  test(`npm: the published types check with "target": "${target}", "module": "${module}", skipLibCheck off`, async () => {
-    const { dir } = await installedConsumer();
-    const config = `tsconfig.matrix.${target}.${module}.json`.toLowerCase();
-    const settings = module === "Bundler"
-      ? { module: "ESNext", moduleResolution: "Bundler" }
-      : { module, moduleResolution: module === "CommonJS" ? "Node10" : module };
-    const files = module === "Bundler"
-      ? ["typings_consumer.mts"]
-      : module === "CommonJS"
-      ? ["typings_consumer.cts"]
-      : ["typings_consumer.mts", "typings_consumer.cts"];
-    await Deno.writeTextFile(
-      join(dir, config),
-      JSON.stringify({
-        compilerOptions: {
-          ...settings,
-          target,
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          types: ["node"],
-        },
-        files,
-      }),
-    );
-    const outcome = await tsc(dir, config);
-    assert.equal(outcome.code, 0, `tsc -p ${config} failed:\n${outcome.output}`);
-  });
-}
-
-function tsc(dir: string, config: string): Promise<Outcome> {
-  const compiler = join(dir, "node_modules", "typescript", "bin", "tsc");
-  return command("node", [compiler, "-p", config], dir, {}, 120_000);
 }

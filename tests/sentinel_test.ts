@@ -15,6 +15,7 @@ import { RedisUnavailableError, SmartRedisStore } from "../mod.ts";
 import { connectionFor } from "../src/clients/detect.ts";
 import { ALL_SCRIPTS } from "../src/scripts/all_scripts.ts";
 import { type App, Browser, delay, slowWriteRacingLogout, startApp, test, visitRoutes } from "./_helpers.ts";
+import { scaled } from "./_load.ts";
 
 /** A client library's Sentinel mode. */
 interface SentinelKind {
@@ -63,7 +64,12 @@ const shas = ALL_SCRIPTS.map((script) => script.sha);
 
 async function openLab(kind: SentinelKind, setup: RedisSentinel, commandTimeout?: number): Promise<Lab> {
   const client = kind.create(setup);
-  const store = new SmartRedisStore({ client, prefix: `sentinel${++labs}:`, commandTimeout });
+  // Unless the case needs its own, the default 2 s stretched by the load measured now.
+  const store = new SmartRedisStore({
+    client,
+    prefix: `sentinel${++labs}:`,
+    commandTimeout: commandTimeout ?? scaled(2000),
+  });
   const app = await startApp(store, visitRoutes);
   return {
     client,
@@ -154,7 +160,7 @@ test("SENTINEL FAILOVER: every client's requests recover by themselves, scripts 
   try {
     await t.step("before: each client's app counts visits and takes 20 parallel writes", async () => {
       for (const kind of KINDS) {
-        const lab = await openLab(kind, setup, 1000);
+        const lab = await openLab(kind, setup, scaled(1000));
         labs.push(lab);
         const browser = new Browser();
         browsers.push(browser);
