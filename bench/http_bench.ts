@@ -383,22 +383,30 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
   try {
     const inner = new Set(scriptCommandNames());
 
-    // Redis as each setting sees it: straight, or through a delay proxy.
+    // Redis as each setting sees it: straight, or through a delay proxy. The cached store has
+    // proxies of its own: its background checks must not count as another store's round trips.
     const urls: string[] = [];
+    const cachedUrls: string[] = [];
     const proxies = new Map<number, LineChild>(); // setting index → its delay proxy
     for (const [s, setting] of options.settings.entries()) {
       if (setting.delayMs <= 0) {
         urls.push(redis.url);
+        cachedUrls.push(redis.url);
         continue;
       }
-      const proxy = children.spawn("delay proxy", "node", [
-        here("./delay_proxy.mjs"),
-        String(redis.port),
-        String(setting.delayMs),
-      ]);
-      const { port } = await proxy.next<{ port: number }>(10_000);
-      urls.push(`redis://127.0.0.1:${port}`);
-      proxies.set(s, proxy);
+      const spawnProxy = async () => {
+        const proxy = children.spawn("delay proxy", "node", [
+          here("./delay_proxy.mjs"),
+          String(redis.port),
+          String(setting.delayMs),
+        ]);
+        const { port } = await proxy.next<{ port: number }>(10_000);
+        return { proxy, url: `redis://127.0.0.1:${port}` };
+      };
+      const shared = await spawnProxy();
+      urls.push(shared.url);
+      proxies.set(s, shared.proxy);
+      cachedUrls.push((await spawnProxy()).url);
     }
     const rtt: Record<string, number> = {};
     for (const [i, setting] of options.settings.entries()) rtt[setting.name] = await medianPing(urls[i], 200);
@@ -407,7 +415,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
     // One app process per store, one port per setting.
     const apps = new Map<StoreName, { child: LineChild; ports: number[] }>();
     await Promise.all([...STORES, ...ROUND_TRIPS_ONLY].map(async (store) => {
-      const config: AppConfig = { store, redis: urls };
+      const config: AppConfig = { store, redis: store === "ours-cached" ? cachedUrls : urls };
       const child = children.spawn(`app (${store})`, Deno.execPath(), [
         "run",
         "--allow-net=127.0.0.1,localhost",
