@@ -164,11 +164,13 @@ test("localCache (node-redis): a killed tracked connection empties the cache bef
     const b = new SmartRedisStore({ client, localCache: true });
     await a.set("s1", sessionWith({ n: 1 }));
     await cacheIt(b, "s1");
+    const flushes = b.cacheStats().flushes;
     assert.equal(await killClients(server, /flags=\S*t/), 1);
     const loaded = await a.get("s1");
     await a.set("s1", { ...loaded!, n: 2 });
     assert.equal((await b.get("s1"))?.n, 2);
-    assert.equal(b.cacheStats().tracking, false);
+    // node-redis may have reconnected and tracking be confirmed again by now: what must hold is the flush.
+    assert.ok(b.cacheStats().flushes > flushes, "the cache was flushed when its connection died");
   } finally {
     await client.close();
   }
