@@ -121,7 +121,8 @@ test("fastify drop-in: request.session.cookie, touch() and options() as in @fast
 test("fastify drop-in: the cookie's settings stored with the session cost a read-only request nothing more", async () => {
   await using server = await startRedisServer();
   await using client = await connectClient(server);
-  const cookie = { secure: false, maxAge: 60_000, sameSite: "strict" as const, domain: "127.0.0.1" };
+  // A day: the lazy renewal (due after 1 % of the life) cannot fall due between the two requests on a busy machine.
+  const cookie = { secure: false, maxAge: 24 * 3600_000, sameSite: "strict" as const, domain: "127.0.0.1" };
   await using web = await start(client, { cookie, rolling: true }, (app) => {
     app.get("/", (request) => {
       request.session.n = 1;
