@@ -245,6 +245,12 @@ async function untilReady(connection: RedisConnection): Promise<void> {
   assert.ok(await until(() => connection.ready, 5000), `${connection.address} did not become ready`);
 }
 
+/** A client's own word on its state, for failure messages: ioredis `status`, node-redis `isOpen` and `isReady`. */
+function clientState(client: object): string {
+  const { status, isOpen, isReady } = client as { status?: unknown; isOpen?: unknown; isReady?: unknown };
+  return status !== undefined ? `status "${status}"` : `isOpen ${isOpen}, isReady ${isReady}`;
+}
+
 async function rejection(work: Promise<unknown>): Promise<Error> {
   try {
     await work;
@@ -448,10 +454,16 @@ for (const kind of shard(KINDS)) {
 
         // A client handed to a store while Redis is down gets connected once Redis is back.
         const late = kind.create(target);
+        const lateMade = Date.now();
         try {
           const lateStore = new SmartRedisStore({ client: late, commandTimeout });
           const lateEvents: string[] = [];
           lateStore.on("connect", () => lateEvents.push("connect"));
+          // Everything it announced, with when, for the failure message.
+          const lateAnnounced: string[] = [];
+          for (const event of ["connect", "disconnect"]) {
+            lateStore.on(event, () => lateAnnounced.push(`${event} at ${Date.now() - lateMade} ms`));
+          }
           await using lateApp = await startApp(lateStore, visitRoutes);
           // Its first request, while Redis is down, connects the client; the answer comes fast.
           const lateStarted = Date.now();
@@ -470,7 +482,13 @@ for (const kind of shard(KINDS)) {
           );
 
           await until(() => lateEvents.includes("connect"), 6000);
-          assert.deepEqual(lateEvents, ["connect"], "the store made while Redis was down never connected");
+          assert.deepEqual(
+            lateEvents,
+            ["connect"],
+            `the store made while Redis was down never connected (it announced ${
+              lateAnnounced.join(", ") || "nothing"
+            }; ${Date.now() - lateMade} ms after it was made its client has ${clientState(late)})`,
+          );
           assert.equal((await new Browser().get(lateApp.url)).body, "You visited this site 1 times!");
           // The first request's save, while Redis was down, may have failed after its response went
           // out (express-session then calls next(err)): expected.
