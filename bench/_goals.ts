@@ -64,63 +64,58 @@ export function checkGoals(results: Results): Goal[] {
     mix.find((m) => m.setting === setting && m.writeRatio === ratio && m.store === store);
   const goals: Goal[] = [];
   const missing = (goal: string) => goals.push({ goal, measured: "not measured in this run", met: null });
+  /** A goal on our store against connect-redis in one cell; "not measured" when either is missing. */
+  const versus = (
+    goal: string,
+    setting: string,
+    ratio: number,
+    judge: (ours: MixSummary, theirs: MixSummary) => Omit<Goal, "goal">,
+  ) => {
+    const ours = cell(setting, ratio, "ours");
+    const theirs = cell(setting, ratio, "connect-redis");
+    if (ours && theirs) goals.push({ goal, ...judge(ours, theirs) });
+    else missing(goal);
+  };
 
   for (const [ratio, target] of REDIS_CPU) {
     const goal = `Redis server CPU per request, loopback, ${pct(ratio)} writes: ≤ ${
       fmt(target, 1)
     }× ${CONNECT_REDIS}`;
-    const ours = cell("loopback", ratio, "ours");
-    const theirs = cell("loopback", ratio, "connect-redis");
-    if (!ours || !theirs) {
-      missing(goal);
-      continue;
-    }
-    // Net of what Redis spends at rest, which is no store's doing (raw figures beside).
-    const measured = ours.redisCpuNetUs / theirs.redisCpuNetUs;
-    goals.push({
-      goal,
-      measured: `${fmt(measured)}× (${fmt(ours.redisCpuNetUs, 2)} vs ${fmt(theirs.redisCpuNetUs, 2)} µs ` +
-        `per request, INFO cpu net of Redis at rest; raw ${fmt(ours.redisCpuPer1000, 2)} vs ` +
-        `${fmt(theirs.redisCpuPer1000, 2)} µs, ${fmt(ours.redisCpuPer1000 / theirs.redisCpuPer1000)}×; ` +
-        `executing commands ${fmt(ours.redisCommandUs, 2)} vs ${fmt(theirs.redisCommandUs, 2)} µs, ` +
-        `${fmt(ours.redisCommandUs / theirs.redisCommandUs)}×)`,
-      met: Number.isFinite(measured) ? measured <= target : null,
+    versus(goal, "loopback", ratio, (ours, theirs) => {
+      // Net of what Redis spends at rest, which is no store's doing (raw figures beside).
+      const measured = ours.redisCpuNetUs / theirs.redisCpuNetUs;
+      return {
+        measured: `${fmt(measured)}× (${fmt(ours.redisCpuNetUs, 2)} vs ${fmt(theirs.redisCpuNetUs, 2)} µs ` +
+          `per request, INFO cpu net of Redis at rest; raw ${fmt(ours.redisCpuPer1000, 2)} vs ` +
+          `${fmt(theirs.redisCpuPer1000, 2)} µs, ${fmt(ours.redisCpuPer1000 / theirs.redisCpuPer1000)}×; ` +
+          `executing commands ${fmt(ours.redisCommandUs, 2)} vs ${fmt(theirs.redisCommandUs, 2)} µs, ` +
+          `${fmt(ours.redisCommandUs / theirs.redisCommandUs)}×)`,
+        met: Number.isFinite(measured) ? measured <= target : null,
+      };
     });
   }
 
   for (const [setting, ratio, target] of THROUGHPUT) {
     const goal = `req/s, ${setting}, ${pct(ratio)} writes: ≥ ${fmt(target)}× ${CONNECT_REDIS}`;
-    const ours = cell(setting, ratio, "ours");
-    const theirs = cell(setting, ratio, "connect-redis");
-    if (!ours || !theirs) {
-      missing(goal);
-      continue;
-    }
-    goals.push({
-      goal,
+    versus(goal, setting, ratio, (ours, theirs) => ({
       measured: `${fmt(ours.vsConnectRedis, 3)}× (rounds ${fmt(ours.vsConnectRedisRange[0])}–` +
         `${fmt(ours.vsConnectRedisRange[1])}×; ${fmt(ours.rps, 0)} vs ${fmt(theirs.rps, 0)} req/s)`,
       met: Number.isFinite(ours.vsConnectRedis) ? ours.vsConnectRedis >= target : null,
-    });
+    }));
   }
 
   for (const [ratio, target] of APP_CPU) {
     const goal = `app process CPU per request, loopback, ${pct(ratio)} writes: ≤ ${
       fmt(target, 1)
     }× ${CONNECT_REDIS}`;
-    const ours = cell("loopback", ratio, "ours");
-    const theirs = cell("loopback", ratio, "connect-redis");
-    if (!ours || !theirs) {
-      missing(goal);
-      continue;
-    }
-    const measured = ours.appCpuPer1000 / theirs.appCpuPer1000;
-    goals.push({
-      goal,
-      measured: `${fmt(measured)}× (${fmt(ours.appCpuPer1000, 2)} vs ${
-        fmt(theirs.appCpuPer1000, 2)
-      } ms per 1000 requests)`,
-      met: Number.isFinite(measured) ? measured <= target : null,
+    versus(goal, "loopback", ratio, (ours, theirs) => {
+      const measured = ours.appCpuPer1000 / theirs.appCpuPer1000;
+      return {
+        measured: `${fmt(measured)}× (${fmt(ours.appCpuPer1000, 2)} vs ${
+          fmt(theirs.appCpuPer1000, 2)
+        } ms per 1000 requests)`,
+        met: Number.isFinite(measured) ? measured <= target : null,
+      };
     });
   }
 
