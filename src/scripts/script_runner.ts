@@ -36,18 +36,22 @@ export function defineScript(name: string, source: string): LuaScript {
  * @param script The script.
  * @param key Its only key.
  * @param args Its ARGV.
+ * @param mapError What the caller makes of a failure (in the same step, not one more Promise).
  * @returns The script's reply.
  */
-export async function runScript(
+export function runScript(
   send: SendToKey,
   script: LuaScript,
   key: string,
   args: readonly string[],
+  mapError: (error: unknown) => unknown = (error) => error,
 ): Promise<unknown> {
-  try {
-    return await send(key, ["EVALSHA", script.sha, "1", key, ...args]);
-  } catch (error) {
-    if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
-    return await send(key, ["EVAL", script.source, "1", key, ...args]);
-  }
+  const command = ["EVALSHA", script.sha, "1", key];
+  for (const arg of args) command.push(arg);
+  return send(key, command).then(undefined, (error) => {
+    if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw mapError(error);
+    return send(key, ["EVAL", script.source, ...command.slice(2)]).then(undefined, (again) => {
+      throw mapError(again);
+    });
+  });
 }
