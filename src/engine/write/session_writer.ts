@@ -311,7 +311,7 @@ export class SessionWriter {
     userFields: readonly [string, string][] = [],
   ) {
     const args = expiryArgs(expiry, "", now);
-    for (const [field, value] of fields) args.push(field, value);
+    fields.forEach((value, field) => args.push(field, value)); // no [field, value] array per entry
     for (const [field, value] of userFields) args.push(field, value);
     await this.#ctx.run(REPLACE_SCRIPT, sid, args);
     this.#ctx.observer.created(sid, fields);
@@ -322,7 +322,7 @@ export class SessionWriter {
       sliding: slidingArg(expiry),
       expires: expiry.at,
       renewed: false,
-      liveAt: Date.now(),
+      liveAt: now, // taken before the write was sent, as a commit's
     });
   }
 }
