@@ -18,11 +18,21 @@ export function wrongType(): Error {
 /** Keys with millisecond expiry. */
 export class Keyspace {
   #keys = new Map<string, Entry>();
+  /**
+   * The time of the command being run (ms since the epoch). Redis, too, reads its clock once
+   * per command (a script's commands all see one time): call {@linkcode tick} before each.
+   */
+  now = Date.now();
+
+  /** Reads the clock for the next command. */
+  tick(): void {
+    this.now = Date.now();
+  }
 
   /** The entry under `key`, dropping it when it has expired. */
   get(key: string): Entry | undefined {
     const entry = this.#keys.get(key);
-    if (entry && entry.expiresAt >= 0 && entry.expiresAt <= Date.now()) {
+    if (entry && entry.expiresAt >= 0 && entry.expiresAt <= this.now) {
       this.#keys.delete(key);
       return undefined;
     }
@@ -69,7 +79,7 @@ export class Keyspace {
   pttl(key: string): number {
     const entry = this.get(key);
     if (!entry) return -2;
-    return entry.expiresAt < 0 ? -1 : entry.expiresAt - Date.now();
+    return entry.expiresAt < 0 ? -1 : entry.expiresAt - this.now;
   }
 
   /** PEXPIRE (a life of 0 or less deletes the key, as in Redis). */
@@ -77,7 +87,7 @@ export class Keyspace {
     const entry = this.get(key);
     if (!entry) return;
     if (ms <= 0) this.#keys.delete(key);
-    else entry.expiresAt = Date.now() + ms;
+    else entry.expiresAt = this.now + ms;
   }
 
   /** PERSIST. */
