@@ -155,10 +155,9 @@ export class SessionEngine {
   destroy(sid: unknown): Promise<void> {
     if (typeof sid !== "string" || sid === "") return Promise.resolve();
     // Sessions per user: the same tombstone, and the session leaves its user's index.
-    const done = this.#users
-      ? this.#users.destroy(sid)
-      : this.#ctx.run(DESTROY_SCRIPT, sid, [this.#tombstoneLife]);
-    return done.then(() => this.#ctx.observer.destroyed(sid));
+    const observer = this.#ctx.observer;
+    if (this.#users) return this.#users.destroy(sid).then(() => observer.destroyed(sid));
+    return this.#ctx.run(DESTROY_SCRIPT, sid, [this.#tombstoneLife], () => observer.destroyed(sid));
   }
 
   /**
