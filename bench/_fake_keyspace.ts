@@ -18,15 +18,20 @@ export function wrongType(): Error {
 /** Keys with millisecond expiry. */
 export class Keyspace {
   #keys = new Map<string, Entry>();
-  /**
-   * The time of the command being run (ms since the epoch). Redis, too, reads its clock once
-   * per command (a script's commands all see one time): call {@linkcode tick} before each.
-   */
-  now = Date.now();
+  #now: number | undefined;
 
-  /** Reads the clock for the next command. */
+  /**
+   * The time of the command being run (ms since the epoch), read from the clock at its first
+   * use: Redis, too, reads its clock once per command (a script's commands all see one time),
+   * and a command that needs no time reads none. Call {@linkcode tick} before each command.
+   */
+  get now(): number {
+    return this.#now ??= Date.now();
+  }
+
+  /** Starts a new command: its first use of {@linkcode now} reads the clock again. */
   tick(): void {
-    this.now = Date.now();
+    this.#now = undefined;
   }
 
   /** The entry under `key`, dropping it when it has expired. */
