@@ -206,9 +206,18 @@ function replace(db: Keyspace, key: string, argv: readonly string[]): unknown {
     db.delete(key);
     return "ok";
   }
-  // The hash rewritten whole: metadata, the pairs from ARGV[6], the key's life.
-  const fields = new Map<string, string>().set(TTL, expiry.sliding).set(EXP, expiry.exp ?? "");
+  // The hash rewritten whole, in place as the script does (a string is replaced): metadata, the
+  // pairs from ARGV[6], then the fields it held that the write has not (the same names: none).
+  const fields = entry?.kind === "hash" ? entry.fields : new Map<string, string>();
+  fields.set(TTL, expiry.sliding).set(EXP, expiry.exp ?? "");
   for (let i = 5; i + 1 < argv.length; i += 2) fields.set(argv[i], argv[i + 1]);
+  if (fields.size > 2 + (argv.length - 5) / 2) {
+    for (const name of fields.keys()) {
+      if (name !== TTL && name !== EXP && !argv.some((arg, i) => i >= 5 && i % 2 === 1 && arg === name)) {
+        fields.delete(name);
+      }
+    }
+  }
   const forever = expiry.pttl === "-1" || expiry.pttl === "";
   db.set(key, { kind: "hash", fields, expiresAt: forever ? -1 : db.now + Number(expiry.pttl) });
   return "ok";
