@@ -18,11 +18,26 @@ export function wrongType(): Error {
 /** Keys with millisecond expiry. */
 export class Keyspace {
   #keys = new Map<string, Entry>();
+  #now: number | undefined;
+
+  /**
+   * The time of the command being run (ms since the epoch), read from the clock at its first
+   * use: Redis, too, reads its clock once per command (a script's commands all see one time),
+   * and a command that needs no time reads none. Call {@linkcode tick} before each command.
+   */
+  get now(): number {
+    return this.#now ??= Date.now();
+  }
+
+  /** Starts a new command: its first use of {@linkcode now} reads the clock again. */
+  tick(): void {
+    this.#now = undefined;
+  }
 
   /** The entry under `key`, dropping it when it has expired. */
   get(key: string): Entry | undefined {
     const entry = this.#keys.get(key);
-    if (entry && entry.expiresAt >= 0 && entry.expiresAt <= Date.now()) {
+    if (entry && entry.expiresAt >= 0 && entry.expiresAt <= this.now) {
       this.#keys.delete(key);
       return undefined;
     }
@@ -69,7 +84,7 @@ export class Keyspace {
   pttl(key: string): number {
     const entry = this.get(key);
     if (!entry) return -2;
-    return entry.expiresAt < 0 ? -1 : entry.expiresAt - Date.now();
+    return entry.expiresAt < 0 ? -1 : entry.expiresAt - this.now;
   }
 
   /** PEXPIRE (a life of 0 or less deletes the key, as in Redis). */
@@ -77,7 +92,7 @@ export class Keyspace {
     const entry = this.get(key);
     if (!entry) return;
     if (ms <= 0) this.#keys.delete(key);
-    else entry.expiresAt = Date.now() + ms;
+    else entry.expiresAt = this.now + ms;
   }
 
   /** PERSIST. */

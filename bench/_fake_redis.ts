@@ -70,7 +70,7 @@ export class FakeRedis {
   connection(): RedisConnection {
     const node: RedisNode = { send: (args) => this.#settle(() => this.#node(args)) };
     return {
-      send: (_key, args) => this.#settle(() => this.command(args)),
+      send: (_key, args) => this.#settle(() => this.#command(args)),
       masters: () => Promise.resolve([node]),
       ready: true,
       address: "fake",
@@ -91,7 +91,7 @@ export class FakeRedis {
         this.#settle(() => {
           this.#log?.push("SET");
           const seconds = options?.expiration?.value;
-          const expiresAt = seconds === undefined ? -1 : Date.now() + seconds * 1000;
+          const expiresAt = seconds === undefined ? -1 : db.now + seconds * 1000;
           db.set(key, { kind: "string", value, expiresAt });
           return "OK";
         }),
@@ -120,6 +120,11 @@ export class FakeRedis {
    * @returns The reply.
    */
   command(args: readonly string[]): unknown {
+    this.#db.tick();
+    return this.#command(args);
+  }
+
+  #command(args: readonly string[]): unknown {
     const db = this.#db;
     const name = args[0].toUpperCase();
     if (name === "EVALSHA" || name === "EVAL") {
@@ -172,7 +177,7 @@ export class FakeRedis {
     if (args[0] === "SCRIPT" && args[1] === "LOAD") {
       return ALL_SCRIPTS.find((script) => script.source === args[2])?.sha ?? "";
     }
-    return this.command(args);
+    return this.#command(args);
   }
 
   #get(key: string): string | null {
@@ -184,6 +189,7 @@ export class FakeRedis {
 
   #settle<T>(work: () => T): Promise<T> {
     try {
+      this.#db.tick();
       return Promise.resolve(work());
     } catch (error) {
       return Promise.reject(error);

@@ -2,7 +2,7 @@
  * The store's Lua scripts, emulated in JavaScript for the benchmarks' fake Redis:
  * each follows its script in `src/scripts/` step by step (argument checks,
  * replies, metadata fields, expiry). tests/bench_smoke_test.ts holds them to
- * redis-server running the real Lua. Redis `TIME` is the fake's `Date.now()`; the fake holds only
+ * redis-server running the real Lua. Redis `TIME` is the fake's clock (`db.now`); the fake holds only
  * hashes and strings, so the scripts' "not a session" errors for other types never arise.
  * @module
  */
@@ -99,7 +99,7 @@ function load(db: Keyspace, key: string, argv: readonly string[]): unknown {
     }
   }
   if (argv[1]) {
-    const now = Date.now();
+    const now = db.now;
     if (lock !== undefined) {
       const colon = lock.indexOf(":");
       const deadline = Number(lock.slice(0, colon));
@@ -202,11 +202,24 @@ function replace(db: Keyspace, key: string, argv: readonly string[]): unknown {
   const expiry = new ExpiryArgs(argv);
   const entry = db.get(key);
   if (entry?.kind === "hash" && entry.fields.has(DEAD)) return "dead";
-  db.delete(key);
-  if (expiry.pttl === "0") return "ok";
-  db.hset(key, [TTL, expiry.sliding, EXP, expiry.exp ?? ""]);
-  db.hset(key, argv, 5);
-  if (expiry.pttl !== "-1" && expiry.pttl !== "") db.pexpire(key, Number(expiry.pttl));
+  if (expiry.pttl === "0") {
+    db.delete(key);
+    return "ok";
+  }
+  // The hash rewritten whole, in place as the script does (a string is replaced): metadata, the
+  // pairs from ARGV[6], then the fields it held that the write has not (the same names: none).
+  const fields = entry?.kind === "hash" ? entry.fields : new Map<string, string>();
+  fields.set(TTL, expiry.sliding).set(EXP, expiry.exp ?? "");
+  for (let i = 5; i + 1 < argv.length; i += 2) fields.set(argv[i], argv[i + 1]);
+  if (fields.size > 2 + (argv.length - 5) / 2) {
+    for (const name of fields.keys()) {
+      if (name !== TTL && name !== EXP && !argv.some((arg, i) => i >= 5 && i % 2 === 1 && arg === name)) {
+        fields.delete(name);
+      }
+    }
+  }
+  const forever = expiry.pttl === "-1" || expiry.pttl === "";
+  db.set(key, { kind: "hash", fields, expiresAt: forever ? -1 : db.now + Number(expiry.pttl) });
   return "ok";
 }
 
@@ -242,11 +255,13 @@ function destroy(db: Keyspace, key: string, argv: readonly string[]): unknown {
   if (!whole(argv[0])) throw new Error(`ERR invalid tombstone life in ms: ${argv[0]}`);
   const entry = db.get(key);
   const live = !entry ? 0 : entry.kind === "string" ? 1 : entry.fields.has(DEAD) ? 0 : 1;
-  db.delete(key);
-  if (argv[0] !== "0") {
-    db.hset(key, [DEAD, "1"]);
-    db.pexpire(key, Number(argv[0]));
-  }
+  // DEL, then HSET and PEXPIRE of the tombstone (a life of 0: no tombstone).
+  if (argv[0] === "0") db.delete(key);
+  else {db.set(key, {
+      kind: "hash",
+      fields: new Map<string, string>().set(DEAD, "1"),
+      expiresAt: db.now + Number(argv[0]),
+    });}
   return live;
 }
 

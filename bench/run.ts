@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { AUTOCANNON_VERSION, type HttpBenchOptions, runHttpBench } from "./http_bench.ts";
 import { PEER_VERSIONS } from "./_peers.ts";
 import { readProc } from "./_processes.ts";
-import { measureScriptCosts } from "./script_bench.ts";
+import { measureScriptCosts, printScriptCosts } from "./script_bench.ts";
 import { type Meta, renderMarkdown, renderSvg, type Results, type StoreBenchRow } from "./_report.ts";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -166,6 +166,7 @@ async function main(): Promise<void> {
   log("scripts inside Redis (INFO commandstats, pipelined calls)...");
   const scriptOptions = flags.smoke ? { calls: 2_000, rounds: 1 } : { calls: 50_000, rounds: 3 };
   const scripts = await measureScriptCosts(scriptOptions);
+  printScriptCosts(scripts);
 
   log("HTTP and contention benchmarks...");
   const options = httpOptions(flags.smoke);

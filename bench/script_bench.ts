@@ -6,6 +6,8 @@
  * the same path on every call (the commit, say, always updates one field
  * whose base holds), and case and floor alternate over the rounds.
  *
+ * The cases are in `_script_cases.ts`: one at least for every script the store runs.
+ *
  * ```sh
  * deno run -A bench/script_bench.ts              # every script, 200 000 calls per case and round
  * deno run -A bench/script_bench.ts --functions  # ... and the commit as a Redis Function (FCALL)
@@ -14,119 +16,9 @@
  */
 
 import { startRedisServer } from "../scripts/redis_server.ts";
-import { COMMIT_SCRIPT } from "../src/scripts/commit_script.ts";
-import { DESTROY_SCRIPT } from "../src/scripts/destroy_script.ts";
-import { LOAD_SCRIPT } from "../src/scripts/load_script.ts";
-import { REFRESH_SCRIPT } from "../src/scripts/refresh_script.ts";
-import { RELEASE_SCRIPT } from "../src/scripts/release_script.ts";
-import { REPLACE_SCRIPT } from "../src/scripts/replace_script.ts";
-import { defineScript, type LuaScript } from "../src/scripts/script_runner.ts";
+import type { LuaScript } from "../src/scripts/script_runner.ts";
+import { KEY, SCRIPT_CASES, type ScriptCase, TRIVIAL_SCRIPT } from "./_script_cases.ts";
 import { cli, commandStats, mainThreadCpuUsec, pipe, resp } from "./_resp_pipe.ts";
-
-/** The floor: Redis's cost of running any script with these arguments. */
-export const TRIVIAL_SCRIPT: LuaScript = defineScript("trivial", "return {'ok'}");
-
-/**
- * The least a compare-and-set can run: the commit's HMGET and HSET from Lua, nothing compared.
- * Its row shows what of the commit's cost is the two commands, not the commit's own Lua.
- */
-const BARE_CAS_SCRIPT: LuaScript = defineScript(
-  "bare read and write",
-  `redis.call('HMGET', KEYS[1], '\\0dead', '\\0ttl', ARGV[7])
-redis.call('HSET', KEYS[1], ARGV[7], ARGV[9])
-return {'ok'}`,
-);
-
-const KEY = "session:bench";
-const DAY = "86400000";
-
-/** One script on one path, called the same way on every round. */
-export interface ScriptCase {
-  /** What is measured. */
-  name: string;
-  script: LuaScript;
-  /** Commands run once before the calls. */
-  setup: string[][];
-  /** Commands sent before call i (plain commands, counted apart from the script). */
-  prepare?: (i: number) => string[][];
-  /** The script's ARGV at call i. */
-  args: (i: number, now: number) => string[];
-  /** The goal: at most this many times the floor, if the case has one. */
-  goal?: number;
-}
-
-const SESSION = [
-  "cookie",
-  '{"originalMaxAge":86400000,"expires":"2026-12-06T12:00:00.000Z","httpOnly":true,"path":"/"}',
-  "user",
-  '"alice"',
-  "visits",
-  "0",
-];
-const LIVE = ["HSET", KEY, ...SESSION, "\0ttl", DAY, "\0exp", "1796000000000"];
-
-/** The expiry arguments (`_expiry_lua.ts`) of a write that renews, or (`keep`) leaves the expiry. */
-function expiry(now: number, keep: boolean): string[] {
-  return keep
-    ? ["", "", DAY, "=" + DAY, String(now)]
-    : [DAY, String(now + Number(DAY)), DAY, "=" + DAY, String(now)];
-}
-
-/** The cases, goals with them: what the hot path may cost, in floors. */
-export const SCRIPT_CASES: readonly ScriptCase[] = [
-  {
-    name: "commit: one property changed, expiry kept",
-    script: COMMIT_SCRIPT,
-    setup: [["DEL", KEY], LIVE],
-    args: (i, now) => [...expiry(now, true), "u", "visits", String(i), String(i + 1)],
-    goal: 1.6,
-  },
-  {
-    name: "reference: the commit's HMGET + HSET alone, nothing checked",
-    script: BARE_CAS_SCRIPT,
-    setup: [["DEL", KEY], LIVE],
-    args: (i, now) => [...expiry(now, true), "u", "visits", String(i), String(i + 1)],
-  },
-  {
-    name: "commit: one property changed, expiry renewed",
-    script: COMMIT_SCRIPT,
-    setup: [["DEL", KEY], LIVE],
-    args: (i, now) => [...expiry(now + i, false), "u", "visits", String(i), String(i + 1)],
-  },
-  {
-    name: "refresh: renewal of an unchanged session",
-    script: REFRESH_SCRIPT,
-    setup: [["DEL", KEY], LIVE],
-    args: (i, now) => [...expiry(now + i, false), "", "", ""],
-  },
-  {
-    name: "load: exact renewal (renewAfter 0)",
-    script: LOAD_SCRIPT,
-    setup: [["DEL", KEY], LIVE],
-    args: (i, now) => [String(now + i)],
-  },
-  {
-    name: "release: a lock the token holds",
-    script: RELEASE_SCRIPT,
-    setup: [["DEL", KEY], LIVE],
-    prepare: () => [["HSET", KEY, "\0lock", "1796000000000:tok"]],
-    args: () => ["tok"],
-  },
-  {
-    name: "replace: a new small session",
-    script: REPLACE_SCRIPT,
-    setup: [["DEL", KEY]],
-    prepare: () => [["DEL", KEY]],
-    args: (_i, now) => [DAY, String(now + Number(DAY)), DAY, "", String(now), ...SESSION],
-  },
-  {
-    name: "destroy: a live session",
-    script: DESTROY_SCRIPT,
-    setup: [["DEL", KEY]],
-    prepare: () => [LIVE],
-    args: () => ["5000"],
-  },
-];
 
 /** A case's figures: medians over the rounds. */
 export interface ScriptCost {
@@ -220,7 +112,7 @@ export async function measureScriptCosts(options: ScriptBenchOptions = {}): Prom
   const runs: [ScriptCase, string, (script: LuaScript) => string[]][] = cases.map((c) => [
     c,
     c.name,
-    (script) => ["EVALSHA", script === TRIVIAL_SCRIPT ? TRIVIAL_SCRIPT.sha : script.sha, "1", KEY],
+    (script) => ["EVALSHA", script.sha, "1", c.key ?? KEY],
   ]);
   if (functions) {
     await pipe(port, 1, () => resp(["FUNCTION", "LOAD", "REPLACE", functionLibrary(cases[0].script)]));

@@ -21,7 +21,14 @@
 import type session from "express-session";
 import { RedisStore } from "./_peers.ts";
 import { SmartRedisStore } from "../mod.ts";
-import { diffFields, serializeFields } from "../src/engine/snapshot.ts";
+import { GuardedConnection } from "../src/clients/guarded_connection.ts";
+import { expiryOf } from "../src/engine/expiry.ts";
+import { SessionCodec } from "../src/engine/session_codec.ts";
+import { attachSnapshot, diffFields, serializeFields } from "../src/engine/snapshot.ts";
+import { resolveOptions } from "../src/options/options.ts";
+import { DESTROY_SCRIPT } from "../src/scripts/destroy_script.ts";
+import { REPLACE_SCRIPT } from "../src/scripts/replace_script.ts";
+import type { LuaScript } from "../src/scripts/script_runner.ts";
 import { mergeValues } from "../src/engine/write/merge.ts";
 import { FakeRedis } from "./_fake_redis.ts";
 import { sessionData, type SessionSize } from "./_sessions.ts";
@@ -137,6 +144,42 @@ for (const size of ["small", "large"] as const) {
 for (const contender of contenders) {
   await bench(contender, "destroy", "", () => contender.store.destroy("destroyed"));
 }
+
+// The floors: what the same work costs at least, without the store's own layers. Every command
+// of ours goes through the command time bound (connect-redis has none: a dead Redis hangs its
+// requests), and runs a script the fake emulates (a real Redis runs it in its own process).
+const defaults = resolveOptions({});
+const bounded = new GuardedConnection(fake.connection(), defaults.commandTimeout);
+const script = (lua: LuaScript, key: string, args: string[]) =>
+  bounded.send(key, ["EVALSHA", lua.sha, "1", key, ...args]);
+Deno.bench({ name: "floor: its script on the fake, time-bounded", group: "destroy", ...limits }, async () => {
+  await script(DESTROY_SCRIPT, "session:destroyed", ["5000"]);
+});
+// A new session: serialized field by field, its change-tracking snapshot attached, its script sent.
+const codec = new SessionCodec(JSON);
+Deno.bench({
+  name: "floor: fields, snapshot, its script on the fake, time-bounded",
+  group: "new session small",
+  ...limits,
+}, async () => {
+  const session = newSession("small");
+  const now = Date.now();
+  const expiry = expiryOf(session, defaults, now); // the key's life, from the cookie
+  const fields = codec.serialize("floor", session);
+  const args = [String(expiry.pttl), String(expiry.at), String(expiry.sliding), "", String(now)];
+  fields.forEach((value, field) => args.push(field, value));
+  await script(REPLACE_SCRIPT, "session:new-floor", args);
+  const snapshot = {
+    sid: "floor",
+    owner: codec,
+    fields,
+    sliding: "",
+    expires: now,
+    renewed: false,
+    liveAt: now,
+  };
+  attachSnapshot(session, snapshot);
+});
 
 // The pure helpers alone, against the JSON work connect-redis does for the same session.
 for (const size of ["small", "large"] as const) {

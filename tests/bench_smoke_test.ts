@@ -10,6 +10,7 @@ import { SmartRedisStore } from "../mod.ts";
 import type { RedisConnection } from "../mod.ts";
 import { contractSteps, normalized } from "../bench/_fake_contract.ts";
 import { FakeRedis } from "../bench/_fake_redis.ts";
+import { SCRIPT_CASES } from "../bench/_script_cases.ts";
 import { CONNECT_REDIS } from "../bench/_summary.ts";
 import { connectionFor } from "../src/clients/detect.ts";
 import { ALL_SCRIPTS } from "../src/scripts/all_scripts.ts";
@@ -90,6 +91,10 @@ test("the benchmark's smoke mode runs everything and writes the table and the ch
     );
     assert.ok(contention.length > 0, "no contention rows");
     for (const r of contention) assert.equal(r[7], "0 (0 %)", `lost writes: ${r.join(" | ")}`);
+    // Every script case has its row, with its ratio to the floor.
+    for (const { name } of SCRIPT_CASES) {
+      assert.match(row(name)[0]?.[4] ?? "", /^\d+\.\d+$/, `no ratio in the scripts table for "${name}"`);
+    }
     const svg = await Deno.readTextFile(`${out}/chart.svg`);
     assert.ok(svg.startsWith("<svg") && svg.trimEnd().endsWith("</svg>"), "chart.svg is not an SVG document");
     assert.ok(svg.includes("connect-smart-redis"));
@@ -151,6 +156,12 @@ async function lifecycle(
   seen.push(await store.length(), (await store.ids()).sort());
   return seen;
 }
+
+test("the script microbenchmark has a case for every script the store runs", () => {
+  const measured = new Set(SCRIPT_CASES.map((c) => c.script));
+  const missing = ALL_SCRIPTS.filter((script) => !measured.has(script)).map((script) => script.name);
+  assert.deepEqual(missing, []);
+});
 
 test("the benchmark's fake Redis answers each command and script like redis-server", async () => {
   await using fx = await storeFixture();

@@ -8,12 +8,13 @@ import { RedisUnavailableError } from "../errors.ts";
 import type { ConnectionState, RedisConnection, RedisNode } from "./connection.ts";
 import { unrefTimer } from "./_util.ts";
 
-/** A command in flight. */
+/** A command in flight, until `done` (answered, failed or timed out). */
 interface Pending {
   deadline: number;
   what: string | undefined;
   key: string | undefined;
   reject: (error: RedisUnavailableError) => void;
+  done: boolean;
 }
 
 /** A connection whose commands fail fast when Redis is away. */
@@ -22,7 +23,13 @@ export class GuardedConnection {
   #timeout: number;
   #lastError: unknown = undefined;
   #waiters = new Set<(error?: RedisUnavailableError) => void>();
-  #pending = new Set<Pending>();
+  /**
+   * Commands sent since the last sweep, answered ones included (marked `done`): an answer
+   * only marks its entry, cheaper on the hot path than removing it from a Set. The list is
+   * emptied whenever nothing is in flight, and compacted by each sweep.
+   */
+  #pending: Pending[] = [];
+  #inFlight = 0;
   #sweeper: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -111,20 +118,27 @@ export class GuardedConnection {
     key?: string,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { deadline, what, key, reject };
-      this.#pending.add(entry);
-      this.#sweep();
+      const entry: Pending = { deadline, what, key, reject, done: false };
+      this.#pending.push(entry);
+      this.#inFlight++;
+      if (this.#sweeper === undefined) this.#sweep();
       work(deadline).then(
         (value) => {
-          this.#pending.delete(entry);
-          resolve(value);
+          if (this.#finish(entry)) resolve(value);
         },
         (error) => {
-          this.#pending.delete(entry);
-          reject(this.#unavailable(error, what, key));
+          if (this.#finish(entry)) reject(this.#unavailable(error, what, key));
         },
       );
     });
+  }
+
+  /** Marks a command answered; false when its deadline already failed it. */
+  #finish(entry: Pending): boolean {
+    if (entry.done) return false;
+    entry.done = true;
+    if (--this.#inFlight === 0) this.#pending.length = 0;
+    return true;
   }
 
   /**
@@ -133,13 +147,18 @@ export class GuardedConnection {
    * to a tenth of `commandTimeout` late.
    */
   #sweep(): void {
-    if (this.#sweeper !== undefined) return;
     const every = Math.max(5, Math.min(100, this.#timeout / 10));
     this.#sweeper = setInterval(() => {
       const now = Date.now();
+      const left: Pending[] = [];
       for (const entry of this.#pending) {
-        if (entry.deadline > now) continue;
-        this.#pending.delete(entry);
+        if (entry.done) continue;
+        if (entry.deadline > now) {
+          left.push(entry);
+          continue;
+        }
+        entry.done = true;
+        this.#inFlight--;
         entry.reject(
           new RedisUnavailableError(
             `Redis at ${this.#addressOf(entry.key)} did not answer ${entry.what ?? "a command"} within ` +
@@ -147,7 +166,8 @@ export class GuardedConnection {
           ),
         );
       }
-      if (this.#pending.size === 0) {
+      this.#pending = left;
+      if (this.#inFlight === 0) {
         clearInterval(this.#sweeper);
         this.#sweeper = undefined;
       }

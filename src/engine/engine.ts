@@ -43,6 +43,8 @@ export class SessionEngine {
   #users: UserIndex | undefined;
   #userSessions: UserSessions | undefined;
   #readCache: ReadCache | undefined;
+  /** The destroy script's argument: `deleteExpiry`, formatted once. */
+  #tombstoneLife: string;
 
   /**
    * @param connection The Redis client adapter.
@@ -51,6 +53,7 @@ export class SessionEngine {
    */
   constructor(connection: RedisConnection, options: ResolvedOptions, client?: unknown) {
     const guarded = new GuardedConnection(connection, options.commandTimeout);
+    this.#tombstoneLife = String(options.deleteExpiry);
     this.#readCache = readCacheFor(client ?? connection, options);
     this.#ctx = new EngineContext(guarded, options, new SessionCodec(options.serializer), this.#readCache);
     this.#loader = new SessionLoader(this.#ctx);
@@ -149,12 +152,12 @@ export class SessionEngine {
    * request in flight can bring it back.
    * @param sid The session id; anything but a non-empty string is ignored.
    */
-  async destroy(sid: unknown): Promise<void> {
-    if (typeof sid !== "string" || sid === "") return;
+  destroy(sid: unknown): Promise<void> {
+    if (typeof sid !== "string" || sid === "") return Promise.resolve();
     // Sessions per user: the same tombstone, and the session leaves its user's index.
-    if (this.#users) await this.#users.destroy(sid);
-    else await this.#ctx.run(DESTROY_SCRIPT, sid, [String(this.#ctx.options.deleteExpiry)]);
-    this.#ctx.observer.destroyed(sid);
+    const observer = this.#ctx.observer;
+    if (this.#users) return this.#users.destroy(sid).then(() => observer.destroyed(sid));
+    return this.#ctx.run(DESTROY_SCRIPT, sid, [this.#tombstoneLife], () => observer.destroyed(sid));
   }
 
   /**

@@ -61,17 +61,39 @@ export class EngineContext {
    * Runs a script on a session's key. Every script may write the key (a commit, renewal,
    * destroy, conversion, even a failed compare-and-set's reload), so the local cache forgets
    * the key before it is sent and again once it is answered.
+   * @param then What to make of the reply, in the same step (a Promise step costs more than
+   *   the rest of a destroy's own work).
    */
-  async run(script: LuaScript, sid: string, args: string[]): Promise<unknown> {
+  run<T = unknown>(script: LuaScript, sid: string, args: string[], then?: (reply: unknown) => T): Promise<T> {
     const key = this.key(sid);
+    if (this.readCache !== undefined || this.observer.telemetry.active) {
+      return this.#runWatched(script, key, args, then);
+    }
+    // The common case, no cache to keep and no round trip to time: no step but the script's.
+    try {
+      return runScript(this.#send, script, key, args, {
+        reply: then,
+        error: (error) => notASession(key, error),
+      });
+    } catch (error) {
+      return Promise.reject(notASession(key, error));
+    }
+  }
+
+  async #runWatched<T>(
+    script: LuaScript,
+    key: string,
+    args: string[],
+    then: ((reply: unknown) => T) | undefined,
+  ): Promise<T> {
     this.readCache?.drop(key);
     const started = this.observer.telemetry.active ? performance.now() : 0;
+    let reply: unknown;
     try {
-      const reply = await runScript(this.#send, script, key, args);
+      reply = await runScript(this.#send, script, key, args);
       if (started) {
         this.observer.telemetry.roundTrip("EVALSHA", script.name, (performance.now() - started) / 1000);
       }
-      return reply;
     } catch (error) {
       if (started) {
         this.observer.telemetry.roundTrip(
@@ -85,6 +107,7 @@ export class EngineContext {
     } finally {
       this.readCache?.drop(key);
     }
+    return then ? then(reply) : reply as T;
   }
 
   /** Whether the Redis holding the session never evicts keys (no maxmemory, or `noeviction`). */

@@ -45,7 +45,7 @@ const saving = new WeakMap<object, Promise<void>>();
 export function takeEarlyCommit(session: unknown): Promise<void> | undefined {
   if (typeof session !== "object" || session === null) return undefined;
   const commit = early.get(session);
-  early.delete(session);
+  if (commit !== undefined) early.delete(session);
   return commit;
 }
 
@@ -81,10 +81,13 @@ export function saveAfterEarlyCommit(
  * @returns `work`.
  */
 export function whileSaving(session: unknown, work: Promise<void>): Promise<void> {
-  if (typeof session !== "object" || session === null) return work;
-  saving.set(session, work);
+  // Only the end of a response wrapped here reads it (through its request's session): a new
+  // session's first save, or a plain object, has no such response, and no record to pay for.
+  const res = (session as { req?: Request } | null)?.req?.res;
+  if (res === undefined || !wrapped.has(res)) return work;
+  saving.set(session as object, work);
   const done = () => {
-    if (saving.get(session) === work) saving.delete(session);
+    if (saving.get(session as object) === work) saving.delete(session as object);
   };
   work.then(done, done);
   return work;

@@ -90,7 +90,7 @@ export class SmartRedisStore extends Store {
     let work: Promise<void>;
     try {
       // Another framework's middleware (which passes other arguments)? Refuse loudly rather than lose writes.
-      refuseCopyingMiddleware(session, [callback, ...extra]);
+      refuseCopyingMiddleware(session, callback, extra[0]);
       work = saveAfterEarlyCommit(engine, serializers.get(this)!, sid, session) ??
         whileSaving(session, engine.commit(sid, session));
     } catch (error) {

@@ -11,15 +11,16 @@ import { SNAPSHOT } from "../engine/snapshot.ts";
 /**
  * Throws when `set` was called by `@fastify/session` or koa-session.
  * @param session What `set` was given.
- * @param rest `set`'s arguments after the session.
+ * @param third `set`'s argument after the session.
+ * @param fourth The one after that.
  */
-export function refuseCopyingMiddleware(session: unknown, rest: readonly unknown[]): void {
+export function refuseCopyingMiddleware(session: unknown, third: unknown, fourth: unknown): void {
   if (typeof session !== "object" || session === null || SNAPSHOT in session) return;
   const fastify = typeof (session as { isModified?: unknown }).isModified === "function" &&
     "encryptedSessionId" in session;
   // koa-session calls set(key, json, maxAge, { changed, ctx, rolling }).
-  const options = rest[1] as { ctx?: unknown } | undefined;
-  const koa = (typeof rest[0] === "number" || rest[0] === "session") && typeof options === "object" &&
+  const options = fourth as { ctx?: unknown } | undefined;
+  const koa = (typeof third === "number" || third === "session") && typeof options === "object" &&
     options !== null && "ctx" in options;
   if (!fastify && !koa) return;
   const [name, face] = fastify ? ["@fastify/session", "fastify"] : ["koa-session", "koa"];

@@ -50,6 +50,12 @@ const COUNTERS: Record<keyof StoreStats, [unit: string, description: string]> = 
   lockWaits: ["{read}", "Reads that waited for another request's lock"],
 };
 
+/** The part of the `@opentelemetry/api` module the store uses. */
+interface OpenTelemetryApi {
+  metrics: MeterProviderLike;
+  createNoopMeter?(): unknown;
+}
+
 type Counter = ReturnType<MeterLike["createCounter"]>;
 type Histogram = ReturnType<MeterLike["createHistogram"]>;
 
@@ -72,7 +78,7 @@ export class Telemetry {
   constructor(
     setting: MetricsSetting,
     address: string,
-    loadApi: () => Promise<{ metrics: MeterProviderLike }> = () => import("@opentelemetry/api"),
+    loadApi: () => Promise<OpenTelemetryApi> = () => import("@opentelemetry/api"),
   ) {
     const colon = address.lastIndexOf(":");
     const port = Number(address.slice(colon + 1));
@@ -82,17 +88,23 @@ export class Telemetry {
     this.ready = setting === false ? Promise.resolve() : this.#start(setting, loadApi);
   }
 
-  async #start(setting: MetricsSetting, loadApi: () => Promise<{ metrics: MeterProviderLike }>) {
+  async #start(setting: MetricsSetting, loadApi: () => Promise<OpenTelemetryApi>) {
     let provider: MeterProviderLike;
+    let noop: unknown;
     if (typeof setting === "object") provider = setting.meterProvider;
     else {
       try {
-        provider = (await loadApi()).metrics;
+        const api = await loadApi();
+        provider = api.metrics;
+        noop = api.createNoopMeter?.();
       } catch {
         return; // not installed: no metrics, no cost
       }
     }
     const meter = provider.getMeter(METER_NAME);
+    // No global provider registered: the API hands out its no-op meter, which stays one (a
+    // provider registered later does not reach it). Nothing would be recorded: time nothing.
+    if (meter === noop) return;
     for (const [name, [unit, description]] of Object.entries(COUNTERS)) {
       this.#counters[name as keyof StoreStats] = meter.createCounter(METRIC_PREFIX + snake(name), {
         unit,

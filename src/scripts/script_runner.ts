@@ -30,24 +30,38 @@ export function defineScript(name: string, source: string): LuaScript {
   return { name, source, sha: createHash("sha1").update(source).digest("hex") };
 }
 
+/** What the caller makes of a script's outcome, in the same step as the script (no Promise more). */
+export interface ScriptOutcome<T> {
+  /** Turns the reply into the result. */
+  reply?: (reply: unknown) => T;
+  /** Turns a failure into the error to throw. */
+  error?: (error: unknown) => unknown;
+}
+
 /**
  * Runs a one-key script: one round trip, two when the script cache was lost.
  * @param send Sends a command to the node owning `key`.
  * @param script The script.
  * @param key Its only key.
  * @param args Its ARGV.
- * @returns The script's reply.
+ * @param outcome What to make of the reply and of a failure.
+ * @returns The script's reply, or what `outcome.reply` made of it.
  */
-export async function runScript(
+export function runScript<T = unknown>(
   send: SendToKey,
   script: LuaScript,
   key: string,
   args: readonly string[],
-): Promise<unknown> {
-  try {
-    return await send(key, ["EVALSHA", script.sha, "1", key, ...args]);
-  } catch (error) {
-    if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
-    return await send(key, ["EVAL", script.source, "1", key, ...args]);
-  }
+  outcome: ScriptOutcome<T> = {},
+): Promise<T> {
+  const command = ["EVALSHA", script.sha, "1", key];
+  for (const arg of args) command.push(arg);
+  const { reply, error: mapError } = outcome;
+  const failed = (error: unknown) => {
+    throw mapError ? mapError(error) : error;
+  };
+  return send(key, command).then(reply, (error) => {
+    if (!String((error as Error)?.message).startsWith("NOSCRIPT")) failed(error);
+    return send(key, ["EVAL", script.source, ...command.slice(2)]).then(reply, failed);
+  }) as Promise<T>;
 }

@@ -51,13 +51,31 @@ export class SessionWriter {
    * destroyed session stays destroyed.
    * @param merged Set on the commit that follows one whose merge changed the session's user.
    */
-  async commit(sid: unknown, session: unknown, merged = false): Promise<void> {
-    const id = checkSid(sid);
-    const record = checkSession(id, session);
-    const { options } = this.#ctx;
-    const snapshot = this.#ctx.snapshotOf(record, id);
-    const now = Date.now();
-    const expiry = expiryOf(record, options, now);
+  commit(sid: unknown, session: unknown, merged = false): Promise<void> {
+    try {
+      const id = checkSid(sid);
+      const record = checkSession(id, session);
+      const snapshot = this.#ctx.snapshotOf(record, id);
+      const now = Date.now();
+      const expiry = expiryOf(record, this.#ctx.options, now);
+      // A new session's first save (or a session of another store) is written whole, at once.
+      if (!snapshot && !this.#users && !this.#endsHere(id, record, snapshot, expiry, now)) {
+        return this.#replace(id, record, this.#ctx.codec.serialize(id, record), expiry, now);
+      }
+      return this.#commit(id, record, snapshot, expiry, now, merged);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #commit(
+    id: string,
+    record: SessionRecord,
+    snapshot: Snapshot | undefined,
+    expiry: Expiry,
+    now: number,
+    merged: boolean,
+  ): Promise<void> {
     if (this.#endsHere(id, record, snapshot, expiry, now)) return await this.#end(id, snapshot);
     if (snapshot?.legacy !== undefined && !snapshot.readOnly) {
       await this.#converter.convert(id, record, snapshot);
@@ -302,27 +320,28 @@ export class SessionWriter {
     await this.#users!.around(change, write, () => this.#ctx.snapshotOf(record, id));
   }
 
-  async #replace(
+  #replace(
     sid: string,
     record: SessionRecord,
     fields: Map<string, string>,
     expiry: Expiry,
     now: number,
     userFields: readonly [string, string][] = [],
-  ) {
+  ): Promise<void> {
     const args = expiryArgs(expiry, "", now);
-    for (const [field, value] of fields) args.push(field, value);
+    fields.forEach((value, field) => args.push(field, value)); // no [field, value] array per entry
     for (const [field, value] of userFields) args.push(field, value);
-    await this.#ctx.run(REPLACE_SCRIPT, sid, args);
-    this.#ctx.observer.created(sid, fields);
-    attachSnapshot(record, {
-      sid,
-      owner: this.#ctx,
-      fields,
-      sliding: slidingArg(expiry),
-      expires: expiry.at,
-      renewed: false,
-      liveAt: Date.now(),
+    return this.#ctx.run(REPLACE_SCRIPT, sid, args, () => {
+      this.#ctx.observer.created(sid, fields);
+      attachSnapshot(record, {
+        sid,
+        owner: this.#ctx,
+        fields,
+        sliding: slidingArg(expiry),
+        expires: expiry.at,
+        renewed: false,
+        liveAt: now, // taken before the write was sent, as a commit's
+      });
     });
   }
 }
