@@ -18,6 +18,7 @@ import { SmartRedisStore } from "../mod.ts";
 import { smartRedisSession } from "../koa.ts";
 import { Telemetry } from "../src/observe/telemetry.ts";
 import { Browser, connectClient, listenLoopback, startRedisServer, test } from "./_helpers.ts";
+import { scaled } from "./_load.ts";
 
 /** A meter provider whose metrics a test reads when it wants. */
 class Metrics implements AsyncDisposable {
@@ -159,6 +160,24 @@ test("metrics: true reports to the global meter provider of @opentelemetry/api",
     await new Promise((resolve) => setTimeout(resolve, 0));
     await store.get("nothing");
     assert.ok(await metrics.counter(PREFIX + "loads") >= 1);
+  } finally {
+    api.disable();
+  }
+});
+
+test("metrics: true takes the global meter provider registered before the store was created, not one registered later", async () => {
+  const { metrics: api } = await import("@opentelemetry/api");
+  await using metrics = new Metrics();
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  const store = new SmartRedisStore({ client });
+  // The store looks for the meter a moment after it is created, once @opentelemetry/api has loaded.
+  await new Promise((resolve) => setTimeout(resolve, scaled(100)));
+  assert.ok(api.setGlobalMeterProvider(metrics.provider));
+  try {
+    await store.get("nothing"); // the store's first operation
+    await store.get("nothing");
+    assert.equal(await metrics.counter(PREFIX + "loads"), 0);
   } finally {
     api.disable();
   }

@@ -331,9 +331,13 @@ export class SessionWriter {
     const args = expiryArgs(expiry, "", now);
     fields.forEach((value, field) => args.push(field, value)); // no [field, value] array per entry
     for (const [field, value] of userFields) args.push(field, value);
-    return this.#ctx.run(REPLACE_SCRIPT, sid, args, () => {
-      this.#ctx.observer.created(sid, fields);
-      attachSnapshot(record, {
+    return this.#ctx.run(REPLACE_SCRIPT, sid, args, (reply) => {
+      // A tombstone refused the write: the session stays destroyed, and its snapshot says so
+      // (the faces then send no cookie for it).
+      const dead = reply === "dead";
+      if (dead) this.#ctx.observer.blocked(sid, "commit");
+      else this.#ctx.observer.created(sid, fields);
+      const snapshot: Snapshot = {
         sid,
         owner: this.#ctx,
         fields,
@@ -341,7 +345,9 @@ export class SessionWriter {
         expires: expiry.at,
         renewed: false,
         liveAt: now, // taken before the write was sent, as a commit's
-      });
+      };
+      if (dead) snapshot.ended = true;
+      attachSnapshot(record, snapshot);
     });
   }
 }
