@@ -1,6 +1,7 @@
 /**
  * The local cache on Sentinel clients (ioredis 5 and 6 `new Redis({ sentinels })`,
- * node-redis 6 `createSentinel()`): another store's writes reach the cache, and
+ * node-redis 6 `createSentinel()`): another store's writes reach the cache, a
+ * CLIENT KILL of the tracked connection flushes it, and
  * through a real `SENTINEL FAILOVER` under cached reads the cache is flushed,
  * tracking moves to the new master (never a replica), and no read after recovery
  * is stale.
@@ -48,14 +49,18 @@ function close(client: object): Promise<unknown> {
   return Promise.resolve((client as { disconnect(): void }).disconnect());
 }
 
-/** The tracking connections (flag t) on a data server. */
-async function trackingClients(port: number): Promise<number> {
+/** The tracking connections (flag t) on a data server; `kill`: CLIENT KILL them too. */
+async function trackingClients(port: number, kill = false): Promise<number> {
   const client = createClient({ url: `redis://127.0.0.1:${port}` });
   client.on("error", () => {});
   await client.connect();
   try {
     const list = String(await client.sendCommand(["CLIENT", "LIST"]));
-    return list.split("\n").filter((line) => /flags=\S*t/.test(line)).length;
+    const ids = list.split("\n").filter((line) => /flags=\S*t/.test(line)).map((line) =>
+      /id=(\d+)/.exec(line)![1]
+    );
+    if (kill) { for (const id of ids) await client.sendCommand(["CLIENT", "KILL", "ID", id]); }
+    return ids.length;
   } finally {
     await client.close();
   }
@@ -100,6 +105,18 @@ for (const kind of KINDS) {
         await waitForStats(b, (stats) => stats.invalidations > before, bound);
         assert.equal((await b.get("s1"))?.n, 2);
         assert.equal(await trackingClients(await setup.masterPort()), 1);
+      });
+
+      await t.step("CLIENT KILL of the tracked connection: flushed, fresh, then tracking again", async () => {
+        await cacheIt(b, "s1");
+        const flushes = b.cacheStats().flushes;
+        assert.equal(await trackingClients(await setup.masterPort(), true), 1);
+        await write(a, "s1", 10);
+        assert.ok(await until(async () => (await b.get("s1").catch(() => null))?.n === 10, 5000));
+        assert.ok(b.cacheStats().flushes > flushes, JSON.stringify(b.cacheStats()));
+        await waitForStats(b, (stats) => stats.tracking, bound);
+        await cacheIt(b, "s1");
+        assert.equal((await b.get("s1"))?.n, 10);
       });
 
       await t.step(

@@ -7,8 +7,8 @@
  * a failover) and emits every invalidation push on it; the store's reads use
  * `sendCommand`, which that cache never holds.
  *
- * Every error of the master connection, every master change and every state
- * change of the Sentinel client flushes the cache; tracking is then confirmed
+ * Every error of the master connection (passed through as an `error` event),
+ * every master change and every state change of the Sentinel client flushes the cache; tracking is then confirmed
  * again (ROLE says master, TRACKINGINFO says on, an invalidation arrives end to
  * end) before the cache serves reads. node-redis moves to a new master when the
  * sentinels announce it, even while the old one is still up (a partition), and
@@ -65,6 +65,9 @@ export function nodeRedisSentinelTracker(client: object, timeout: number): Track
         masterPoolSize: 1,
         replicaPoolSize: 0,
         reserveClient: false,
+        // The master connection's errors (a CLIENT KILL, a dropped socket) come out as "error" events:
+        // node-redis 6 does not forward "client-error", and reconnects that connection silently.
+        passthroughClientErrorEvents: true,
       });
       let generation = 0;
       let closed = false;
@@ -98,7 +101,7 @@ export function nodeRedisSentinelTracker(client: object, timeout: number): Track
       tracked.on("topology-change", (event) => {
         if ((event as { type?: string })?.type === "MASTER_CHANGE") lost();
       });
-      for (const event of ["client-error", "error", "ready", "reconnecting", "end"]) tracked.on(event, lost);
+      for (const event of ["error", "ready", "reconnecting", "end"]) tracked.on(event, lost);
       // The app closing its client closes the store's connection too.
       main.on("end", () => {
         closed = true;
