@@ -24,6 +24,7 @@ import type { RedisConnection } from "./connection.ts";
 import { FLAT_MAPS } from "./node_redis.ts";
 import { nodeRedisSentinelConnection } from "./node_redis_sentinel.ts";
 import { trackingOn } from "./node_redis_tracking.ts";
+import { rearmDelay } from "./redirect_tracking.ts";
 import { unrefTimer } from "./_util.ts";
 
 /** The parts of a node-redis 6 Sentinel client the tracker uses. */
@@ -71,6 +72,7 @@ export function nodeRedisSentinelTracker(client: object, timeout: number): Track
       });
       let generation = 0;
       let closed = false;
+      let failures = 0;
       const send = (args: string[]) => tracked.sendCommand(false, args, FLAT_MAPS);
       const confirm = async (mine: number) => {
         const [role, info] = await Promise.all([send(["ROLE"]), send(["CLIENT", "TRACKINGINFO"])]);
@@ -82,15 +84,17 @@ export function nodeRedisSentinelTracker(client: object, timeout: number): Track
         if (mine === generation) cache.flush(true);
       };
       // No event says the master connection is back after a reconnect of its own: confirm at
-      // once (the commands wait for it), and again shortly while that fails.
+      // once (the commands wait for it), and again, backing off, while that fails.
       const lost = () => {
         const mine = ++generation;
         cache.flush(false);
         if (closed) return;
+        failures = 0;
+        const later = () => unrefTimer(setTimeout(attempt, rearmDelay(++failures, timeout)));
         const attempt = () => {
           if (mine !== generation || closed) return;
-          if (!tracked.isOpen) return void unrefTimer(setTimeout(attempt, Math.min(1000, timeout)));
-          confirm(mine).catch(() => unrefTimer(setTimeout(attempt, Math.min(1000, timeout))));
+          if (!tracked.isOpen) return later();
+          confirm(mine).catch(later);
         };
         attempt();
       };

@@ -19,6 +19,18 @@ import { unrefTimer } from "./_util.ts";
 /** The channel Redis sends invalidations on to a RESP2 redirect target. */
 export const INVALIDATE_CHANNEL = "__redis__:invalidate";
 
+/**
+ * How long to wait before setting tracking up again after `failures` failed attempts while the
+ * connections were up: soon at first (a failover settling), then backing off to 30 s (an ACL
+ * that refuses the check key keeps failing).
+ * @param failures Failed attempts in a row, at least 1.
+ * @param timeout Milliseconds a command may take (option `commandTimeout`).
+ * @returns Milliseconds.
+ */
+export function rearmDelay(failures: number, timeout: number): number {
+  return Math.min(30_000, Math.min(1000, timeout) * 2 ** (failures - 1));
+}
+
 /** What the adapter gives the arming. */
 export interface RedirectEnds {
   /**
@@ -49,6 +61,7 @@ export class RedirectArming {
   #generation = 0;
   #subscriber: Promise<string> | undefined;
   #closed = false;
+  #failures = 0;
 
   /**
    * @param cache The cache to feed.
@@ -73,15 +86,20 @@ export class RedirectArming {
 
   /** Either connection closed, reconnected or became ready: flush, and arm again when both are up. */
   arm(): void {
+    this.#failures = 0;
+    this.#armNow();
+  }
+
+  #armNow(): void {
     const mine = ++this.#generation;
     this.#cache.flush(false);
     if (this.#closed || !this.#ends.live() || this.#subscriber === undefined) return;
     this.#armAs(mine, this.#subscriber).catch(() => {
       // Both up and still failing (the two on different servers during a failover, or a
-      // replica): try again shortly; a close or reconnect of either arms again by itself.
+      // replica): try again later; a close or reconnect of either arms again by itself.
       const retry = setTimeout(() => {
-        if (mine === this.#generation && this.#ends.live()) this.arm();
-      }, Math.min(1000, this.#timeout));
+        if (mine === this.#generation && this.#ends.live()) this.#armNow();
+      }, rearmDelay(++this.#failures, this.#timeout));
       unrefTimer(retry);
     });
   }
