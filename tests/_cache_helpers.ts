@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createClient } from "redis";
 import { createClient as createClient6 } from "redis6";
+import { createClient as createClient4 } from "redis4";
 import { Redis } from "ioredis";
 import { Redis as Redis6 } from "ioredis6";
 // @ts-types="@types/express-session"
@@ -27,7 +28,9 @@ function nodeRedis(make: typeof createClient, options: object = {}) {
     const client = make({ url, ...options });
     client.on("error", () => {});
     await client.connect();
-    return { client, close: async () => void (client.isOpen && await client.close()) };
+    // node-redis 4 has quit(), not close().
+    const close = () => (client as unknown as { quit(): Promise<unknown> }).quit();
+    return { client, close: async () => void (client.isOpen && await (client.close ?? close).call(client)) };
   };
 }
 
@@ -50,6 +53,11 @@ export const CACHE_CLIENTS: CacheClientKind[] = [
     create: nodeRedis(createClient6 as unknown as typeof createClient),
   },
   { name: "ioredis 5", redirect: true, create: ioRedis(Redis) },
+  {
+    name: "node-redis 4",
+    redirect: true,
+    create: nodeRedis(createClient4 as unknown as typeof createClient),
+  },
   { name: "ioredis 6", redirect: true, create: ioRedis(Redis6 as unknown as typeof Redis) },
 ];
 

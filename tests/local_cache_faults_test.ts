@@ -2,12 +2,14 @@
  * The local cache under faults: a Redis restart, CLIENT KILL of the cache's
  * data connection and of its invalidation connection, SCRIPT FLUSH. Each one
  * flushes the cache (or leaves it exact), and no read after recovery is stale.
- * Also: clients the cache cannot follow safely refuse the option at construction.
+ * Also: clients the cache cannot follow safely refuse the option at construction, and
+ * those it can (Sentinel clients, node-redis 4) accept it.
  */
 
 import assert from "node:assert/strict";
 import { createClient as createClient4 } from "redis4";
 import { createClient, createCluster, createSentinel } from "redis";
+import { createSentinel as createSentinel6 } from "redis6";
 import { Cluster, Redis } from "ioredis";
 import { SmartRedisStore } from "../mod.ts";
 import { connectClient, delay, type RedisServer, startRedisServer, test } from "./_helpers.ts";
@@ -117,17 +119,11 @@ test("localCache is refused, with the reason, by clients it cannot follow safely
   const refusals: [string, object, RegExp][] = [
     ["node-redis cluster", createCluster({ rootNodes: [{ url: "redis://127.0.0.1:1" }] }), /Cluster/],
     [
-      "node-redis Sentinel",
+      "node-redis 5 Sentinel",
       createSentinel({ name: "m", sentinelRootNodes: [{ host: "127.0.0.1", port: 1 }] }),
-      /Sentinel/,
+      /node-redis 5 createSentinel\(\) client: it has no duplicate\(\)/,
     ],
     ["ioredis cluster", new Cluster([{ host: "127.0.0.1", port: 1 }], { lazyConnect: true }), /Cluster/],
-    [
-      "ioredis Sentinel",
-      new Redis({ sentinels: [{ host: "127.0.0.1", port: 1 }], name: "m", lazyConnect: true }),
-      /Sentinel/,
-    ],
-    ["node-redis 4", createClient4({ url: "redis://127.0.0.1:1" }), /node-redis 4/],
     [
       "a custom connection",
       {
@@ -149,6 +145,20 @@ test("localCache is refused, with the reason, by clients it cannot follow safely
     );
     // Without the option the same client is accepted.
     new SmartRedisStore({ client });
+  }
+});
+
+test("localCache is accepted by Sentinel clients of node-redis 6 and ioredis, and by node-redis 4", () => {
+  const sentinels = [{ host: "127.0.0.1", port: 1 }];
+  const accepted: [string, object][] = [
+    ["node-redis 6 Sentinel", createSentinel6({ name: "m", sentinelRootNodes: sentinels })],
+    ["ioredis Sentinel", new Redis({ sentinels, name: "m", lazyConnect: true })],
+    ["node-redis 4", createClient4({ url: "redis://127.0.0.1:1" })],
+  ];
+  for (const [name, client] of accepted) {
+    const stats = new SmartRedisStore({ client, localCache: true }).cacheStats();
+    assert.equal(stats.mode, "local", name);
+    assert.equal(stats.tracking, false, name);
   }
 });
 

@@ -12,11 +12,16 @@ import { isNodeRedisClient } from "../clients/node_redis.ts";
 import { isNodeRedisCluster } from "../clients/node_redis_cluster.ts";
 import { isNodeRedisSentinel } from "../clients/node_redis_sentinel.ts";
 import { nodeRedisCanTrack, nodeRedisTracker } from "../clients/node_redis_tracking.ts";
+import { nodeRedis4Tracker } from "../clients/node_redis4_tracking.ts";
+import {
+  nodeRedisSentinelCanTrack,
+  nodeRedisSentinelTracker,
+} from "../clients/node_redis_sentinel_tracking.ts";
 import type { ResolvedOptions } from "../options/options.ts";
 import { ClientCacheReads, hasClientSideCache } from "./client_cache_reads.ts";
 import type { CacheStats } from "./local_cache.ts";
 import { TrackedReads } from "./tracked_reads.ts";
-import type { SessionReadCache } from "./tracker.ts";
+import type { SessionReadCache, Tracker } from "./tracker.ts";
 
 /** A read cache with its counters. */
 export type ReadCache = SessionReadCache & { stats(): CacheStats };
@@ -36,21 +41,26 @@ export function readCacheFor(client: unknown, options: ResolvedOptions): ReadCac
   if (isIoRedisCluster(app) || isNodeRedisCluster(app)) {
     throw cannot("a Redis Cluster client yet: invalidations would have to follow slot migrations");
   }
-  if (isIoRedisSentinel(app) || isNodeRedisSentinel(app)) {
-    throw cannot("a Sentinel client yet: tracking would have to follow failovers");
+  const tracked = (tracker: Tracker) => new TrackedReads(tracker, bounds, options.commandTimeout);
+  if (isNodeRedisSentinel(app)) {
+    if (!nodeRedisSentinelCanTrack(app)) {
+      throw cannot(
+        "a node-redis 5 createSentinel() client: it has no duplicate(), so the store cannot open a " +
+          "tracked master connection with the client's options; use node-redis 6 or ioredis",
+      );
+    }
+    return tracked(nodeRedisSentinelTracker(app, options.commandTimeout));
   }
   if (isIoRedisClient(app)) {
     if (typeof (app as { duplicate?: unknown }).duplicate !== "function") {
       throw cannot("an ioredis client without duplicate()");
     }
-    return new TrackedReads(ioRedisTracker(app, options.commandTimeout), bounds, options.commandTimeout);
+    return tracked(ioRedisTracker(app, options.commandTimeout, isIoRedisSentinel(app)));
   }
   if (isNodeRedisClient(app)) {
     if (hasClientSideCache(app)) return new ClientCacheReads(app);
-    if (!nodeRedisCanTrack(app)) {
-      throw cannot("node-redis 4: it has no RESP3 push support; use node-redis 5 or 6");
-    }
-    return new TrackedReads(nodeRedisTracker(app, options.commandTimeout), bounds, options.commandTimeout);
+    const tracker = nodeRedisCanTrack(app) ? nodeRedisTracker : nodeRedis4Tracker;
+    return tracked(tracker(app, options.commandTimeout));
   }
   throw cannot("a custom RedisConnection: the store cannot open tracked connections through it");
 }

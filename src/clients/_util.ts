@@ -203,9 +203,14 @@ export interface MasterOnlyReads {
  * with a `ROLE` in the same round trip, and one answered by a replica is retried
  * until the client has followed the master, for as long as the caller waits.
  * @param send Sends one command to the node the client deems the master.
+ * @param onReplica Called each time a replica answered (the local cache's tracked connection
+ *   flushes then: what it tracks there is not what the master changes).
  * @returns The guarded `send`, and how to bound its retries.
  */
-export function masterOnlyReads(send: (args: readonly string[]) => Promise<unknown>): MasterOnlyReads {
+export function masterOnlyReads(
+  send: (args: readonly string[]) => Promise<unknown>,
+  onReplica?: () => void,
+): MasterOnlyReads {
   let retryFor = 10_000;
   return {
     async send(args, deadline) {
@@ -215,6 +220,7 @@ export function masterOnlyReads(send: (args: readonly string[]) => Promise<unkno
       for (;;) {
         const [role, reply] = await Promise.all([send(["ROLE"]), send(args)]);
         if ((role as unknown[])?.[0] === "master") return reply;
+        onReplica?.();
         await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE));
         // No attempt once the caller has given up (its wait began a little earlier, so it has
         // failed the command with the store's own timeout error by now).

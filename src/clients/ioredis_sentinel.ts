@@ -30,12 +30,13 @@ export function isIoRedisSentinel(client: object): boolean {
  * the node answers as master); the address in
  * error messages is the master the client is connected to, or the sentinels.
  * @param client A client from ioredis `new Redis({ sentinels, name })`.
+ * @param onReplica Called when a replica answered a read (see {@linkcode masterOnlyReads}).
  * @returns The store's view of it.
  */
-export function ioRedisSentinelConnection(client: object): RedisConnection {
+export function ioRedisSentinelConnection(client: object, onReplica?: () => void): RedisConnection {
   const redis = client as IoRedisSentinelClient;
   const base = ioRedisConnection(client);
-  const reads = masterOnlyReads((args) => base.send("", args));
+  const reads = masterOnlyReads((args) => base.send("", args), onReplica);
   return {
     send: (_key, args, deadline) => reads.send(args, deadline),
     masters: () => base.masters(),

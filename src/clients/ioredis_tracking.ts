@@ -1,12 +1,14 @@
 /**
- * Local-cache tracking for ioredis 5 and 6 standalone clients, which speak
- * RESP2 only: two connections of the store's own, duplicated from the app's
- * client. One is SUBSCRIBEd to `__redis__:invalidate`; the other, which carries
- * the store's session reads, has `CLIENT TRACKING on REDIRECT <id of the first>`.
- * Either reconnecting silently ends the invalidations (the redirect breaks, or
- * tracking is off on a new connection), so every close of either flushes the
- * cache, and every ready sets tracking up again and confirms it with
- * `CLIENT TRACKINGINFO` before the cache serves reads again.
+ * Local-cache tracking for ioredis 5 and 6 clients, standalone or Sentinel-backed,
+ * which speak RESP2 only: a REDIRECT pair (see {@linkcode RedirectArming}) of two
+ * connections of the store's own, duplicated from the app's client. Every close,
+ * end or reconnect of either flushes the cache; every ready arms tracking again.
+ *
+ * With Sentinel, each duplicate asks the sentinels for the master whenever it
+ * connects, and is made with `failoverDetector` so that a `+switch-master` ends
+ * it even while the old master is still up (a partition): both then reconnect to
+ * the new master. Tracking is confirmed only on a node that answers ROLE as
+ * master, and a tracked read a replica answers flushes the cache and arms again.
  * @module
  */
 
@@ -14,11 +16,8 @@ import type { LocalCache } from "../cache/local_cache.ts";
 import type { Tracker } from "../cache/tracker.ts";
 import type { RedisConnection } from "./connection.ts";
 import { type IoRedisClient, ioRedisConnection } from "./ioredis.ts";
-import { trackingOn } from "./node_redis_tracking.ts";
-import { checkTracking } from "../cache/tracking_check.ts";
-
-/** The channel Redis sends invalidations on to a RESP2 redirect target. */
-const CHANNEL = "__redis__:invalidate";
+import { ioRedisSentinelConnection } from "./ioredis_sentinel.ts";
+import { INVALIDATE_CHANNEL, RedirectArming } from "./redirect_tracking.ts";
 
 /** The parts of an ioredis client the tracker uses. */
 interface IoRedisDuplicable extends IoRedisClient {
@@ -28,72 +27,45 @@ interface IoRedisDuplicable extends IoRedisClient {
 }
 
 /**
- * The tracker of an ioredis standalone client.
+ * The tracker of an ioredis client.
  * @param client The app's ioredis client (left as it is: the store duplicates it).
  * @param timeout Milliseconds the end-to-end check of tracking may take.
+ * @param sentinel Whether the client finds its master through sentinels.
  * @returns The tracker.
  */
-export function ioRedisTracker(client: object, timeout: number): Tracker {
+export function ioRedisTracker(client: object, timeout: number, sentinel = false): Tracker {
   const main = client as IoRedisDuplicable;
   const keyPrefix = typeof main.options?.keyPrefix === "string" ? main.options.keyPrefix : "";
   return {
-    detail:
-      "Redis tracking, invalidations redirected to a subscribed connection of the store's own (ioredis)",
+    detail: `Redis tracking, invalidations redirected to a subscribed connection of the store's own (ioredis${
+      sentinel ? ", following the Sentinel master" : ""
+    })`,
     start(cache: LocalCache): RedisConnection {
-      const data = main.duplicate({ lazyConnect: true });
+      const follow = sentinel ? { failoverDetector: true } : {};
+      const data = main.duplicate({ lazyConnect: true, ...follow });
       // RESP2 (ioredis 6 speaks RESP3 by default, and drops the "invalidate" pushes a RESP3
       // redirect target gets): invalidations then come as messages on the channel.
-      const sub = main.duplicate({ lazyConnect: true, autoResubscribe: false, protocol: 2 });
-      let generation = 0;
-      let subscribed: Promise<string> | undefined;
-
-      const arm = async () => {
-        const mine = ++generation;
-        cache.flush(false);
-        if (data.status !== "ready" || subscribed === undefined) return;
-        try {
-          const id = await subscribed;
-          if (mine !== generation) return;
-          // Off first: an existing redirect (to a dead subscriber) cannot be changed in place.
-          const [, , info] = await Promise.all([
-            data.call("CLIENT", "TRACKING", "off"),
-            data.call("CLIENT", "TRACKING", "on", "REDIRECT", id),
-            data.call("CLIENT", "TRACKINGINFO"),
-          ]);
-          if (mine !== generation || !trackingOn(info, id)) return;
-          await checkTracking((args) => data.call(args[0], args.slice(1)), cache, timeout);
-          const live = data.status === "ready" && sub.status === "ready";
-          if (mine === generation && live) cache.flush(true);
-        } catch {
-          // The connection that failed reports it; its next ready arms again.
-        }
-      };
+      const sub = main.duplicate({ lazyConnect: true, autoResubscribe: false, protocol: 2, ...follow });
+      const arming = new RedirectArming(cache, {
+        send: (args) => data.call(args[0], args.slice(1)),
+        live: () => data.status === "ready" && sub.status === "ready",
+        masterOnly: sentinel,
+        keyPrefix,
+      }, timeout);
+      const arm = () => arming.arm();
 
       sub.on("messageBuffer", (channel: unknown, message: unknown) => {
-        if (String(channel) !== CHANNEL) return;
-        if (message === null || !Array.isArray(message)) return cache.invalidate(null);
-        const keys: string[] = [];
-        for (const key of message) {
-          const text = String(key);
-          if (text.startsWith(keyPrefix)) keys.push(text.slice(keyPrefix.length));
-        }
-        cache.invalidate(keys);
+        if (String(channel) === INVALIDATE_CHANNEL) arming.message(message);
       });
       sub.on("ready", () => {
-        const subscribing = (async () => {
+        arming.subscribed((async () => {
           const id = String(await sub.call("CLIENT", "ID"));
-          await sub.subscribe(CHANNEL);
+          await sub.subscribe(INVALIDATE_CHANNEL);
           return id;
-        })();
-        subscribing.catch(() => {/* the subscriber's next event decides */});
-        subscribed = subscribing;
-        arm();
+        })());
       });
       for (const event of ["close", "end", "reconnecting"]) {
-        sub.on(event, () => {
-          subscribed = undefined;
-          arm();
-        });
+        sub.on(event, () => arming.subscribed(undefined));
         data.on(event, arm);
       }
       data.on("ready", arm);
@@ -101,12 +73,11 @@ export function ioRedisTracker(client: object, timeout: number): Tracker {
       sub.connect().catch(() => {/* ioredis retries by itself */});
       // The app closing its client closes the store's connections too.
       main.on("end", () => {
-        generation++;
-        cache.flush(false);
+        arming.close();
         data.disconnect();
         sub.disconnect();
       });
-      return ioRedisConnection(data);
+      return sentinel ? ioRedisSentinelConnection(data, arm) : ioRedisConnection(data);
     },
   };
 }

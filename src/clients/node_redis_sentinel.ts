@@ -41,9 +41,10 @@ export function isNodeRedisSentinel(client: object): boolean {
  * which node-redis follows through failovers (reads only once the node answers as master). Connects the client at first use
  * when nobody has, and listens for its `error` events.
  * @param client A client from node-redis `createSentinel()`.
+ * @param onReplica Called when a replica answered a read (see {@linkcode masterOnlyReads}).
  * @returns The store's view of it.
  */
-export function nodeRedisSentinelConnection(client: object): RedisConnection {
+export function nodeRedisSentinelConnection(client: object, onReplica?: () => void): RedisConnection {
   const sentinel = client as NodeRedisSentinel;
   const state = new StateReporter(() => sentinel.isReady);
   // The nodes last known, for error messages while a failover leaves the client without a master.
@@ -70,7 +71,10 @@ export function nodeRedisSentinelConnection(client: object): RedisConnection {
   let mayOpen = !sentinel.isOpen;
   let opened = sentinel.isOpen;
   sentinel.on("connect", () => opened = true);
-  const reads = masterOnlyReads((args) => settleReply(sentinel.sendCommand(false, [...args], FLAT_MAPS)));
+  const reads = masterOnlyReads(
+    (args) => settleReply(sentinel.sendCommand(false, [...args], FLAT_MAPS)),
+    onReplica,
+  );
   const node: RedisNode = { send: reads.send };
   return {
     send: (_key, args, deadline) => reads.send(args, deadline),
