@@ -134,6 +134,11 @@ test("koa: counters move over HTTP as the scenario predicts", async () => {
     conflicts: 0,
     blocked: 0,
     lockWaits: 0,
+    expirations: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    cacheInvalidations: 0,
+    cacheFlushes: 0,
   });
 });
 
