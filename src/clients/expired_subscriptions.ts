@@ -10,27 +10,26 @@
  */
 
 import { isIoRedisClient } from "./ioredis.ts";
-import { ioRedisAddress } from "./ioredis.ts";
 import { isIoRedisCluster } from "./ioredis_cluster.ts";
-import { addressOf, isNodeRedisClient, type NodeRedisOptions } from "./node_redis.ts";
+import { isNodeRedisClient } from "./node_redis.ts";
 import { isNodeRedisCluster } from "./node_redis_cluster.ts";
 import { isNodeRedisSentinel } from "./node_redis_sentinel.ts";
 import { unrefTimer } from "./_util.ts";
+import {
+  channel,
+  type Emitter,
+  type ExpiredHandler,
+  type IoRedisLike,
+  ioRedisNode,
+  type NodeRedisLike,
+  nodeRedisNode,
+  type NodeSubscription,
+  readSetting,
+  SETTING,
+} from "./_expired_node.ts";
+import { ioRedisMasters, nodeRedisMasters, perMaster } from "./expired_cluster.ts";
 
-/** What the subscriptions report. */
-export interface ExpiredHandler {
-  /**
-   * A key expired.
-   * @param key The key as Redis names it (an ioredis `keyPrefix` still on it).
-   */
-  expired(key: string): void;
-  /**
-   * A master's `notify-keyspace-events`, read as its subscription starts.
-   * @param address The master's `host:port`.
-   * @param flags The setting, or the error that refused reading it (ACLs, managed services).
-   */
-  setting(address: string, flags: string | Error): void;
-}
+export type { ExpiredHandler };
 
 /** The subscriptions of one store. */
 export interface ExpiredSubscriptions {
@@ -38,36 +37,6 @@ export interface ExpiredSubscriptions {
   readonly addresses: readonly string[];
   /** Closes every subscription. */
   close(): void;
-}
-
-/** How often the masters of a cluster are compared with the subscriptions (in-memory lists only). */
-const TOPOLOGY_POLL_MS = 1000;
-const SETTING = ["CONFIG", "GET", "notify-keyspace-events"];
-
-type Listener = (...args: unknown[]) => void;
-interface Emitter {
-  on(event: string, listener: Listener): unknown;
-  removeListener?(event: string, listener: Listener): unknown;
-}
-interface NodeRedisLike extends Emitter {
-  duplicate(overrides?: object): NodeRedisLike;
-  connect(): Promise<unknown>;
-  sendCommand(args: string[]): Promise<unknown>;
-  subscribe(channel: string, listener: (message: unknown) => void): Promise<unknown>;
-  close?(): Promise<unknown>;
-  quit?(): Promise<unknown>;
-  readonly isOpen: boolean;
-  readonly options?: NodeRedisOptions & { database?: number };
-}
-interface IoRedisLike extends Emitter {
-  duplicate(overrides?: object): IoRedisLike;
-  connect(): Promise<unknown>;
-  call(command: string, ...args: string[]): Promise<unknown>;
-  subscribe(channel: string): Promise<unknown>;
-  disconnect(): void;
-  nodes?(role: "master"): IoRedisLike[];
-  readonly status: string;
-  readonly options?: { host?: string; port?: number; path?: string; db?: number; keyPrefix?: unknown };
 }
 
 /**
@@ -117,14 +86,8 @@ export function subscribeExpired(
     return single(client as IoRedisLike, ioRedisNode(client as IoRedisLike, handler));
   }
   if (isNodeRedisCluster(client)) return perMaster(client as Emitter, nodeRedisMasters, handler, closed);
-  if (isNodeRedisSentinel(client)) return sentinel(client as SentinelLike, handler);
+  if (isNodeRedisSentinel(client)) return sentinel(client as SentinelLike, handler, closed);
   return single(client as Emitter, nodeRedisNode(client as NodeRedisLike, handler));
-}
-
-/** One subscription: its address and how to end it. */
-interface NodeSubscription {
-  address: string;
-  close(): void;
 }
 
 function single(app: Emitter, node: NodeSubscription): ExpiredSubscriptions {
@@ -140,193 +103,47 @@ function single(app: Emitter, node: NodeSubscription): ExpiredSubscriptions {
   };
 }
 
-function channel(db: unknown): string {
-  return `__keyevent@${Number.isInteger(db) ? db : 0}__:expired`;
-}
-
-async function readSetting(send: () => Promise<unknown>): Promise<string | Error> {
-  try {
-    const reply = await send();
-    const flat = Array.isArray(reply)
-      ? reply
-      : reply instanceof Map
-      ? [...reply].flat()
-      : Object.entries(reply as object).flat();
-    return String(flat[1] ?? "");
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
-  }
-}
-
-/** A node-redis client of the store's own, duplicated from `client` (database and credentials included). */
-function nodeRedisNode(client: NodeRedisLike, handler: ExpiredHandler): NodeSubscription {
-  const address = addressOf(client.options);
-  // RESP2 without a client-side cache: a subscriber needs neither.
-  const sub = client.duplicate({ clientSideCache: undefined });
-  sub.on("error", () => {/* it reconnects and resubscribes by itself */});
-  let closed = false;
-  (async () => {
-    await sub.connect();
-    handler.setting(address, await readSetting(() => sub.sendCommand(SETTING)));
-    if (closed) return;
-    await sub.subscribe(channel(client.options?.database), (key) => handler.expired(String(key)));
-  })().catch(() => {/* closed meanwhile, or the app's client reports the outage */});
-  return {
-    address,
-    close() {
-      closed = true;
-      if (!sub.isOpen) return;
-      const closing = sub.close ? sub.close() : sub.quit?.();
-      closing?.catch(() => {/* closed anyway */});
-    },
-  };
-}
-
-/** An ioredis connection of the store's own (on a Sentinel client it follows the master). */
-function ioRedisNode(client: IoRedisLike, handler: ExpiredHandler): NodeSubscription {
-  const address = ioRedisAddress(client);
-  const name = channel(client.options?.db);
-  // RESP2: messages come as "message" events in ioredis 5 and 6 alike.
-  const sub = client.duplicate({ lazyConnect: true, protocol: 2 });
-  sub.on("error", () => {/* it reconnects and resubscribes by itself */});
-  sub.on("message", (from, key) => {
-    if (from === name) handler.expired(String(key));
-  });
-  let closed = false;
-  (async () => {
-    await sub.connect();
-    handler.setting(address, await readSetting(() => sub.call(...SETTING as [string, ...string[]])));
-    if (!closed) await sub.subscribe(name);
-  })().catch(() => {/* closed meanwhile, or the app's client reports the outage */});
-  return {
-    address,
-    close() {
-      closed = true;
-      sub.disconnect();
-    },
-  };
-}
-
 /** node-redis's Sentinel client subscribes on the current master and moves with it. */
 interface SentinelLike extends Emitter {
   sendCommand(isReadonly: boolean, args: string[]): Promise<unknown>;
   subscribe(channel: string, listener: (message: unknown) => void): Promise<unknown>;
   unsubscribe(channel: string, listener: (message: unknown) => void): Promise<unknown>;
   getMasterNode(): { host: string; port: number } | undefined;
+  readonly isReady: boolean;
 }
 
-function sentinel(client: SentinelLike, handler: ExpiredHandler): ExpiredSubscriptions {
-  const master = client.getMasterNode();
-  const address = master ? `${master.host}:${master.port}` : "the Sentinel master";
+function sentinel(client: SentinelLike, handler: ExpiredHandler, ended: () => boolean): ExpiredSubscriptions {
   const listener = (key: unknown) => handler.expired(String(key));
   const name = channel(
     (client as { options?: { nodeClientOptions?: { database?: number } } }).options
       ?.nodeClientOptions?.database,
   );
+  const masterAddress = () => {
+    const master = client.getMasterNode();
+    return master ? `${master.host}:${master.port}` : "the Sentinel master";
+  };
   let closed = false;
-  (async () => {
-    handler.setting(address, await readSetting(() => client.sendCommand(false, SETTING)));
-    if (!closed) await client.subscribe(name, listener);
-  })().catch(() => {/* the app's client reports the outage */});
-  return {
-    addresses: [address],
-    close() {
-      closed = true;
-      client.unsubscribe(name, listener).catch(() => {/* closed anyway */});
-    },
+  let subscribed = false;
+  // The store connects the app's client at its first command: wait for it (its Pub/Sub needs it).
+  const start = async () => {
+    if (closed || ended()) return;
+    if (!client.isReady) return void unrefTimer(setTimeout(start, SENTINEL_WAIT_MS));
+    handler.setting(masterAddress(), await readSetting(() => client.sendCommand(false, SETTING)));
+    if (closed) return;
+    await client.subscribe(name, listener);
+    subscribed = true;
   };
-}
-
-/** The masters of a cluster now, each with how to subscribe on it. */
-type MasterList = (cluster: object, handler: ExpiredHandler) => Promise<Map<string, () => NodeSubscription>>;
-
-function ioRedisMasters(
-  cluster: object,
-  handler: ExpiredHandler,
-): Promise<Map<string, () => NodeSubscription>> {
-  const masters = new Map<string, () => NodeSubscription>();
-  for (const node of (cluster as IoRedisLike).nodes!("master")) {
-    masters.set(ioRedisAddress(node), () => ioRedisNode(node, handler));
-  }
-  return Promise.resolve(masters);
-}
-
-interface NodeRedisClusterLike {
-  readonly masters: readonly { address?: string }[];
-  nodeClient(node: object): NodeRedisLike | Promise<NodeRedisLike>;
-  readonly isOpen: boolean;
-}
-
-async function nodeRedisMasters(
-  cluster: object,
-  handler: ExpiredHandler,
-): Promise<Map<string, () => NodeSubscription>> {
-  const { masters, nodeClient } = cluster as NodeRedisClusterLike;
-  const masters_ = new Map<string, () => NodeSubscription>();
-  await Promise.all(masters.map(async (master) => {
-    const client = await nodeClient.call(cluster, master);
-    const node = () => {
-      const subscription = nodeRedisNode(client, handler);
-      // The duplicate names its node by its own options; the cluster's name is the one to compare.
-      return { ...subscription, address: master.address ?? subscription.address };
-    };
-    masters_.set(master.address ?? addressOf(client.options), node);
-  }));
-  return masters_;
-}
-
-/**
- * One subscription per master, compared with the cluster's masters every second and at
- * each topology event: a new master (a promoted replica, a node added) gets one, a node
- * that is no longer a master loses its.
- */
-function perMaster(
-  cluster: Emitter,
-  list: MasterList,
-  handler: ExpiredHandler,
-  isClosed: () => boolean,
-): ExpiredSubscriptions {
-  const open = new Map<string, NodeSubscription>();
-  let closed = false;
-  let syncing = false;
-  const sync = async () => {
-    if (closed || syncing) return;
-    syncing = true;
-    try {
-      if (isClosed()) return close();
-      const masters = await list(cluster, handler);
-      if (closed) return;
-      for (const [address, subscribe] of masters) if (!open.has(address)) open.set(address, subscribe());
-      for (const [address, subscription] of open) {
-        if (masters.has(address)) continue;
-        subscription.close();
-        open.delete(address);
-      }
-    } catch {
-      // Topology unknown for now (the cluster is reconnecting): the next round tries again.
-    } finally {
-      syncing = false;
-    }
-  };
-  const timer = setInterval(sync, TOPOLOGY_POLL_MS);
-  unrefTimer(timer);
-  const events = ["refresh", "+node", "-node", "ready", "connect"];
-  const onEnd = () => close();
-  for (const event of events) cluster.on(event, sync);
-  cluster.on("end", onEnd);
-  const close = () => {
-    closed = true;
-    clearInterval(timer);
-    for (const event of events) cluster.removeListener?.(event, sync);
-    cluster.removeListener?.("end", onEnd);
-    for (const subscription of open.values()) subscription.close();
-    open.clear();
-  };
-  sync();
+  start().catch(() => {/* the app's client reports the outage */});
   return {
     get addresses() {
-      return [...open.keys()];
+      return [masterAddress()];
     },
-    close,
+    close() {
+      closed = true;
+      if (subscribed) client.unsubscribe(name, listener).catch(() => {/* closed anyway */});
+    },
   };
 }
+
+/** How often a Sentinel client not yet connected is looked at again. */
+const SENTINEL_WAIT_MS = 100;
