@@ -150,7 +150,8 @@ export interface SmartRedisStoreOptions {
   localCache?: boolean | LocalCacheOptions;
   /**
    * Listeners of the store's events, by name, e.g. `{ merged: ({ sid, properties }) => ... }`
-   * (see `StoreEvents` for each event's payload). Events without a listener cost nothing.
+   * (see `StoreEvents` for each event's payload). Events without a listener cost nothing;
+   * an `expired` listener opens the store's subscription to Redis's expired-key notifications.
    * @default {{}}
    */
   on?: StoreListeners;
