@@ -23,13 +23,13 @@ export interface MeterLike {
     record(value: number, attributes?: MetricAttributes): void;
   };
   /** Creates a counter read at each collection. */
-  createObservableCounter(name: string, options?: { description?: string; unit?: string }): Observable;
+  createObservableCounter(name: string, options?: { description?: string; unit?: string }): ObservableLike;
   /** Creates a gauge read at each collection. */
-  createObservableGauge(name: string, options?: { description?: string; unit?: string }): Observable;
+  createObservableGauge(name: string, options?: { description?: string; unit?: string }): ObservableLike;
 }
 
 /** An OpenTelemetry observable instrument (the part the store uses). */
-export interface Observable {
+export interface ObservableLike {
   /** Adds the callback that reports its value at each collection. */
   addCallback(
     callback: (result: { observe(value: number, attributes?: MetricAttributes): void }) => void,
