@@ -12,10 +12,10 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import type { SessionData } from "express-session";
 import { createClient } from "redis";
-import { createClient as createClient4 } from "redis4";
+import { createClient as createClient4, createCluster as createCluster4 } from "redis4";
 import { createClient as createClient6 } from "redis6";
 import { Redis } from "ioredis";
-import { Redis as Redis6 } from "ioredis6";
+import { Cluster as Cluster6, Redis as Redis6 } from "ioredis6";
 import { startRedisCluster } from "../scripts/redis_cluster.ts";
 import { SmartRedisStore, type SmartRedisStoreOptions } from "../mod.ts";
 import { keySlot } from "../src/clients/_key_slot.ts";
@@ -203,7 +203,22 @@ test("a client the store cannot subscribe through: listening for expired is refu
   assert.throws(() => store.on("expired", () => {}), TypeError);
 });
 
-for (const [name, make] of shard(Object.entries(clusterClients))) {
+/** The shared cluster clients, and node-redis 4 and ioredis 6. */
+const CLUSTERS: Record<string, (urls: readonly string[]) => { client: object; close(): unknown }> = {
+  ...clusterClients,
+  "node-redis 4": (urls) => {
+    const client = createCluster4({ rootNodes: urls.map((url) => ({ url })) });
+    client.on("error", () => {});
+    return { client, close: () => client.disconnect() };
+  },
+  "ioredis 6": (urls) => {
+    const client = new Cluster6(urls.map((url) => ({ host: "127.0.0.1", port: Number(new URL(url).port) })));
+    client.on("error", () => {});
+    return { client, close: () => client.disconnect() };
+  },
+};
+
+for (const [name, make] of shard(Object.entries(CLUSTERS))) {
   test(`${name} cluster: sessions expiring on several masters are each reported once`, async () => {
     await using cluster = await startRedisCluster();
     await using admins = await adminClients(cluster);
@@ -234,5 +249,7 @@ for (const [name, make] of shard(Object.entries(clusterClients))) {
     } finally {
       await close();
     }
+    const none = async () => (await Promise.all(cluster.masters.map(subscribers))).every((n) => n === 0);
+    assert.ok(await until(none, 5000), "closed with the client");
   });
 }

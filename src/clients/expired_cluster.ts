@@ -48,7 +48,7 @@ export async function nodeRedisMasters(
   handler: ExpiredHandler,
 ): Promise<Map<string, () => NodeSubscription>> {
   const { masters, nodeClient } = cluster as NodeRedisClusterLike;
-  const masters_ = new Map<string, () => NodeSubscription>();
+  const found = new Map<string, () => NodeSubscription>();
   await Promise.all(masters.map(async (master) => {
     const client = await nodeClient.call(cluster, master);
     const node = () => {
@@ -56,9 +56,9 @@ export async function nodeRedisMasters(
       // The duplicate names its node by its own options; the cluster's name is the one to compare.
       return { ...subscription, address: master.address ?? subscription.address };
     };
-    masters_.set(master.address ?? addressOf(client.options), node);
+    found.set(master.address ?? addressOf(client.options), node);
   }));
-  return masters_;
+  return found;
 }
 
 /**
