@@ -22,10 +22,10 @@ export interface MeterLike {
   createHistogram(name: string, options?: { description?: string; unit?: string }): {
     record(value: number, attributes?: MetricAttributes): void;
   };
-  /** Creates a counter read at each collection. */
-  createObservableCounter(name: string, options?: { description?: string; unit?: string }): ObservableLike;
-  /** Creates a gauge read at each collection. */
-  createObservableGauge(name: string, options?: { description?: string; unit?: string }): ObservableLike;
+  /** Creates a counter read at each collection (for the local cache's counters; optional). */
+  createObservableCounter?(name: string, options?: { description?: string; unit?: string }): ObservableLike;
+  /** Creates a gauge read at each collection (for the local cache's size; optional). */
+  createObservableGauge?(name: string, options?: { description?: string; unit?: string }): ObservableLike;
 }
 
 /** An OpenTelemetry observable instrument (the part the store uses). */
@@ -150,9 +150,9 @@ export class Telemetry {
     for (const [field, [name, kind, unit, description]] of Object.entries(CACHE_INSTRUMENTS)) {
       const options = { unit, description };
       const instrument = kind === "counter"
-        ? meter.createObservableCounter(METRIC_PREFIX + name, options)
-        : meter.createObservableGauge(METRIC_PREFIX + name, options);
-      instrument.addCallback((result) =>
+        ? meter.createObservableCounter?.(METRIC_PREFIX + name, options)
+        : meter.createObservableGauge?.(METRIC_PREFIX + name, options);
+      instrument?.addCallback((result) =>
         result.observe(stats()[field as keyof typeof CACHE_INSTRUMENTS], this.#attributes)
       );
     }
