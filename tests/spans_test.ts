@@ -6,7 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import { trace } from "@opentelemetry/api";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { type Context, context, type ContextManager, ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import type { SessionData } from "express-session";
 import { SmartRedisStore } from "../mod.ts";
@@ -120,4 +121,59 @@ test('option "tracing" is checked', async () => {
   await using client = await connectClient(server);
   assert.throws(() => new SmartRedisStore({ client, tracing: "yes" as never }), /Option "tracing" must be/);
   assert.throws(() => new SmartRedisStore({ client, tracing: { tracerProvider: {} } as never }), TypeError);
+});
+
+/** OpenTelemetry's context across awaits, on AsyncLocalStorage (what @opentelemetry/context-async-hooks does). */
+class AsyncContext implements ContextManager {
+  #storage = new AsyncLocalStorage<Context>();
+  active(): Context {
+    return this.#storage.getStore() ?? ROOT_CONTEXT;
+  }
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    active: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    return this.#storage.run(active, () => fn.call(thisArg, ...args));
+  }
+  bind<T>(_context: Context, target: T): T {
+    return target;
+  }
+  enable(): this {
+    return this;
+  }
+  disable(): this {
+    this.#storage.disable();
+    return this;
+  }
+}
+
+test("with a context manager, clear()'s destroy spans are its children, under the app's span", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  const { exporter, provider } = tracing();
+  assert.ok(context.setGlobalContextManager(new AsyncContext()));
+  try {
+    const store = new SmartRedisStore({ client, tracing: { tracerProvider: provider } });
+    await store.set("s1", session());
+    await store.set("s2", session());
+    exporter.reset();
+    await provider.getTracer("app").startActiveSpan("request", async (request) => {
+      await store.clear();
+      request.end();
+    });
+    const spans = exporter.getFinishedSpans();
+    const byName = (name: string) => spans.filter((span) => span.name === name);
+    const [clear] = byName("clear");
+    const [request] = byName("request");
+    assert.equal(clear.parentSpanContext?.spanId, request.spanContext().spanId);
+    const destroys = byName("destroy");
+    assert.equal(destroys.length, 2);
+    for (const destroy of destroys) {
+      assert.equal(destroy.parentSpanContext?.spanId, clear.spanContext().spanId);
+    }
+  } finally {
+    context.disable();
+  }
 });
