@@ -215,13 +215,19 @@ Deno.bench({ name: "mergeValues (nested, both changed)", group: "merge", ...limi
   mergeValues(base, mine, other);
 });
 
-// Events and metrics: a store nobody listens to, and with metrics off, pays nothing for them. The
-// same changed request, small session, on three stores of ours: no listener and no metrics (the
-// baseline), OpenTelemetry's global (no-op) meter provider, and a listener on every event.
+// Events, metrics and spans: a store nobody listens to, and with metrics off, pays nothing for them.
+// The same changed request, small session, on four stores of ours: no listener and no metrics (the
+// baseline), OpenTelemetry's global (no-op) meter provider, a listener on every event, and spans
+// on OpenTelemetry's global (no-op) tracer provider.
 await import("@opentelemetry/api"); // loaded once here, so the stores' own import of it settles at once
 const quiet = new SmartRedisStore({ client: fake.connection(), metrics: false }) as unknown as AnyStore;
 const metered = new SmartRedisStore({ client: fake.connection() }) as unknown as AnyStore;
 const heard = new SmartRedisStore({ client: fake.connection(), metrics: false });
+const traced = new SmartRedisStore({
+  client: fake.connection(),
+  metrics: false,
+  tracing: true,
+}) as unknown as AnyStore;
 let heardEvents = 0;
 for (const event of ["create", "update", "touch", "destroy", "merged", "blocked"]) {
   heard.on(event, () => heardEvents++);
@@ -230,6 +236,7 @@ const observed: [string, AnyStore, boolean][] = [
   ["no listener, metrics off", quiet, true],
   ["no listener, OpenTelemetry no-op meter", metered, false],
   ["a listener on every event", heard as unknown as AnyStore, false],
+  ["spans, OpenTelemetry no-op tracer", traced, false],
 ];
 for (const [name, store, baseline] of observed) {
   const sid = `observed-${name}`;

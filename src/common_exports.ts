@@ -15,7 +15,14 @@ export type {
 export type { LocalCacheOptions } from "./cache/cache_options.ts";
 export type { CacheStats } from "./cache/local_cache.ts";
 export type { StoreEventName, StoreEvents, StoreListeners, StoreStats } from "./observe/store_events.ts";
-export type { MeterLike, MeterProviderLike, MetricAttributes, MetricsSetting } from "./observe/telemetry.ts";
+export type {
+  MeterLike,
+  MeterProviderLike,
+  MetricAttributes,
+  MetricsSetting,
+  ObservableLike,
+} from "./observe/telemetry.ts";
+export type { SpanLike, TracerLike, TracerProviderLike, TracingSetting } from "./observe/spans.ts";
 export type { WithStats } from "./observe/with_stats.ts";
 export type { DestroyUserOptions, UserSession } from "./users/user_sessions.ts";
 export type { ConnectionState, RedisConnection, RedisNode } from "./clients/connection.ts";

@@ -8,7 +8,9 @@ import { Cluster } from "ioredis";
 import { createClient, createCluster as createCluster5 } from "redis";
 import { createCluster as createCluster6 } from "redis6";
 import { keySlot } from "../src/clients/_key_slot.ts";
-import type { RedisCluster } from "../scripts/redis_cluster.ts";
+import { clusterPorts, type RedisCluster } from "../scripts/redis_cluster.ts";
+import { type RedisServer, startRedisServer } from "../scripts/redis_server.ts";
+import { until } from "./_load.ts";
 
 type Admin = ReturnType<typeof createClient>;
 
@@ -123,4 +125,37 @@ export async function startSlotMove(admins: readonly Admin[], key: string): Prom
     },
   };
   return move;
+}
+
+/** Adds a replica of the first master, in sync with it; `await using` kills it. */
+export async function replicaOfFirst(cluster: RedisCluster, dir: string): Promise<RedisServer> {
+  const [port] = clusterPorts(1, cluster.ports);
+  const replica = await startRedisServer({
+    port,
+    args: ["--cluster-enabled", "yes", "--cluster-config-file", `${dir}/nodes-replica.conf`, "--dir", dir],
+  });
+  const admin = createClient({ url: replica.url });
+  await admin.connect();
+  const first = createClient({ url: cluster.urls[0] });
+  await first.connect();
+  const holds = (check: () => Promise<boolean>) => () => check().catch(() => false);
+  try {
+    const masterId = String(await first.sendCommand(["CLUSTER", "MYID"]));
+    await admin.sendCommand(["CLUSTER", "MEET", "127.0.0.1", String(cluster.ports[0])]);
+    const joined = await until(
+      holds(async () => String(await admin.sendCommand(["CLUSTER", "NODES"])).includes(masterId)),
+      20_000,
+    );
+    if (!joined) throw new Error("The replica did not join the cluster");
+    await admin.sendCommand(["CLUSTER", "REPLICATE", masterId]);
+    const synced = await until(
+      holds(async () => /master_link_status:up/.test(await admin.info("replication"))),
+      20_000,
+    );
+    if (!synced) throw new Error("The replica did not sync with the first master");
+  } finally {
+    await first.close();
+    await admin.close();
+  }
+  return replica;
 }

@@ -9,8 +9,8 @@ import { Cluster } from "ioredis";
 import { createClient, createCluster as createCluster5 } from "redis";
 import { createCluster as createCluster6 } from "redis6";
 import { SmartRedisStore } from "../mod.ts";
-import { clusterPorts, type RedisCluster, startRedisCluster } from "../scripts/redis_cluster.ts";
-import { type RedisServer, startRedisServer } from "../scripts/redis_server.ts";
+import { startRedisCluster } from "../scripts/redis_cluster.ts";
+import { replicaOfFirst } from "./_cluster_admin.ts";
 import { delay, test } from "./_helpers.ts";
 
 async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<number> {
@@ -20,36 +20,6 @@ async function until(what: string, check: () => Promise<boolean>, ms = 20_000): 
     await delay(100);
   }
   throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-}
-
-/** Adds a replica of the first master, in sync with it. */
-async function replicaOfFirst(cluster: RedisCluster, dir: string): Promise<RedisServer> {
-  const [port] = clusterPorts(1, cluster.ports);
-  const replica = await startRedisServer({
-    port,
-    args: ["--cluster-enabled", "yes", "--cluster-config-file", `${dir}/nodes-replica.conf`, "--dir", dir],
-  });
-  const admin = createClient({ url: replica.url });
-  await admin.connect();
-  const first = createClient({ url: cluster.urls[0] });
-  await first.connect();
-  try {
-    const masterId = String(await first.sendCommand(["CLUSTER", "MYID"]));
-    await admin.sendCommand(["CLUSTER", "MEET", "127.0.0.1", String(cluster.ports[0])]);
-    await until(
-      "the replica to join",
-      async () => String(await admin.sendCommand(["CLUSTER", "NODES"])).includes(masterId),
-    );
-    await admin.sendCommand(["CLUSTER", "REPLICATE", masterId]);
-    await until(
-      "the replica to sync",
-      async () => /master_link_status:up/.test(await admin.info("replication")),
-    );
-  } finally {
-    await first.close();
-    await admin.close();
-  }
-  return replica;
 }
 
 const clients = {

@@ -70,6 +70,11 @@ test("create, update, touch and destroy fire once each, with their payloads, and
     conflicts: 0,
     blocked: 0,
     lockWaits: 0,
+    expirations: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    cacheInvalidations: 0,
+    cacheFlushes: 0,
   });
 });
 

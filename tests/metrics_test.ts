@@ -6,12 +6,6 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from "@opentelemetry/sdk-metrics";
 import Koa from "koa";
 import type { SessionData } from "express-session";
 import { SmartRedisStore } from "../mod.ts";
@@ -19,42 +13,7 @@ import { smartRedisSession } from "../koa.ts";
 import { Telemetry } from "../src/observe/telemetry.ts";
 import { Browser, connectClient, listenLoopback, startRedisServer, test } from "./_helpers.ts";
 import { scaled } from "./_load.ts";
-
-/** A meter provider whose metrics a test reads when it wants. */
-class Metrics implements AsyncDisposable {
-  readonly exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  readonly provider = new MeterProvider({
-    readers: [
-      new PeriodicExportingMetricReader({ exporter: this.exporter, exportIntervalMillis: 3_600_000 }),
-    ],
-  });
-
-  /** Every data point now, by metric name. */
-  async read(): Promise<Map<string, { attributes: Record<string, unknown>; value: unknown }[]>> {
-    await this.provider.forceFlush();
-    const exports = this.exporter.getMetrics();
-    const found = new Map<string, { attributes: Record<string, unknown>; value: unknown }[]>();
-    for (const scope of exports.at(-1)?.scopeMetrics ?? []) {
-      for (const metric of scope.metrics) {
-        found.set(
-          metric.descriptor.name,
-          metric.dataPoints.map((point) => ({ attributes: point.attributes, value: point.value })),
-        );
-      }
-    }
-    return found;
-  }
-
-  /** A counter's total. */
-  async counter(name: string): Promise<number> {
-    const points = (await this.read()).get(name) ?? [];
-    return points.reduce((sum, point) => sum + (point.value as number), 0);
-  }
-
-  async [Symbol.asyncDispose]() {
-    await this.provider.shutdown();
-  }
-}
+import { Metrics } from "./_metrics.ts";
 
 const PREFIX = "smart_redis.session.";
 
@@ -135,6 +94,11 @@ test("koa: counters move over HTTP as the scenario predicts", async () => {
     conflicts: 0,
     blocked: 0,
     lockWaits: 0,
+    expirations: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    cacheInvalidations: 0,
+    cacheFlushes: 0,
   });
 });
 

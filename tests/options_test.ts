@@ -37,6 +37,7 @@ Deno.test("resolveOptions() fills in the documented defaults", () => {
     localCache: undefined,
     on: {},
     metrics: true,
+    tracing: false,
   });
 });
 
@@ -48,6 +49,9 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
   const on = { merged: () => {} };
   const meterProvider = {
     getMeter: () => ({ createCounter: () => ({ add() {} }), createHistogram: () => ({ record() {} }) }),
+  };
+  const tracerProvider = {
+    getTracer: () => ({ startActiveSpan: <T>(...args: unknown[]) => (args.at(-1) as () => T)() }),
   };
   const resolved = resolveOptions({
     client: {},
@@ -70,6 +74,7 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     localCache: { maxBytes: 4096 },
     on,
     metrics: { meterProvider },
+    tracing: { tracerProvider },
     prefixUnused: undefined,
   } as Options);
   assert.deepEqual(resolved, {
@@ -92,6 +97,7 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     localCache: { maxBytes: 4096, maxEntries: 100_000, maxAgeMs: 10_000 },
     on,
     metrics: { meterProvider },
+    tracing: { tracerProvider },
   });
   assert.equal(resolveOptions({ ttl: undefined }).ttl, 86400);
 });

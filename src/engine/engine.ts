@@ -25,6 +25,8 @@ import { SessionWriter } from "./write/session_writer.ts";
 import type { Snapshot } from "./snapshot.ts";
 import { UserIndex } from "../users/user_index.ts";
 import type { EventSink } from "../observe/observer.ts";
+import { watchExpiry } from "../observe/expired_events.ts";
+import { traceOperations } from "../observe/spans.ts";
 import type { StoreStats } from "../observe/store_events.ts";
 import {
   type DestroyUserOptions,
@@ -61,9 +63,26 @@ export class SessionEngine {
     this.#userSessions = this.#users && new UserSessions(this.#users, options);
     this.#writer = new SessionWriter(this.#ctx, (sid) => this.destroy(sid), this.#users);
     this.#bulk = new BulkOperations(this.#ctx, this.#loader, (sid) => this.destroy(sid));
+    this.#observe(connection, options, client);
     // Load the scripts whenever a connection (re)starts, so writes hit EVALSHA the first time.
     connection.onStateChange(({ ready }) => ready && this.#preloadScripts());
     if (connection.ready) this.#preloadScripts();
+  }
+
+  /** Events, metrics and spans beyond the counters: each costs nothing until asked for. */
+  #observe(connection: RedisConnection, options: ResolvedOptions, client: unknown): void {
+    const observer = this.#ctx.observer;
+    const cache = this.#readCache;
+    if (cache) observer.watchCache(() => cache.stats());
+    observer.watchExpiry(() =>
+      watchExpiry(
+        client ?? connection,
+        () => connection.closed === true,
+        options,
+        (sid) => observer.expired(sid),
+      )
+    );
+    if (options.tracing !== false) traceOperations(this, options.tracing, connection.address);
   }
 
   #preloadScripts(): void {

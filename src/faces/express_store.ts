@@ -200,9 +200,11 @@ export class SmartRedisStore extends Store {
 
   /**
    * What this store did since it was created: loads, commits, touches, renewals
-   * written, destroys, merges, conflicts, writes blocked by a tombstone, lock waits.
-   * Its events (`create`, `update`, `touch`, `destroy`, `merged`, `conflict`,
-   * `blocked`, `lockWait`, `userLimit`) come through `store.on(name, listener)`.
+   * written, destroys, merges, conflicts, writes blocked by a tombstone, lock waits,
+   * expirations, and the local cache's counters. Its events (`create`, `update`,
+   * `touch`, `destroy`, `merged`, `conflict`, `blocked`, `lockWait`, `userLimit`,
+   * `expired`) come through `store.on(name, listener)`; the first `expired` listener
+   * subscribes to Redis's expired-key notifications, removing the last one unsubscribes.
    * @returns A copy of the counters.
    */
   stats(): StoreStats {

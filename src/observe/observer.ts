@@ -6,6 +6,8 @@
  */
 
 import {
+  CACHE_COUNTERS,
+  type OwnCounter,
   type StoreEventName,
   type StoreEvents,
   type StoreListeners,
@@ -14,6 +16,8 @@ import {
 } from "./store_events.ts";
 import { type MetricsSetting, Telemetry } from "./telemetry.ts";
 import { isReservedField } from "../engine/fields.ts";
+import type { CacheStats } from "../cache/local_cache.ts";
+import type { ExpiryWatch } from "./expired_events.ts";
 
 /** Something events can also go to: the express-session store is a Node EventEmitter. */
 export interface EventSink {
@@ -21,6 +25,8 @@ export interface EventSink {
   emit(name: string, payload: unknown): boolean;
   /** How many listeners an event has. */
   listenerCount(name: string): number;
+  /** Listens to the sink's own events (an EventEmitter's `newListener` and `removeListener`). */
+  on?(name: string, listener: (event: string | symbol) => void): unknown;
 }
 
 /** Counts, measures and announces one store's operations. */
@@ -28,6 +34,11 @@ export class StoreObserver {
   #stats: StoreStats = zeroStats();
   #listeners: StoreListeners;
   #sink: EventSink | undefined;
+  #cacheStats: (() => CacheStats) | undefined;
+  /** Starts the watch of expiries (`expired` events), when the store can. */
+  #watchExpiry: (() => ExpiryWatch) | undefined;
+  /** The watch of expiries, while someone listens for `expired`. */
+  #expiry: ExpiryWatch | undefined;
   /** The OpenTelemetry instruments. */
   readonly telemetry: Telemetry;
 
@@ -44,11 +55,57 @@ export class StoreObserver {
   /** Sends events to `sink` too (the express-session store's own listeners). */
   attach(sink: EventSink): void {
     this.#sink = sink;
+    // Its first "expired" listener starts the watch of expiries; its last one leaving stops it.
+    sink.on?.("newListener", (name) => name === "expired" && this.#startExpiry());
+    sink.on?.("removeListener", (name) => {
+      if (name === "expired" && !this.#wants("expired")) this.stopExpiry();
+    });
+  }
+
+  /**
+   * Makes the local cache's counters part of `stats()` and of the metrics.
+   * @param stats Reads the cache's counters.
+   */
+  watchCache(stats: () => CacheStats): void {
+    this.#cacheStats = stats;
+    this.telemetry.observeCache(stats);
+  }
+
+  /**
+   * Says how to watch expiries; the watch starts once someone listens for `expired`.
+   * @param watch Starts the watch (throws a TypeError when the client cannot).
+   */
+  watchExpiry(watch: () => ExpiryWatch): void {
+    this.#watchExpiry = watch;
+    if (this.#listeners.expired) this.#startExpiry();
+  }
+
+  /** The masters the watch of expiries is subscribed to (none while nobody listens for `expired`). */
+  get expiryAddresses(): readonly string[] {
+    return this.#expiry?.addresses ?? [];
+  }
+
+  /** Ends the watch of expiries, if any. */
+  stopExpiry(): void {
+    this.#expiry?.stop();
+    this.#expiry = undefined;
+  }
+
+  #startExpiry(): void {
+    if (this.#expiry || !this.#watchExpiry) return;
+    this.#expiry = this.#watchExpiry();
   }
 
   /** A copy of the counters. */
   stats(): StoreStats {
-    return { ...this.#stats };
+    const stats = { ...this.#stats };
+    const cache = this.#cacheStats?.();
+    if (cache) {
+      for (const [name, from] of Object.entries(CACHE_COUNTERS)) {
+        stats[name as keyof StoreStats] = cache[from];
+      }
+    }
+    return stats;
   }
 
   /** A session was read. */
@@ -87,6 +144,7 @@ export class StoreObserver {
   /** A session was destroyed. */
   destroyed(sid: string): void {
     this.#count("destroys");
+    this.#expiry?.destroyed(sid);
     if (this.#wants("destroy")) this.#emit("destroy", { sid });
   }
 
@@ -128,7 +186,13 @@ export class StoreObserver {
     if (this.#wants("userLimit")) this.#emit("userLimit", { user, sid, ended });
   }
 
-  #count(name: keyof StoreStats, by = 1): void {
+  /** Redis ended a session by its expiry. */
+  expired(sid: string): void {
+    this.#count("expirations");
+    if (this.#wants("expired")) this.#emit("expired", { sid });
+  }
+
+  #count(name: OwnCounter, by = 1): void {
     this.#stats[name] += by;
     this.telemetry.count(name, by);
   }

@@ -24,6 +24,11 @@ export interface StoreEvents {
   lockWait: { sid: string; ms: number; acquired: boolean };
   /** `maxSessionsPerUser`: a login of `user` (session `sid`) ended the user's older sessions `ended`. */
   userLimit: { user: string; sid: string; ended: string[] };
+  /**
+   * Redis ended a session by its expiry (heard from keyspace notifications, which must be on:
+   * `notify-keyspace-events Ex`). Listening for it opens the store's subscription.
+   */
+  expired: { sid: string };
 }
 
 /** A store event's name. */
@@ -43,6 +48,7 @@ export const STORE_EVENTS: readonly StoreEventName[] = [
   "blocked",
   "lockWait",
   "userLimit",
+  "expired",
 ];
 
 /** What the store did since it was created (`stats()`): counts of operations and occurrences. */
@@ -65,7 +71,28 @@ export interface StoreStats {
   blocked: number;
   /** Lock mode: loads that had to wait for another request's lock. */
   lockWaits: number;
+  /** Sessions Redis ended by their expiry (`expired` events; counted only while they are listened for). */
+  expirations: number;
+  /** Local cache (option `localCache`): reads served from it (`cacheStats().hits`). */
+  cacheHits: number;
+  /** Local cache: reads that went to Redis while tracking was on (`cacheStats().misses`). */
+  cacheMisses: number;
+  /** Local cache: keys Redis said had changed (`cacheStats().invalidations`). */
+  cacheInvalidations: number;
+  /** Local cache: times it was emptied whole (`cacheStats().flushes`). */
+  cacheFlushes: number;
 }
+
+/** The counters `stats()` copies from the local cache's, by their `cacheStats()` names. */
+export const CACHE_COUNTERS = {
+  cacheHits: "hits",
+  cacheMisses: "misses",
+  cacheInvalidations: "invalidations",
+  cacheFlushes: "flushes",
+} as const;
+
+/** A counter the store counts itself (not the local cache's). */
+export type OwnCounter = Exclude<keyof StoreStats, keyof typeof CACHE_COUNTERS>;
 
 /** Every counter at zero. */
 export function zeroStats(): StoreStats {
@@ -79,6 +106,11 @@ export function zeroStats(): StoreStats {
     conflicts: 0,
     blocked: 0,
     lockWaits: 0,
+    expirations: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    cacheInvalidations: 0,
+    cacheFlushes: 0,
   };
 }
 

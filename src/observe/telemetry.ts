@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { StoreStats } from "./store_events.ts";
+import type { CacheStats } from "../cache/local_cache.ts";
+import type { OwnCounter } from "./store_events.ts";
 
 /** Attributes of one measurement. */
 export type MetricAttributes = Record<string, string | number>;
@@ -21,6 +22,18 @@ export interface MeterLike {
   createHistogram(name: string, options?: { description?: string; unit?: string }): {
     record(value: number, attributes?: MetricAttributes): void;
   };
+  /** Creates a counter read at each collection (for the local cache's counters; optional). */
+  createObservableCounter?(name: string, options?: { description?: string; unit?: string }): ObservableLike;
+  /** Creates a gauge read at each collection (for the local cache's size; optional). */
+  createObservableGauge?(name: string, options?: { description?: string; unit?: string }): ObservableLike;
+}
+
+/** An OpenTelemetry observable instrument (the part the store uses). */
+export interface ObservableLike {
+  /** Adds the callback that reports its value at each collection. */
+  addCallback(
+    callback: (result: { observe(value: number, attributes?: MetricAttributes): void }) => void,
+  ): void;
 }
 
 /** The part of an OpenTelemetry `MeterProvider` the store uses (an SDK `MeterProvider` is one). */
@@ -38,7 +51,7 @@ export const METER_NAME = "connect-smart-redis";
 export const METRIC_PREFIX = "smart_redis.session.";
 
 /** Units and descriptions of the counters, by the `stats()` name they share. */
-const COUNTERS: Record<keyof StoreStats, [unit: string, description: string]> = {
+const COUNTERS: Record<OwnCounter, [unit: string, description: string]> = {
   loads: ["{read}", "Sessions read"],
   commits: ["{write}", "Commits that wrote changes"],
   touches: ["{touch}", "Unchanged sessions kept alive"],
@@ -48,6 +61,20 @@ const COUNTERS: Record<keyof StoreStats, [unit: string, description: string]> = 
   conflicts: ["{commit}", "Commits given up after conflictRetries"],
   blocked: ["{write}", "Writes refused by a tombstone (resurrections prevented)"],
   lockWaits: ["{read}", "Reads that waited for another request's lock"],
+  expirations: ["{session}", "Sessions Redis ended by their expiry"],
+};
+
+/** The local cache's instruments (names after the prefix, kind, unit, description), by `cacheStats()` name. */
+const CACHE_INSTRUMENTS: Record<
+  Exclude<keyof CacheStats, "mode" | "detail" | "tracking">,
+  [name: string, kind: "counter" | "gauge", unit: string, description: string]
+> = {
+  hits: ["cache.hits", "counter", "{read}", "Session reads served from the local cache"],
+  misses: ["cache.misses", "counter", "{read}", "Session reads the local cache sent to Redis while tracking"],
+  invalidations: ["cache.invalidations", "counter", "{key}", "Keys Redis said had changed"],
+  flushes: ["cache.flushes", "counter", "{flush}", "Times the local cache was emptied whole"],
+  bytes: ["cache.size", "gauge", "By", "Estimated bytes the local cache holds"],
+  entries: ["cache.entries", "gauge", "{session}", "Sessions the local cache holds"],
 };
 
 /** The part of the `@opentelemetry/api` module the store uses. */
@@ -61,7 +88,9 @@ type Histogram = ReturnType<MeterLike["createHistogram"]>;
 
 /** The store's instruments; all calls do nothing until (and unless) OpenTelemetry is found. */
 export class Telemetry {
-  #counters: Partial<Record<keyof StoreStats, Counter>> = {};
+  #counters: Partial<Record<OwnCounter, Counter>> = {};
+  #cacheStats: (() => CacheStats) | undefined;
+  #meter: MeterLike | undefined;
   #duration: Histogram | undefined;
   #lockWait: Histogram | undefined;
   #attributes: MetricAttributes;
@@ -80,11 +109,7 @@ export class Telemetry {
     address: string,
     loadApi: () => Promise<OpenTelemetryApi> = () => import("@opentelemetry/api"),
   ) {
-    const colon = address.lastIndexOf(":");
-    const port = Number(address.slice(colon + 1));
-    this.#attributes = colon > 0 && Number.isInteger(port)
-      ? { "db.system.name": "redis", "server.address": address.slice(0, colon), "server.port": port }
-      : { "db.system.name": "redis", "server.address": address };
+    this.#attributes = serverAttributes(address);
     this.ready = setting === false ? Promise.resolve() : this.#start(setting, loadApi);
   }
 
@@ -106,7 +131,7 @@ export class Telemetry {
     // provider registered later does not reach it). Nothing would be recorded: time nothing.
     if (meter === noop) return;
     for (const [name, [unit, description]] of Object.entries(COUNTERS)) {
-      this.#counters[name as keyof StoreStats] = meter.createCounter(METRIC_PREFIX + snake(name), {
+      this.#counters[name as OwnCounter] = meter.createCounter(METRIC_PREFIX + snake(name), {
         unit,
         description,
       });
@@ -119,11 +144,34 @@ export class Telemetry {
       unit: "s",
       description: "Time a read waited for another request's lock",
     });
+    this.#meter = meter;
+    if (this.#cacheStats) this.#observeCache(meter, this.#cacheStats);
     this.active = true;
   }
 
+  /**
+   * Reports the local cache's counters and sizes at each collection (nothing is done per read).
+   * @param stats Reads the cache's counters.
+   */
+  observeCache(stats: () => CacheStats): void {
+    this.#cacheStats = stats;
+    if (this.#meter) this.#observeCache(this.#meter, stats);
+  }
+
+  #observeCache(meter: MeterLike, stats: () => CacheStats): void {
+    for (const [field, [name, kind, unit, description]] of Object.entries(CACHE_INSTRUMENTS)) {
+      const options = { unit, description };
+      const instrument = kind === "counter"
+        ? meter.createObservableCounter?.(METRIC_PREFIX + name, options)
+        : meter.createObservableGauge?.(METRIC_PREFIX + name, options);
+      instrument?.addCallback((result) =>
+        result.observe(stats()[field as keyof typeof CACHE_INSTRUMENTS], this.#attributes)
+      );
+    }
+  }
+
   /** Adds one to a counter. */
-  count(name: keyof StoreStats, by = 1): void {
+  count(name: OwnCounter, by = 1): void {
     this.#counters[name]?.add(by, this.#attributes);
   }
 
@@ -145,6 +193,19 @@ export class Telemetry {
   lockWait(seconds: number): void {
     this.#lockWait?.record(seconds, this.#attributes);
   }
+}
+
+/**
+ * The semantic-convention attributes naming a Redis server.
+ * @param address `host:port`, or anything else (a socket path, a list of cluster nodes).
+ * @returns `db.system.name`, `server.address` and, when there is one, `server.port`.
+ */
+export function serverAttributes(address: string): MetricAttributes {
+  const colon = address.lastIndexOf(":");
+  const port = Number(address.slice(colon + 1));
+  return colon > 0 && Number.isInteger(port)
+    ? { "db.system.name": "redis", "server.address": address.slice(0, colon), "server.port": port }
+    : { "db.system.name": "redis", "server.address": address };
 }
 
 function snake(name: string): string {

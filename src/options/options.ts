@@ -12,6 +12,7 @@ import {
 } from "../cache/cache_options.ts";
 import { checkListeners, type StoreListeners } from "../observe/store_events.ts";
 import { checkMetrics, type MetricsSetting } from "../observe/telemetry.ts";
+import { checkTracing, type TracingSetting } from "../observe/spans.ts";
 
 export { describe };
 
@@ -149,7 +150,8 @@ export interface SmartRedisStoreOptions {
   localCache?: boolean | LocalCacheOptions;
   /**
    * Listeners of the store's events, by name, e.g. `{ merged: ({ sid, properties }) => ... }`
-   * (see `StoreEvents` for each event's payload). Events without a listener cost nothing.
+   * (see `StoreEvents` for each event's payload). Events without a listener cost nothing;
+   * an `expired` listener opens the store's subscription to Redis's expired-key notifications.
    * @default {{}}
    */
   on?: StoreListeners;
@@ -160,6 +162,13 @@ export interface SmartRedisStoreOptions {
    * @default {true}
    */
   metrics?: MetricsSetting;
+  /**
+   * OpenTelemetry spans, one per store operation (load, commit, touch, destroy, bulk
+   * operations): `true` reports to the global tracer provider when the app has
+   * `@opentelemetry/api` installed, `{ tracerProvider }` to that provider, `false` none.
+   * @default {false}
+   */
+  tracing?: TracingSetting;
 }
 
 /** How a request waits for a session another request holds locked. */
@@ -211,6 +220,7 @@ export interface ResolvedOptions {
   localCache: ResolvedLocalCache | undefined;
   on: StoreListeners;
   metrics: MetricsSetting;
+  tracing: TracingSetting;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -233,6 +243,7 @@ const DEFAULTS: ResolvedOptions = {
   localCache: undefined,
   on: {},
   metrics: true,
+  tracing: false,
 };
 
 /**
@@ -311,6 +322,7 @@ export function resolveOptions(options: Omit<SmartRedisStoreOptions, "client">):
   }
   resolved.on = checkListeners(resolved.on);
   resolved.metrics = checkMetrics(resolved.metrics);
+  resolved.tracing = checkTracing(resolved.tracing);
   resolved.lock = resolveLock((options as { lock?: unknown }).lock);
   resolved.localCache = resolveLocalCache((options as { localCache?: unknown }).localCache);
   for (const name of ["disableTouch", "disableTTL"] as const) {

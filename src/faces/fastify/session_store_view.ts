@@ -9,6 +9,7 @@ import type { SessionEngine } from "../../engine/engine.ts";
 import type { SessionRecord } from "../../options/options.ts";
 import { type Callback, settle } from "../callbacks.ts";
 import type { StoreStats } from "../../observe/store_events.ts";
+import type { CacheStats } from "../../cache/local_cache.ts";
 
 /** The sessions by id, as `request.sessionStore` offers them. */
 export interface FastifySessionStore {
@@ -40,6 +41,12 @@ export interface FastifySessionStore {
    * @returns A copy of the counters.
    */
   stats(): StoreStats;
+  /**
+   * The local cache's counters (option `localCache`): hits, misses, invalidations,
+   * flushes, bytes and entries held, and how reads are cached (`mode`, `detail`).
+   * @returns A fresh object.
+   */
+  cacheStats(): CacheStats;
 }
 
 /**
@@ -53,6 +60,7 @@ export function storeView(engine: SessionEngine): FastifySessionStore {
     set: (sid, session, callback) => settle(engine.commit(sid, plainRecord(session)), callback),
     destroy: (sid, callback) => settle(engine.destroy(sid), callback),
     stats: () => engine.stats(),
+    cacheStats: () => engine.cacheStats(),
   };
 }
 
