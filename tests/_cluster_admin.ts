@@ -8,7 +8,9 @@ import { Cluster } from "ioredis";
 import { createClient, createCluster as createCluster5 } from "redis";
 import { createCluster as createCluster6 } from "redis6";
 import { keySlot } from "../src/clients/_key_slot.ts";
-import type { RedisCluster } from "../scripts/redis_cluster.ts";
+import { clusterPorts, type RedisCluster } from "../scripts/redis_cluster.ts";
+import { type RedisServer, startRedisServer } from "../scripts/redis_server.ts";
+import { delay } from "./_helpers.ts";
 
 type Admin = ReturnType<typeof createClient>;
 
@@ -123,4 +125,77 @@ export async function startSlotMove(admins: readonly Admin[], key: string): Prom
     },
   };
   return move;
+}
+
+/**
+ * Polls `check` every 100 ms (a failing check counts as false) until it holds.
+ * @returns The milliseconds it took; throws, naming `what`, after `ms`.
+ */
+export async function pollUntil(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < ms) {
+    if (await check().catch(() => false)) return Date.now() - started;
+    await delay(100);
+  }
+  throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+}
+
+/** Adds a replica of the first master, in sync with it. */
+export async function replicaOfFirst(cluster: RedisCluster, dir: string): Promise<RedisServer> {
+  const [port] = clusterPorts(1, cluster.ports);
+  const replica = await startRedisServer({
+    port,
+    args: ["--cluster-enabled", "yes", "--cluster-config-file", `${dir}/nodes-replica.conf`, "--dir", dir],
+  });
+  const admin = createClient({ url: replica.url });
+  await admin.connect();
+  const first = createClient({ url: cluster.urls[0] });
+  await first.connect();
+  try {
+    const masterId = String(await first.sendCommand(["CLUSTER", "MYID"]));
+    await admin.sendCommand(["CLUSTER", "MEET", "127.0.0.1", String(cluster.ports[0])]);
+    await pollUntil(
+      "the replica to join",
+      async () => String(await admin.sendCommand(["CLUSTER", "NODES"])).includes(masterId),
+    );
+    await admin.sendCommand(["CLUSTER", "REPLICATE", masterId]);
+    await pollUntil(
+      "the replica to sync",
+      async () => /master_link_status:up/.test(await admin.info("replication")),
+    );
+  } finally {
+    await first.close();
+    await admin.close();
+  }
+  return replica;
+}
+
+/**
+ * Waits until the first master's replica has everything the master wrote. (WAIT from another
+ * connection than the writers' would not wait for their writes.)
+ */
+export async function replicaCaughtUp(cluster: RedisCluster): Promise<void> {
+  const master = createClient({ url: cluster.urls[0] });
+  await master.connect();
+  try {
+    await pollUntil("the replica to catch up", async () => {
+      const info = await master.info("replication");
+      const offset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
+      return Number(/slave0:.*offset=(\d+)/.exec(info)?.[1]) >= offset;
+    });
+  } finally {
+    await master.close();
+  }
+}
+
+/** Waits until the replica says it is a master. */
+export async function promotion(replica: RedisServer): Promise<void> {
+  const admin = createClient({ url: replica.url });
+  admin.on("error", () => {});
+  await admin.connect();
+  try {
+    await pollUntil("the replica's promotion", async () => /role:master/.test(await admin.info("replication")));
+  } finally {
+    await admin.close();
+  }
 }

@@ -16,6 +16,9 @@ import type { ResolvedOptions } from "../options/options.ts";
 import { ClientCacheReads, hasClientSideCache } from "./client_cache_reads.ts";
 import type { CacheStats } from "./local_cache.ts";
 import { TrackedReads } from "./tracked_reads.ts";
+import { ClusterReads } from "./cluster_reads.ts";
+import { ioRedisClusterTopology } from "../clients/ioredis_cluster_tracking.ts";
+import { nodeRedisClusterCanTrack, nodeRedisClusterTopology } from "../clients/node_redis_cluster_tracking.ts";
 import type { SessionReadCache } from "./tracker.ts";
 
 /** A read cache with its counters. */
@@ -33,8 +36,15 @@ export function readCacheFor(client: unknown, options: ResolvedOptions): ReadCac
   const app = client as object;
   const cannot = (why: string) =>
     new TypeError(`Option "localCache" cannot be used with ${why}; leave localCache off for this client`);
-  if (isIoRedisCluster(app) || isNodeRedisCluster(app)) {
-    throw cannot("a Redis Cluster client yet: invalidations would have to follow slot migrations");
+  if (isIoRedisCluster(app)) {
+    return new ClusterReads(ioRedisClusterTopology(app, options.commandTimeout), bounds, options.commandTimeout);
+  }
+  if (isNodeRedisCluster(app)) {
+    if (!nodeRedisClusterCanTrack(app)) {
+      throw cannot("a node-redis 4 cluster: it has no RESP3 push support; use node-redis 5 or 6");
+    }
+    const topology = nodeRedisClusterTopology(app, options.commandTimeout);
+    return new ClusterReads(topology, bounds, options.commandTimeout);
   }
   if (isIoRedisSentinel(app) || isNodeRedisSentinel(app)) {
     throw cannot("a Sentinel client yet: tracking would have to follow failovers");

@@ -27,9 +27,10 @@ export interface SessionReadCache {
   /**
    * The `HGETALL` reply of a session key: cached, or read on the tracked connection and cached.
    * @param key The Redis key.
-   * @returns The flat reply, or `undefined` when the cache cannot serve now (read as usual).
+   * @returns The flat reply, or `undefined` (at once or as the Promise's value) when the cache
+   *   cannot serve it: read as usual.
    */
-  read(key: string): Promise<readonly unknown[]> | readonly unknown[] | undefined;
+  read(key: string): Promise<readonly unknown[] | undefined> | readonly unknown[] | undefined;
   /**
    * The store is writing `key` (called before and after the write).
    * @param key The Redis key.

@@ -31,9 +31,10 @@ interface IoRedisDuplicable extends IoRedisClient {
  * The tracker of an ioredis standalone client.
  * @param client The app's ioredis client (left as it is: the store duplicates it).
  * @param timeout Milliseconds the end-to-end check of tracking may take.
+ * @param checkTag The check key's hash tag, when the client is one node of a Redis Cluster.
  * @returns The tracker.
  */
-export function ioRedisTracker(client: object, timeout: number): Tracker {
+export function ioRedisTracker(client: object, timeout: number, checkTag?: () => string): Tracker {
   const main = client as IoRedisDuplicable;
   const keyPrefix = typeof main.options?.keyPrefix === "string" ? main.options.keyPrefix : "";
   return {
@@ -61,7 +62,7 @@ export function ioRedisTracker(client: object, timeout: number): Tracker {
             data.call("CLIENT", "TRACKINGINFO"),
           ]);
           if (mine !== generation || !trackingOn(info, id)) return;
-          await checkTracking((args) => data.call(args[0], args.slice(1)), cache, timeout);
+          await checkTracking((args) => data.call(args[0], args.slice(1)), cache, timeout, checkTag?.());
           const live = data.status === "ready" && sub.status === "ready";
           if (mine === generation && live) cache.flush(true);
         } catch {
