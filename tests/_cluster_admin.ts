@@ -194,7 +194,10 @@ export async function promotion(replica: RedisServer): Promise<void> {
   admin.on("error", () => {});
   await admin.connect();
   try {
-    await pollUntil("the replica's promotion", async () => /role:master/.test(await admin.info("replication")));
+    await pollUntil(
+      "the replica's promotion",
+      async () => /role:master/.test(await admin.info("replication")),
+    );
   } finally {
     await admin.close();
   }

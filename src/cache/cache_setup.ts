@@ -18,7 +18,10 @@ import type { CacheStats } from "./local_cache.ts";
 import { TrackedReads } from "./tracked_reads.ts";
 import { ClusterReads } from "./cluster_reads.ts";
 import { ioRedisClusterTopology } from "../clients/ioredis_cluster_tracking.ts";
-import { nodeRedisClusterCanTrack, nodeRedisClusterTopology } from "../clients/node_redis_cluster_tracking.ts";
+import {
+  nodeRedisClusterCanTrack,
+  nodeRedisClusterTopology,
+} from "../clients/node_redis_cluster_tracking.ts";
 import type { SessionReadCache } from "./tracker.ts";
 
 /** A read cache with its counters. */
@@ -37,7 +40,11 @@ export function readCacheFor(client: unknown, options: ResolvedOptions): ReadCac
   const cannot = (why: string) =>
     new TypeError(`Option "localCache" cannot be used with ${why}; leave localCache off for this client`);
   if (isIoRedisCluster(app)) {
-    return new ClusterReads(ioRedisClusterTopology(app, options.commandTimeout), bounds, options.commandTimeout);
+    return new ClusterReads(
+      ioRedisClusterTopology(app, options.commandTimeout),
+      bounds,
+      options.commandTimeout,
+    );
   }
   if (isNodeRedisCluster(app)) {
     if (!nodeRedisClusterCanTrack(app)) {

@@ -67,6 +67,9 @@ interface MasterReads {
   reads: TrackedReads;
 }
 
+/** Milliseconds between looks for masters the client no longer lists (at most). */
+const SWEEP_MS = 1000;
+
 /** Counters summed over the masters' caches. */
 const COUNTERS = ["hits", "misses", "invalidations", "flushes"] as const;
 
@@ -148,7 +151,7 @@ export class ClusterReads implements SessionReadCache {
       for (const [address, master] of this.#masters) {
         if (!masters.has(address)) this.#close(address, master);
       }
-    }, Math.max(10, this.#bounds.maxAgeMs / 3));
+    }, Math.min(SWEEP_MS, Math.max(10, this.#bounds.maxAgeMs / 3)));
     unrefTimer(this.#timer);
   }
 

@@ -13,6 +13,9 @@ import type { ResolvedLocalCache } from "./cache_options.ts";
 import { type CacheStats, LocalCache } from "./local_cache.ts";
 import type { SessionReadCache, Tracker } from "./tracker.ts";
 
+/** Milliseconds between checks while tracking must be proven again. */
+const RETRY_MS = 250;
+
 /** How one tracked connection is used (the defaults are a standalone Redis's). */
 export interface TrackedReadsOptions {
   /**
@@ -48,7 +51,12 @@ export class TrackedReads implements SessionReadCache {
    * @param timeout Milliseconds a read may take (option `commandTimeout`).
    * @param options See {@linkcode TrackedReadsOptions}.
    */
-  constructor(tracker: Tracker, bounds: ResolvedLocalCache, timeout: number, options: TrackedReadsOptions = {}) {
+  constructor(
+    tracker: Tracker,
+    bounds: ResolvedLocalCache,
+    timeout: number,
+    options: TrackedReadsOptions = {},
+  ) {
     this.#tracker = tracker;
     this.#cache = new LocalCache(bounds, tracker.detail);
     this.#timeout = timeout;
@@ -82,7 +90,6 @@ export class TrackedReads implements SessionReadCache {
    * Opens the tracked connection, and starts the heartbeat: every third of `maxAgeMs`, a
    * check key written and its invalidation awaited renews the age of every entry held (see
    * {@linkcode LocalCache.proven}), so entries leave by age only when invalidations stop.
-   * A check still owed by {@linkcode recheck} is retried at the same pace.
    */
   #start(): GuardedConnection {
     const connection = this.#connection = new GuardedConnection(
@@ -90,7 +97,6 @@ export class TrackedReads implements SessionReadCache {
       this.#timeout,
     );
     this.#timer = setInterval(() => {
-      if (this.#unsure && !this.#cache.tracking) return void this.#confirmAgain();
       if (!this.#cache.tracking || this.#cache.stats().entries === 0) return;
       const beat = this.#cache.heartbeat();
       this.#check().then(
@@ -133,7 +139,8 @@ export class TrackedReads implements SessionReadCache {
       }
       this.#unsure = false;
     } catch {
-      // Retried by the timer.
+      // A node just promoted or a slot just moved may refuse for a while: try again soon.
+      unrefTimer(setTimeout(() => this.#confirmAgain(), RETRY_MS));
     } finally {
       this.#rechecking = false;
     }

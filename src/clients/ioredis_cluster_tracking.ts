@@ -36,17 +36,20 @@ export function ioRedisClusterTopology(client: object, timeout: number): Cluster
   const cluster = client as IoRedisCluster;
   const keyPrefix = typeof cluster.options?.keyPrefix === "string" ? cluster.options.keyPrefix : "";
   const addressOf = (node: IoRedisNode) => `${node.options.host}:${node.options.port}`;
-  // The masters by address, rebuilt when ioredis adds or drops a node connection.
-  let byAddress: Map<string, IoRedisNode> | undefined;
-  for (const event of ["+node", "-node", "refresh"]) cluster.on(event, () => byAddress = undefined);
-  const masters = () => byAddress ??= new Map(cluster.nodes("master").map((node) => [addressOf(node), node]));
+  const masters = () => new Map(cluster.nodes("master").map((node) => [addressOf(node), node]));
+  // The masters by address, rebuilt when ioredis adds or drops a node connection, and when a
+  // slot's master is not in it (a replica promoted changes role without an event).
+  let byAddress = new Map<string, IoRedisNode>();
+  for (const event of ["+node", "-node", "refresh"]) cluster.on(event, () => byAddress = new Map());
   return {
     library: "ioredis, invalidations redirected to a subscribed connection",
     keyPrefix,
     owner(slot): ClusterMaster | undefined {
       const address = cluster.slots[slot]?.[0];
-      const node = address === undefined ? undefined : masters().get(address);
-      return node === undefined ? undefined : { address: address!, client: node };
+      if (address === undefined) return undefined;
+      if (!byAddress.has(address)) byAddress = masters();
+      const node = byAddress.get(address);
+      return node === undefined ? undefined : { address, client: node };
     },
     masters: () => [...masters().keys()],
     tracker(node, checkTag) {
