@@ -140,6 +140,19 @@ test("localCache on a cluster: a slot moved to another master under cached reads
       try {
         const sids = Array.from({ length: 6 }, (_, i) => `{${name}}${i}`);
         const key = (sid: string) => `session:${sid}`;
+        // Not found before its slot moved, created on the new owner after: the old owner never
+        // hears of it, and B's client, told of no move yet, still sends its slot there.
+        const absent = `{${name} absent}`;
+        const readAbsent = async () => {
+          const hits = b.cacheStats().hits;
+          assert.equal(await b.get(absent), null);
+          return b.cacheStats().hits > hits;
+        };
+        assert.ok(!await until(readAbsent, 300), "not found is not served from the cache");
+        await (await startSlotMove(admins, key(absent))).finish();
+        await a.set(absent, sessionWith({ n: 1 }));
+        assert.equal((await b.get(absent) as Data | null)?.n, 1, "a session created after its slot moved");
+
         for (const sid of sids) await a.set(sid, sessionWith({ n: 1 }));
         await cacheAll(b, sids);
 

@@ -142,7 +142,7 @@ export interface SmartRedisStoreOptions {
   /**
    * Serve session reads from a process-local copy that Redis keeps exact with
    * server-assisted invalidation (`CLIENT TRACKING`): a hit costs no round trip. `true`, or
-   * bounds. Needs a standalone node-redis 5/6 or ioredis client; ignored in lock mode and
+   * bounds. Needs a node-redis 5/6 or ioredis client or cluster (not Sentinel); ignored in lock mode and
    * with `renewAfter: 0`. See `cacheStats()`.
    * @default {false}
    */
