@@ -9,7 +9,7 @@ import { createClient, createCluster as createCluster5 } from "redis";
 import { createCluster as createCluster6 } from "redis6";
 import { keySlot } from "../src/clients/_key_slot.ts";
 import { clusterPorts, type RedisCluster } from "../scripts/redis_cluster.ts";
-import { type RedisServer, startRedisServer } from "../scripts/redis_server.ts";
+import { redisCliCommand, type RedisServer, startRedisServer } from "../scripts/redis_server.ts";
 import { delay } from "./_helpers.ts";
 
 type Admin = ReturnType<typeof createClient>;
@@ -200,5 +200,90 @@ export async function promotion(replica: RedisServer): Promise<void> {
     );
   } finally {
     await admin.close();
+  }
+}
+
+/**
+ * Starts `redis-cli --cluster reshard` of `slots` slots from one master to another (10 keys a MIGRATE).
+ * @param cluster The cluster.
+ * @param from The index of the master giving slots (its lowest go first).
+ * @param to The index of the master taking them.
+ * @returns Resolves when the reshard has ended, with its output.
+ */
+export async function reshard(
+  cluster: RedisCluster,
+  from: number,
+  to: number,
+  slots: number,
+): Promise<Deno.CommandOutput> {
+  const id = async (url: string) => {
+    const admin = createClient({ url });
+    await admin.connect();
+    try {
+      return String(await admin.sendCommand(["CLUSTER", "MYID"]));
+    } finally {
+      await admin.close();
+    }
+  };
+  const [fromId, toId] = await Promise.all([id(cluster.urls[from]), id(cluster.urls[to])]);
+  return await new Deno.Command(redisCliCommand(), {
+    args: [
+      "--cluster",
+      "reshard",
+      `127.0.0.1:${cluster.ports[0]}`,
+      "--cluster-from",
+      fromId,
+      "--cluster-to",
+      toId,
+      "--cluster-slots",
+      String(slots),
+      "--cluster-yes",
+      "--cluster-pipeline",
+      "10",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+}
+
+/**
+ * Session ids whose keys (`session:` + id) fall into the lowest slots, which a reshard from the
+ * first master moves first.
+ * @param prefix What each id starts with.
+ * @param count How many.
+ * @param slots How many of the lowest slots.
+ */
+export function idsInLowSlots(prefix: string, count: number, slots: number): string[] {
+  const ids: string[] = [];
+  for (let i = 0; ids.length < count; i++) {
+    if (keySlot(`session:${prefix}${i}`) < slots) ids.push(`${prefix}${i}`);
+  }
+  return ids;
+}
+
+/**
+ * Fills each of the first master's lowest slots with filler keys, so that each stays half-moved
+ * for a while during a reshard (MIGRATE moves them 10 at a time).
+ * @param cluster The cluster.
+ * @param slots How many of the lowest slots.
+ * @param keysPerSlot Filler keys in each.
+ */
+export async function fillLowSlots(cluster: RedisCluster, slots: number, keysPerSlot: number): Promise<void> {
+  const tags: string[] = [];
+  for (let i = 0; tags.filter(Boolean).length < slots; i++) {
+    const slot = keySlot(`t${i}`);
+    if (slot < slots && tags[slot] === undefined) tags[slot] = `t${i}`;
+  }
+  const source = createClient({ url: cluster.urls[0] });
+  await source.connect();
+  try {
+    for (const tag of tags) {
+      const batch = source.multi();
+      for (let k = 0; k < keysPerSlot; k++) batch.set(`{${tag}}filler${k}`, "x".repeat(100));
+      await batch.execAsPipeline();
+    }
+  } finally {
+    await source.close();
   }
 }

@@ -12,7 +12,7 @@
  *   is not cached and goes the usual way (which follows redirections and retries).
  *   A refusal, or a slot found owned by another master than before, empties the
  *   masters concerned and keeps them off until a check key of a slot they own
- *   (a hash tag per master) proves tracking again. A master promoted by a failover
+ *   (a hash tag per master, from the master's own `CLUSTER NODES`) proves tracking again. A master promoted by a failover
  *   is a new node: it gets a new connection, checked before it serves.
  * - A master that leaves the topology is closed; a silently lost one ages out
  *   (`maxAgeMs`), its heartbeat proving nothing.
@@ -25,7 +25,8 @@ import { unrefTimer } from "../clients/_util.ts";
 import type { ResolvedLocalCache } from "./cache_options.ts";
 import type { CacheStats } from "./local_cache.ts";
 import { TrackedReads } from "./tracked_reads.ts";
-import type { SessionReadCache, Tracker } from "./tracker.ts";
+import type { CheckTag, SessionReadCache, Tracker } from "./tracker.ts";
+import { ownSlotTag } from "./cluster_check_tag.ts";
 
 /** A master as the app's cluster client knows it. */
 export interface ClusterMaster {
@@ -55,10 +56,10 @@ export interface ClusterTopology {
   /**
    * The tracker of one master.
    * @param master The master's client connection.
-   * @param checkTag The check key's hash tag (of a slot this master owns).
+   * @param checkTag Picks the check key's hash tag.
    * @returns Its tracker.
    */
-  tracker(master: object, checkTag: () => string): Tracker;
+  tracker(master: object, checkTag: CheckTag): Tracker;
 }
 
 /** One master's cache. */
@@ -124,23 +125,13 @@ export class ClusterReads implements SessionReadCache {
     const known = this.#masters.get(owner.address);
     if (known?.client === owner.client) return known;
     if (known !== undefined) this.#close(owner.address, known);
-    const checkTag = () => this.#tagOf(owner.address);
+    const checkTag = ownSlotTag(this.#topology.keyPrefix);
     const tracker = this.#topology.tracker(owner.client, checkTag);
     const reads = new TrackedReads(tracker, this.#bounds, this.#timeout, { checkTag, keepMissing: false });
     const master = { client: owner.client, reads };
     this.#masters.set(owner.address, master);
     this.#sweep();
     return master;
-  }
-
-  /** A hash tag whose slot `address` owns now (a check key elsewhere would meet MOVED). */
-  #tagOf(address: string): string {
-    for (let n = 0; n < 65_536; n++) {
-      if (this.#topology.owner(keySlot(`${this.#topology.keyPrefix}{${n}}`))?.address === address) {
-        return String(n);
-      }
-    }
-    return "0"; // it owns no slot: the check fails and the cache stays off there
   }
 
   /** Closes, now and then, the caches of masters the client no longer lists. */
@@ -150,6 +141,10 @@ export class ClusterReads implements SessionReadCache {
       const masters = new Set(this.#topology.masters());
       for (const [address, master] of this.#masters) {
         if (!masters.has(address)) this.#close(address, master);
+      }
+      if (this.#masters.size === 0) { // the app closed its client: the next read starts again
+        clearInterval(this.#timer);
+        this.#timer = undefined;
       }
     }, Math.min(SWEEP_MS, Math.max(10, this.#bounds.maxAgeMs / 3)));
     unrefTimer(this.#timer);

@@ -11,7 +11,7 @@ import { isRefusal } from "../clients/_cluster_retry.ts";
 import { checkTracking } from "./tracking_check.ts";
 import type { ResolvedLocalCache } from "./cache_options.ts";
 import { type CacheStats, LocalCache } from "./local_cache.ts";
-import type { SessionReadCache, Tracker } from "./tracker.ts";
+import type { CheckTag, SessionReadCache, Tracker } from "./tracker.ts";
 
 /** Milliseconds between checks while tracking must be proven again. */
 const RETRY_MS = 250;
@@ -19,10 +19,10 @@ const RETRY_MS = 250;
 /** How one tracked connection is used (the defaults are a standalone Redis's). */
 export interface TrackedReadsOptions {
   /**
-   * The hash tag of the check key, asked before each check (on a Redis Cluster: a slot of this master).
+   * Picks the hash tag of the check key before each check (on a Redis Cluster: a slot of this master).
    * @default {undefined}
    */
-  checkTag?: () => string;
+  checkTag?: CheckTag;
   /**
    * Whether "not found" replies are cached. On a Redis Cluster they are not: a key created on
    * another master after its slot moved there sends this master no invalidation.
@@ -110,10 +110,11 @@ export class TrackedReads implements SessionReadCache {
     return connection;
   }
 
-  #check(): Promise<void> {
+  async #check(): Promise<void> {
     const connection = this.#connection!;
     const send = (args: string[]) => connection.send(args[1], args);
-    return checkTracking(send, this.#cache, this.#timeout, this.#options.checkTag?.());
+    const tag = await this.#options.checkTag?.(send);
+    return checkTracking(send, this.#cache, this.#timeout, tag);
   }
 
   /**

@@ -8,6 +8,13 @@
 import type { RedisConnection } from "../clients/connection.ts";
 import type { LocalCache } from "./local_cache.ts";
 
+/**
+ * Picks the hash tag of the check key, on a Redis Cluster node (a tag of a slot that node owns).
+ * @param send Sends a command on the tracked connection.
+ * @returns The tag.
+ */
+export type CheckTag = (send: (args: string[]) => Promise<unknown>) => Promise<string>;
+
 /** A tracked read connection. */
 export interface Tracker {
   /** How the cache learns of changes, for the stats. */

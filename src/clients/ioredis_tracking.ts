@@ -11,7 +11,7 @@
  */
 
 import type { LocalCache } from "../cache/local_cache.ts";
-import type { Tracker } from "../cache/tracker.ts";
+import type { CheckTag, Tracker } from "../cache/tracker.ts";
 import type { RedisConnection } from "./connection.ts";
 import { type IoRedisClient, ioRedisConnection } from "./ioredis.ts";
 import { trackingOn } from "./node_redis_tracking.ts";
@@ -34,7 +34,7 @@ interface IoRedisDuplicable extends IoRedisClient {
  * @param checkTag The check key's hash tag, when the client is one node of a Redis Cluster.
  * @returns The tracker.
  */
-export function ioRedisTracker(client: object, timeout: number, checkTag?: () => string): Tracker {
+export function ioRedisTracker(client: object, timeout: number, checkTag?: CheckTag): Tracker {
   const main = client as IoRedisDuplicable;
   const keyPrefix = typeof main.options?.keyPrefix === "string" ? main.options.keyPrefix : "";
   return {
@@ -62,7 +62,8 @@ export function ioRedisTracker(client: object, timeout: number, checkTag?: () =>
             data.call("CLIENT", "TRACKINGINFO"),
           ]);
           if (mine !== generation || !trackingOn(info, id)) return;
-          await checkTracking((args) => data.call(args[0], args.slice(1)), cache, timeout, checkTag?.());
+          const send = (args: string[]) => data.call(args[0], args.slice(1));
+          await checkTracking(send, cache, timeout, await checkTag?.(send));
           const live = data.status === "ready" && sub.status === "ready";
           if (mine === generation && live) cache.flush(true);
         } catch {
