@@ -13,8 +13,9 @@ import type { ResolvedLocalCache } from "./cache_options.ts";
 import { type CacheStats, LocalCache } from "./local_cache.ts";
 import type { CheckTag, SessionReadCache, Tracker } from "./tracker.ts";
 
-/** Milliseconds between checks while tracking must be proven again. */
+/** Milliseconds between checks while tracking must be proven again, and the most one waits. */
 const RETRY_MS = 250;
+const RECHECK_TIMEOUT_MS = 1000;
 
 /** How one tracked connection is used (the defaults are a standalone Redis's). */
 export interface TrackedReadsOptions {
@@ -110,11 +111,11 @@ export class TrackedReads implements SessionReadCache {
     return connection;
   }
 
-  async #check(): Promise<void> {
+  async #check(timeout = this.#timeout): Promise<void> {
     const connection = this.#connection!;
     const send = (args: string[]) => connection.send(args[1], args);
     const tag = await this.#options.checkTag?.(send);
-    return checkTracking(send, this.#cache, this.#timeout, tag);
+    return checkTracking(send, this.#cache, timeout, tag);
   }
 
   /**
@@ -135,7 +136,8 @@ export class TrackedReads implements SessionReadCache {
       // Until a check proves tracking within its epoch (or the tracker, reconnecting, did).
       while (this.#unsure && !this.#cache.tracking && !this.#closed) {
         const beat = this.#cache.heartbeat();
-        await this.#check();
+        // Briefly: a check whose key's slot moved on the way hears nothing; the next one may.
+        await this.#check(Math.min(this.#timeout, RECHECK_TIMEOUT_MS));
         this.#cache.confirm(beat);
       }
       this.#unsure = false;

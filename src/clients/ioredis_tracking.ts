@@ -31,7 +31,7 @@ interface IoRedisDuplicable extends IoRedisClient {
  * The tracker of an ioredis standalone client.
  * @param client The app's ioredis client (left as it is: the store duplicates it).
  * @param timeout Milliseconds the end-to-end check of tracking may take.
- * @param checkTag The check key's hash tag, when the client is one node of a Redis Cluster.
+ * @param checkTag Picks the check key's hash tag, when the client is one node of a Redis Cluster.
  * @returns The tracker.
  */
 export function ioRedisTracker(client: object, timeout: number, checkTag?: CheckTag): Tracker {

@@ -41,7 +41,7 @@ export function nodeRedisCanTrack(client: object): boolean {
  * The tracker of a node-redis standalone client.
  * @param client The app's node-redis client (left as it is: the store duplicates it).
  * @param timeout Milliseconds the end-to-end check of tracking may take.
- * @param checkTag The check key's hash tag, when the client is one node of a Redis Cluster.
+ * @param checkTag Picks the check key's hash tag, when the client is one node of a Redis Cluster.
  * @returns The tracker.
  */
 export function nodeRedisTracker(client: object, timeout: number, checkTag?: CheckTag): Tracker {
