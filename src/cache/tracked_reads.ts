@@ -136,7 +136,7 @@ export class TrackedReads implements SessionReadCache {
       // Until a check proves tracking within its epoch (or the tracker, reconnecting, did).
       while (this.#unsure && !this.#cache.tracking && !this.#closed) {
         const beat = this.#cache.heartbeat();
-        // Briefly: a check whose key's slot moved on the way hears nothing; the next one may.
+        // Briefly: now and then (seen with ioredis during a reshard) a check hears nothing; the next one does.
         await this.#check(Math.min(this.#timeout, RECHECK_TIMEOUT_MS));
         this.#cache.confirm(beat);
       }
