@@ -9,8 +9,8 @@ import { createClient, createCluster as createCluster5 } from "redis";
 import { createCluster as createCluster6 } from "redis6";
 import { keySlot } from "../src/clients/_key_slot.ts";
 import { clusterPorts, type RedisCluster } from "../scripts/redis_cluster.ts";
-import { type RedisServer, startRedisServer } from "../scripts/redis_server.ts";
-import { until } from "./_load.ts";
+import { redisCliCommand, type RedisServer, startRedisServer } from "../scripts/redis_server.ts";
+import { delay } from "./_helpers.ts";
 
 type Admin = ReturnType<typeof createClient>;
 
@@ -127,7 +127,20 @@ export async function startSlotMove(admins: readonly Admin[], key: string): Prom
   return move;
 }
 
-/** Adds a replica of the first master, in sync with it; `await using` kills it. */
+/**
+ * Polls `check` every 100 ms (a failing check counts as false) until it holds.
+ * @returns The milliseconds it took; throws, naming `what`, after `ms`.
+ */
+export async function pollUntil(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < ms) {
+    if (await check().catch(() => false)) return Date.now() - started;
+    await delay(100);
+  }
+  throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+}
+
+/** Adds a replica of the first master, in sync with it. */
 export async function replicaOfFirst(cluster: RedisCluster, dir: string): Promise<RedisServer> {
   const [port] = clusterPorts(1, cluster.ports);
   const replica = await startRedisServer({
@@ -138,24 +151,139 @@ export async function replicaOfFirst(cluster: RedisCluster, dir: string): Promis
   await admin.connect();
   const first = createClient({ url: cluster.urls[0] });
   await first.connect();
-  const holds = (check: () => Promise<boolean>) => () => check().catch(() => false);
   try {
     const masterId = String(await first.sendCommand(["CLUSTER", "MYID"]));
     await admin.sendCommand(["CLUSTER", "MEET", "127.0.0.1", String(cluster.ports[0])]);
-    const joined = await until(
-      holds(async () => String(await admin.sendCommand(["CLUSTER", "NODES"])).includes(masterId)),
-      20_000,
+    await pollUntil(
+      "the replica to join",
+      async () => String(await admin.sendCommand(["CLUSTER", "NODES"])).includes(masterId),
     );
-    if (!joined) throw new Error("The replica did not join the cluster");
     await admin.sendCommand(["CLUSTER", "REPLICATE", masterId]);
-    const synced = await until(
-      holds(async () => /master_link_status:up/.test(await admin.info("replication"))),
-      20_000,
+    await pollUntil(
+      "the replica to sync",
+      async () => /master_link_status:up/.test(await admin.info("replication")),
     );
-    if (!synced) throw new Error("The replica did not sync with the first master");
   } finally {
     await first.close();
     await admin.close();
   }
   return replica;
+}
+
+/**
+ * Waits until the first master's replica has everything the master wrote. (WAIT from another
+ * connection than the writers' would not wait for their writes.)
+ */
+export async function replicaCaughtUp(cluster: RedisCluster): Promise<void> {
+  const master = createClient({ url: cluster.urls[0] });
+  await master.connect();
+  try {
+    await pollUntil("the replica to catch up", async () => {
+      const info = await master.info("replication");
+      const offset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
+      return Number(/slave0:.*offset=(\d+)/.exec(info)?.[1]) >= offset;
+    });
+  } finally {
+    await master.close();
+  }
+}
+
+/** Waits until the replica says it is a master. */
+export async function promotion(replica: RedisServer): Promise<void> {
+  const admin = createClient({ url: replica.url });
+  admin.on("error", () => {});
+  await admin.connect();
+  try {
+    await pollUntil(
+      "the replica's promotion",
+      async () => /role:master/.test(await admin.info("replication")),
+    );
+  } finally {
+    await admin.close();
+  }
+}
+
+/**
+ * Starts `redis-cli --cluster reshard` of `slots` slots from one master to another (10 keys a MIGRATE).
+ * @param cluster The cluster.
+ * @param from The index of the master giving slots (its lowest go first).
+ * @param to The index of the master taking them.
+ * @returns Resolves when the reshard has ended, with its output.
+ */
+export async function reshard(
+  cluster: RedisCluster,
+  from: number,
+  to: number,
+  slots: number,
+): Promise<Deno.CommandOutput> {
+  const id = async (url: string) => {
+    const admin = createClient({ url });
+    await admin.connect();
+    try {
+      return String(await admin.sendCommand(["CLUSTER", "MYID"]));
+    } finally {
+      await admin.close();
+    }
+  };
+  const [fromId, toId] = await Promise.all([id(cluster.urls[from]), id(cluster.urls[to])]);
+  return await new Deno.Command(redisCliCommand(), {
+    args: [
+      "--cluster",
+      "reshard",
+      `127.0.0.1:${cluster.ports[0]}`,
+      "--cluster-from",
+      fromId,
+      "--cluster-to",
+      toId,
+      "--cluster-slots",
+      String(slots),
+      "--cluster-yes",
+      "--cluster-pipeline",
+      "10",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+}
+
+/**
+ * Session ids whose keys (`session:` + id) fall into the lowest slots, which a reshard from the
+ * first master moves first.
+ * @param prefix What each id starts with.
+ * @param count How many.
+ * @param slots How many of the lowest slots.
+ */
+export function idsInLowSlots(prefix: string, count: number, slots: number): string[] {
+  const ids: string[] = [];
+  for (let i = 0; ids.length < count; i++) {
+    if (keySlot(`session:${prefix}${i}`) < slots) ids.push(`${prefix}${i}`);
+  }
+  return ids;
+}
+
+/**
+ * Fills each of the first master's lowest slots with filler keys, so that each stays half-moved
+ * for a while during a reshard (MIGRATE moves them 10 at a time).
+ * @param cluster The cluster.
+ * @param slots How many of the lowest slots.
+ * @param keysPerSlot Filler keys in each.
+ */
+export async function fillLowSlots(cluster: RedisCluster, slots: number, keysPerSlot: number): Promise<void> {
+  const tags: string[] = [];
+  for (let i = 0; tags.filter(Boolean).length < slots; i++) {
+    const slot = keySlot(`t${i}`);
+    if (slot < slots && tags[slot] === undefined) tags[slot] = `t${i}`;
+  }
+  const source = createClient({ url: cluster.urls[0] });
+  await source.connect();
+  try {
+    for (const tag of tags) {
+      const batch = source.multi();
+      for (let k = 0; k < keysPerSlot; k++) batch.set(`{${tag}}filler${k}`, "x".repeat(100));
+      await batch.execAsPipeline();
+    }
+  } finally {
+    await source.close();
+  }
 }

@@ -6,21 +6,12 @@
 
 import assert from "node:assert/strict";
 import { Cluster } from "ioredis";
-import { createClient, createCluster as createCluster5 } from "redis";
+import { createCluster as createCluster5 } from "redis";
 import { createCluster as createCluster6 } from "redis6";
 import { SmartRedisStore } from "../mod.ts";
 import { startRedisCluster } from "../scripts/redis_cluster.ts";
-import { replicaOfFirst } from "./_cluster_admin.ts";
-import { delay, test } from "./_helpers.ts";
-
-async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await check().catch(() => false)) return Date.now() - started;
-    await delay(100);
-  }
-  throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-}
+import { pollUntil, promotion, replicaCaughtUp, replicaOfFirst } from "./_cluster_admin.ts";
+import { test } from "./_helpers.ts";
 
 const clients = {
   "node-redis 5 createCluster()": (urls: readonly string[]) => {
@@ -51,27 +42,13 @@ test("a cluster master failing over to its replica: other sessions stay, its own
         const store = new SmartRedisStore({ client, commandTimeout: 1000 });
         const sids = Array.from({ length: 30 }, (_, i) => `s${i}`);
         for (const sid of sids) await store.set(sid, { cookie: { originalMaxAge: 600_000 }, sid } as never);
-        // Replication is asynchronous: what the master has not passed on yet dies with it. (WAIT from
-        // another connection than the writers' would not wait for their writes.)
-        const master = createClient({ url: cluster.urls[0] });
-        await master.connect();
-        await until("the replica to catch up", async () => {
-          const info = await master.info("replication");
-          const offset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
-          return Number(/slave0:.*offset=(\d+)/.exec(info)?.[1]) >= offset;
-        });
-        await master.close();
+        // Replication is asynchronous: what the master has not passed on yet dies with it.
+        await replicaCaughtUp(cluster);
         await cluster.masters[0].kill();
-        const admin = createClient({ url: replica.url });
-        await admin.connect();
-        await until(
-          "the replica's promotion",
-          async () => /role:master/.test(await admin.info("replication")),
-        );
-        await admin.close();
+        await promotion(replica);
         const live = async () => (await Promise.all(sids.map((sid) => store.get(sid).catch(() => null))));
         // Sessions on the healthy masters answer all along; the failed master's come back.
-        const recovered = await until(
+        const recovered = await pollUntil(
           "every session to load again",
           async () => (await live()).every(Boolean),
         );

@@ -6,12 +6,9 @@
  */
 
 import assert from "node:assert/strict";
-import { createClient } from "redis";
 import { SmartRedisStore } from "../mod.ts";
-import { keySlot } from "../src/clients/_key_slot.ts";
 import { startRedisCluster } from "../scripts/redis_cluster.ts";
-import { redisCliCommand } from "../scripts/redis_server.ts";
-import { clusterClients } from "./_cluster_admin.ts";
+import { clusterClients, fillLowSlots, idsInLowSlots, reshard } from "./_cluster_admin.ts";
 import { delay, test } from "./_helpers.ts";
 
 type Data = Record<string, unknown>;
@@ -24,48 +21,11 @@ const LIVE = 24;
 const DORMANT = 200;
 const WRITERS = 2;
 
-/** Session ids whose keys fall into the moved slots. */
-function idsInMovedSlots(prefix: string, count: number): string[] {
-  const ids: string[] = [];
-  for (let i = 0; ids.length < count; i++) {
-    if (keySlot(`session:${prefix}${i}`) < MOVED_SLOTS) ids.push(`${prefix}${i}`);
-  }
-  return ids;
-}
-
-/** A hash tag for every moved slot. */
-function tagsOfMovedSlots(): string[] {
-  const tags: string[] = [];
-  for (let i = 0; tags.filter(Boolean).length < MOVED_SLOTS; i++) {
-    const slot = keySlot(`t${i}`);
-    if (slot < MOVED_SLOTS && tags[slot] === undefined) tags[slot] = `t${i}`;
-  }
-  return tags;
-}
-
 const cookie = () => ({ originalMaxAge: 600_000, expires: new Date(Date.now() + 600_000).toISOString() });
 
 test("a live reshard under parallel writers and logouts: 0 lost, 0 resurrected, 0 logged out, 0 failed", async () => {
   await using cluster = await startRedisCluster();
-  const source = createClient({ url: cluster.urls[0] });
-  await source.connect();
-  const ids = await Promise.all(
-    cluster.urls.slice(0, 2).map(async (url) => {
-      const admin = createClient({ url });
-      await admin.connect();
-      try {
-        return String(await admin.sendCommand(["CLUSTER", "MYID"]));
-      } finally {
-        await admin.close();
-      }
-    }),
-  );
-  for (const tag of tagsOfMovedSlots()) {
-    const batch = source.multi();
-    for (let k = 0; k < KEYS_PER_SLOT; k++) batch.set(`{${tag}}filler${k}`, "x".repeat(100));
-    await batch.execAsPipeline();
-  }
-  await source.close();
+  await fillLowSlots(cluster, MOVED_SLOTS, KEYS_PER_SLOT);
 
   const clients = Object.entries(clusterClients).map(([name, connect]) => ({
     name,
@@ -74,33 +34,14 @@ test("a live reshard under parallel writers and logouts: 0 lost, 0 resurrected, 
   try {
     const runs = await Promise.all(clients.map(async ({ name, client }, c) => {
       const store = new SmartRedisStore({ client, commandTimeout: 5000 });
-      const live = idsInMovedSlots(`c${c}live`, LIVE);
-      const dormant = idsInMovedSlots(`c${c}dormant`, DORMANT);
+      const live = idsInLowSlots(`c${c}live`, LIVE, MOVED_SLOTS);
+      const dormant = idsInLowSlots(`c${c}dormant`, DORMANT, MOVED_SLOTS);
       for (const sid of [...live, ...dormant]) await store.set(sid, { cookie: cookie(), sid } as never);
       return { name, store, live, dormant };
     }));
 
-    const reshard = new Deno.Command(redisCliCommand(), {
-      args: [
-        "--cluster",
-        "reshard",
-        `127.0.0.1:${cluster.ports[0]}`,
-        "--cluster-from",
-        ids[0],
-        "--cluster-to",
-        ids[1],
-        "--cluster-slots",
-        String(MOVED_SLOTS),
-        "--cluster-yes",
-        "--cluster-pipeline",
-        "10",
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
     let resharding = true;
-    const done = reshard.output().finally(() => resharding = false);
+    const done = reshard(cluster, 0, 1, MOVED_SLOTS).finally(() => resharding = false);
 
     const failures: string[] = [];
     const acknowledged = new Map<string, number>(); // "client sid writer" → last acknowledged count

@@ -21,6 +21,12 @@ import type { ResolvedOptions } from "../options/options.ts";
 import { ClientCacheReads, hasClientSideCache } from "./client_cache_reads.ts";
 import type { CacheStats } from "./local_cache.ts";
 import { TrackedReads } from "./tracked_reads.ts";
+import { ClusterReads } from "./cluster_reads.ts";
+import { ioRedisClusterTopology } from "../clients/ioredis_cluster_tracking.ts";
+import {
+  nodeRedisClusterCanTrack,
+  nodeRedisClusterTopology,
+} from "../clients/node_redis_cluster_tracking.ts";
 import type { SessionReadCache, Tracker } from "./tracker.ts";
 
 /** A read cache with its counters. */
@@ -38,8 +44,19 @@ export function readCacheFor(client: unknown, options: ResolvedOptions): ReadCac
   const app = client as object;
   const cannot = (why: string) =>
     new TypeError(`Option "localCache" cannot be used with ${why}; leave localCache off for this client`);
-  if (isIoRedisCluster(app) || isNodeRedisCluster(app)) {
-    throw cannot("a Redis Cluster client yet: invalidations would have to follow slot migrations");
+  if (isIoRedisCluster(app)) {
+    return new ClusterReads(
+      ioRedisClusterTopology(app, options.commandTimeout),
+      bounds,
+      options.commandTimeout,
+    );
+  }
+  if (isNodeRedisCluster(app)) {
+    if (!nodeRedisClusterCanTrack(app)) {
+      throw cannot("a node-redis 4 cluster: it has no RESP3 push support; use node-redis 5 or 6");
+    }
+    const topology = nodeRedisClusterTopology(app, options.commandTimeout);
+    return new ClusterReads(topology, bounds, options.commandTimeout);
   }
   const tracked = (tracker: Tracker) => new TrackedReads(tracker, bounds, options.commandTimeout);
   if (isNodeRedisSentinel(app)) {
@@ -55,7 +72,7 @@ export function readCacheFor(client: unknown, options: ResolvedOptions): ReadCac
     if (typeof (app as { duplicate?: unknown }).duplicate !== "function") {
       throw cannot("an ioredis client without duplicate()");
     }
-    return tracked(ioRedisTracker(app, options.commandTimeout, isIoRedisSentinel(app)));
+    return tracked(ioRedisTracker(app, options.commandTimeout, { sentinel: isIoRedisSentinel(app) }));
   }
   if (isNodeRedisClient(app)) {
     if (hasClientSideCache(app)) return new ClientCacheReads(app);

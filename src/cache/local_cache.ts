@@ -188,6 +188,18 @@ export class LocalCache {
   }
 
   /**
+   * Turns tracking on again after a check begun with {@linkcode heartbeat} proved it, unless
+   * tracking was lost or regained since (another epoch).
+   * @param beat What {@linkcode heartbeat} returned before the check was sent.
+   * @returns Whether tracking is on now because of it.
+   */
+  confirm(beat: { epoch: number }): boolean {
+    if (beat.epoch !== this.#epoch) return false;
+    this.flush(true);
+    return true;
+  }
+
+  /**
    * A heartbeat's invalidation arrived. Redis sends invalidations in the order of the writes,
    * on one connection, so every change made before the heartbeat's own write has been heard
    * of: every entry still held was current when the heartbeat was sent, and its age counts

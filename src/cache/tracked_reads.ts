@@ -7,10 +7,30 @@
 
 import { GuardedConnection } from "../clients/guarded_connection.ts";
 import { unrefTimer } from "../clients/_util.ts";
+import { isRefusal } from "../clients/_cluster_retry.ts";
 import { checkTracking } from "./tracking_check.ts";
 import type { ResolvedLocalCache } from "./cache_options.ts";
 import { type CacheStats, LocalCache } from "./local_cache.ts";
-import type { SessionReadCache, Tracker } from "./tracker.ts";
+import type { CheckTag, SessionReadCache, Tracker } from "./tracker.ts";
+
+/** Milliseconds between checks while tracking must be proven again, and the most one waits. */
+const RETRY_MS = 250;
+const RECHECK_TIMEOUT_MS = 1000;
+
+/** How one tracked connection is used (the defaults are a standalone Redis's). */
+export interface TrackedReadsOptions {
+  /**
+   * Picks the hash tag of the check key before each check (on a Redis Cluster: a slot of this master).
+   * @default {undefined}
+   */
+  checkTag?: CheckTag;
+  /**
+   * Whether "not found" replies are cached. On a Redis Cluster they are not: a key created on
+   * another master after its slot moved there sends this master no invalidation.
+   * @default {true}
+   */
+  keepMissing?: boolean;
+}
 
 /** The store's cache and its tracked connection, opened at the first read. */
 export class TrackedReads implements SessionReadCache {
@@ -19,17 +39,30 @@ export class TrackedReads implements SessionReadCache {
   #timeout: number;
   #connection: GuardedConnection | undefined;
   #maxAgeMs: number;
+  #options: TrackedReadsOptions;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** Tracking must be proven again before the cache serves (see {@linkcode recheck}). */
+  #unsure = false;
+  #rechecking = false;
+  #closed = false;
 
   /**
    * @param tracker The client's tracker.
    * @param bounds The resolved `localCache` option.
    * @param timeout Milliseconds a read may take (option `commandTimeout`).
+   * @param options See {@linkcode TrackedReadsOptions}.
    */
-  constructor(tracker: Tracker, bounds: ResolvedLocalCache, timeout: number) {
+  constructor(
+    tracker: Tracker,
+    bounds: ResolvedLocalCache,
+    timeout: number,
+    options: TrackedReadsOptions = {},
+  ) {
     this.#tracker = tracker;
     this.#cache = new LocalCache(bounds, tracker.detail);
     this.#timeout = timeout;
     this.#maxAgeMs = bounds.maxAgeMs;
+    this.#options = options;
   }
 
   /** See {@linkcode SessionReadCache.read}. */
@@ -40,10 +73,11 @@ export class TrackedReads implements SessionReadCache {
     const ticket = this.#cache.begin(key);
     if (ticket === undefined) return undefined;
     const readAt = Date.now();
+    const keepMissing = this.#options.keepMissing ?? true;
     return connection.send(key, ["HGETALL", key]).then(
       (reply) => {
         const pairs = reply as readonly unknown[];
-        this.#cache.finish(ticket, pairs, readAt);
+        this.#cache.finish(ticket, pairs.length > 0 || keepMissing ? pairs : undefined, readAt);
         return pairs;
       },
       (error) => {
@@ -63,17 +97,63 @@ export class TrackedReads implements SessionReadCache {
       this.#tracker.start(this.#cache),
       this.#timeout,
     );
-    const send = (args: string[]) => connection.send(args[1], args);
-    const timer = setInterval(() => {
+    this.#timer = setInterval(() => {
       if (!this.#cache.tracking || this.#cache.stats().entries === 0) return;
       const beat = this.#cache.heartbeat();
-      checkTracking(send, this.#cache, this.#timeout).then(
+      this.#check().then(
         () => this.#cache.proven(beat),
-        () => {/* no proof: entries age out */},
+        // No proof: entries age out. A refusal (this master lost the check's slot, or its role)
+        // is a topology change: check again at once.
+        (error) => isRefusal(error) && this.recheck(),
       );
     }, Math.max(10, this.#maxAgeMs / 3));
-    unrefTimer(timer);
+    unrefTimer(this.#timer);
     return connection;
+  }
+
+  async #check(timeout = this.#timeout): Promise<void> {
+    const connection = this.#connection!;
+    const send = (args: string[]) => connection.send(args[1], args);
+    const tag = await this.#options.checkTag?.(send);
+    return checkTracking(send, this.#cache, timeout, tag);
+  }
+
+  /**
+   * Empties the cache and keeps it off until a new check proves tracking: for what the
+   * connection's own events do not show (a slot of this master moved, a failover elsewhere).
+   */
+  recheck(): void {
+    this.#cache.flush(false);
+    this.#unsure = true;
+    this.#confirmAgain();
+  }
+
+  /** Runs checks until one proves tracking within its epoch; a failed one waits for the timer. */
+  async #confirmAgain(): Promise<void> {
+    if (this.#rechecking || this.#connection === undefined) return;
+    this.#rechecking = true;
+    try {
+      // Until a check proves tracking within its epoch (or the tracker, reconnecting, did).
+      while (this.#unsure && !this.#cache.tracking && !this.#closed) {
+        const beat = this.#cache.heartbeat();
+        // Briefly: now and then (seen with ioredis during a reshard) a check hears nothing; the next one does.
+        await this.#check(Math.min(this.#timeout, RECHECK_TIMEOUT_MS));
+        this.#cache.confirm(beat);
+      }
+      this.#unsure = false;
+    } catch {
+      // A node just promoted or a slot just moved may refuse for a while: try again soon.
+      unrefTimer(setTimeout(() => this.#confirmAgain(), RETRY_MS));
+    } finally {
+      this.#rechecking = false;
+    }
+  }
+
+  /** Stops serving and checking (the tracked connection closes with the client it was made from). */
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#cache.flush(false);
   }
 
   /** See {@linkcode SessionReadCache.drop}. */

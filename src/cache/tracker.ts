@@ -8,6 +8,13 @@
 import type { RedisConnection } from "../clients/connection.ts";
 import type { LocalCache } from "./local_cache.ts";
 
+/**
+ * Picks the hash tag of the check key, on a Redis Cluster node (a tag of a slot that node owns).
+ * @param send Sends a command on the tracked connection.
+ * @returns The tag.
+ */
+export type CheckTag = (send: (args: string[]) => Promise<unknown>) => Promise<string>;
+
 /** A tracked read connection. */
 export interface Tracker {
   /** How the cache learns of changes, for the stats. */
@@ -27,9 +34,10 @@ export interface SessionReadCache {
   /**
    * The `HGETALL` reply of a session key: cached, or read on the tracked connection and cached.
    * @param key The Redis key.
-   * @returns The flat reply, or `undefined` when the cache cannot serve now (read as usual).
+   * @returns The flat reply, or `undefined` (at once or as the Promise's value) when the cache
+   *   cannot serve it: read as usual.
    */
-  read(key: string): Promise<readonly unknown[]> | readonly unknown[] | undefined;
+  read(key: string): Promise<readonly unknown[] | undefined> | readonly unknown[] | undefined;
   /**
    * The store is writing `key` (called before and after the write).
    * @param key The Redis key.

@@ -15,14 +15,18 @@ import type { LocalCache } from "./local_cache.ts";
  * @param send Sends a command on the tracked connection.
  * @param cache The cache the invalidations feed.
  * @param timeout Milliseconds to wait for the invalidation.
+ * @param tag A hash tag for the key (on a Redis Cluster: one of a slot the checked master owns).
  * @returns Resolves once the invalidation arrived; rejects otherwise.
  */
 export async function checkTracking(
   send: (args: string[]) => Promise<unknown>,
   cache: LocalCache,
   timeout: number,
+  tag?: string,
 ): Promise<void> {
-  const key = `connect-smart-redis:tracking-check:${randomBytes(8).toString("hex")}`;
+  const key = `connect-smart-redis:tracking-check:${tag === undefined ? "" : `{${tag}}:`}${
+    randomBytes(8).toString("hex")
+  }`;
   const seen = cache.invalidationOf(key, timeout);
   seen.catch(() => {/* awaited below */});
   await send(["GET", key]);

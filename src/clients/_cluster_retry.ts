@@ -20,6 +20,15 @@ export function isRefusedForNow(error: unknown): boolean {
   return REFUSED.test(String((error as Error)?.message ?? ""));
 }
 
+/**
+ * Whether an error, or the error it wraps (a store error's `cause`), is a refusal for now.
+ * @param error What a send rejected with.
+ * @returns `true` as {@linkcode isRefusedForNow} says, of it or of its cause.
+ */
+export function isRefusal(error: unknown): boolean {
+  return isRefusedForNow(error) || isRefusedForNow((error as Error | undefined)?.cause);
+}
+
 /** A cluster `send` that retries refused commands, see {@linkcode retryRefused}. */
 export interface RetryRefused {
   /**

@@ -13,7 +13,7 @@
  */
 
 import type { LocalCache } from "../cache/local_cache.ts";
-import type { Tracker } from "../cache/tracker.ts";
+import type { CheckTag, Tracker } from "../cache/tracker.ts";
 import type { RedisConnection } from "./connection.ts";
 import { type IoRedisClient, ioRedisConnection } from "./ioredis.ts";
 import { ioRedisSentinelConnection } from "./ioredis_sentinel.ts";
@@ -30,10 +30,16 @@ interface IoRedisDuplicable extends IoRedisClient {
  * The tracker of an ioredis client.
  * @param client The app's ioredis client (left as it is: the store duplicates it).
  * @param timeout Milliseconds the end-to-end check of tracking may take.
- * @param sentinel Whether the client finds its master through sentinels.
+ * @param options `sentinel`: the client finds its master through sentinels; `checkTag` picks the
+ *   check key's hash tag, when the client is one node of a Redis Cluster.
  * @returns The tracker.
  */
-export function ioRedisTracker(client: object, timeout: number, sentinel = false): Tracker {
+export function ioRedisTracker(
+  client: object,
+  timeout: number,
+  options: { sentinel?: boolean; checkTag?: CheckTag } = {},
+): Tracker {
+  const { sentinel = false, checkTag } = options;
   const main = client as IoRedisDuplicable;
   const keyPrefix = typeof main.options?.keyPrefix === "string" ? main.options.keyPrefix : "";
   return {
@@ -51,6 +57,7 @@ export function ioRedisTracker(client: object, timeout: number, sentinel = false
         live: () => data.status === "ready" && sub.status === "ready",
         masterOnly: sentinel,
         keyPrefix,
+        checkTag,
       }, timeout);
       const arm = () => arming.arm();
 

@@ -10,7 +10,7 @@
  */
 
 import type { LocalCache } from "../cache/local_cache.ts";
-import type { Tracker } from "../cache/tracker.ts";
+import type { CheckTag, Tracker } from "../cache/tracker.ts";
 import type { RedisConnection } from "./connection.ts";
 import { FLAT_MAPS, nodeRedisConnection } from "./node_redis.ts";
 import { normalizeReply } from "./_util.ts";
@@ -41,9 +41,10 @@ export function nodeRedisCanTrack(client: object): boolean {
  * The tracker of a node-redis standalone client.
  * @param client The app's node-redis client (left as it is: the store duplicates it).
  * @param timeout Milliseconds the end-to-end check of tracking may take.
+ * @param checkTag Picks the check key's hash tag, when the client is one node of a Redis Cluster.
  * @returns The tracker.
  */
-export function nodeRedisTracker(client: object, timeout: number): Tracker {
+export function nodeRedisTracker(client: object, timeout: number, checkTag?: CheckTag): Tracker {
   const main = client as NodeRedisClient;
   return {
     detail: "Redis tracking, RESP3 invalidation pushes on a connection of the store's own (node-redis)",
@@ -68,7 +69,7 @@ export function nodeRedisTracker(client: object, timeout: number): Tracker {
               "off: this node-redis version does not turn tracking on; use node-redis 5.12 or later";
             return;
           }
-          await checkTracking(send, cache, timeout);
+          await checkTracking(send, cache, timeout, await checkTag?.(send));
           if (confirming === generation && tracked.isReady) cache.flush(true);
         }).catch(() => {/* the connection's next event decides */});
       });

@@ -12,6 +12,7 @@
  */
 
 import type { LocalCache } from "../cache/local_cache.ts";
+import type { CheckTag } from "../cache/tracker.ts";
 import { checkTracking } from "../cache/tracking_check.ts";
 import { trackingOn } from "./node_redis_tracking.ts";
 import { unrefTimer } from "./_util.ts";
@@ -48,6 +49,8 @@ export interface RedirectEnds {
   masterOnly: boolean;
   /** A key prefix the client adds to every key (ioredis `keyPrefix`); invalidations carry it. */
   keyPrefix: string;
+  /** Picks the check key's hash tag, when the data connection is one node of a Redis Cluster. */
+  checkTag?: CheckTag;
 }
 
 /**
@@ -120,7 +123,7 @@ export class RedirectArming {
       throw new Error("The tracked connection is not on the master");
     }
     if (!trackingOn(info, id)) throw new Error("Tracking did not turn on");
-    await checkTracking(send, this.#cache, this.#timeout);
+    await checkTracking(send, this.#cache, this.#timeout, await this.#ends.checkTag?.(send));
     if (mine === this.#generation && this.#ends.live()) this.#cache.flush(true);
   }
 

@@ -143,8 +143,9 @@ export interface SmartRedisStoreOptions {
   /**
    * Serve session reads from a process-local copy that Redis keeps exact with
    * server-assisted invalidation (`CLIENT TRACKING`): a hit costs no round trip. `true`, or
-   * bounds. Needs a node-redis 4/5/6 or ioredis client, standalone or Sentinel (node-redis 6's
-   * `createSentinel()`); ignored in lock mode and with `renewAfter: 0`. See `cacheStats()`.
+   * bounds. Needs a node-redis 4/5/6 or ioredis client: standalone, Cluster (node-redis 5/6, ioredis) or
+   * Sentinel (node-redis 6's `createSentinel()`, ioredis); ignored in lock mode and with `renewAfter: 0`.
+   * See `cacheStats()`.
    * @default {false}
    */
   localCache?: boolean | LocalCacheOptions;

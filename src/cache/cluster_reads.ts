@@ -1,0 +1,193 @@
+/**
+ * The local cache on a Redis Cluster client: one tracked connection and one
+ * cache per master, each with its own epoch, so that losing one master's
+ * tracking empties only what was read from it. A read goes to the cache of the
+ * master that owns the key's slot, as the app's client knows it now.
+ *
+ * Why it stays exact while slots move and masters fail over:
+ * - A key moved away by MIGRATE is deleted on its old master, which invalidates it.
+ * - A "not found" reply is never cached: a key created on the new owner of its
+ *   slot would send the old master no invalidation.
+ * - A read the cluster refuses (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) or that fails
+ *   is not cached and goes the usual way (which follows redirections and retries).
+ *   A refusal, or a slot found owned by another master than before, empties the
+ *   masters concerned and keeps them off until a check key of a slot they own
+ *   (a hash tag per master, from the master's own `CLUSTER NODES`) proves tracking again. A master promoted by a failover
+ *   is a new node: it gets a new connection, checked before it serves.
+ * - A master that leaves the topology is closed; a silently lost one ages out
+ *   (`maxAgeMs`), its heartbeat proving nothing.
+ * @module
+ */
+
+import { isRefusal } from "../clients/_cluster_retry.ts";
+import { keySlot } from "../clients/_key_slot.ts";
+import { unrefTimer } from "../clients/_util.ts";
+import type { ResolvedLocalCache } from "./cache_options.ts";
+import type { CacheStats } from "./local_cache.ts";
+import { TrackedReads } from "./tracked_reads.ts";
+import type { CheckTag, SessionReadCache, Tracker } from "./tracker.ts";
+import { ownSlotTag } from "./cluster_check_tag.ts";
+
+/** A master as the app's cluster client knows it. */
+export interface ClusterMaster {
+  /** `host:port`. */
+  readonly address: string;
+  /** The client library's connection to it (the tracked connections are made from it). */
+  readonly client: object;
+}
+
+/** What the cache needs from a cluster client library. */
+export interface ClusterTopology {
+  /** The client library, for the stats. */
+  readonly library: string;
+  /** What the client puts before every key (ioredis `keyPrefix`). */
+  readonly keyPrefix: string;
+  /**
+   * The master owning a slot, as the client knows it now.
+   * @param slot 0 to 16383.
+   * @returns It, or `undefined` when the client knows none (or has not connected it yet).
+   */
+  owner(slot: number): ClusterMaster | undefined;
+  /**
+   * The addresses of the masters the client knows now.
+   * @returns `host:port` each.
+   */
+  masters(): readonly string[];
+  /**
+   * The tracker of one master.
+   * @param master The master's client connection.
+   * @param checkTag Picks the check key's hash tag.
+   * @returns Its tracker.
+   */
+  tracker(master: object, checkTag: CheckTag): Tracker;
+}
+
+/** One master's cache. */
+interface MasterReads {
+  client: object;
+  reads: TrackedReads;
+}
+
+/** Milliseconds between looks for masters the client no longer lists (at most). */
+const SWEEP_MS = 1000;
+
+/** Counters summed over the masters' caches. */
+const COUNTERS = ["hits", "misses", "invalidations", "flushes"] as const;
+
+/** Session reads through a cache per master. */
+export class ClusterReads implements SessionReadCache {
+  #topology: ClusterTopology;
+  #bounds: ResolvedLocalCache;
+  #timeout: number;
+  #masters = new Map<string, MasterReads>();
+  /** The master each slot was last read from: another one now means the slot moved. */
+  #routes: (string | undefined)[] = new Array(16384);
+  /** Counters of the masters' caches closed since. */
+  #retired = { hits: 0, misses: 0, invalidations: 0, flushes: 0 };
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * @param topology The cluster client's view.
+   * @param bounds The resolved `localCache` option (each master's cache gets these bounds).
+   * @param timeout Milliseconds a read may take (option `commandTimeout`).
+   */
+  constructor(topology: ClusterTopology, bounds: ResolvedLocalCache, timeout: number) {
+    this.#topology = topology;
+    this.#bounds = bounds;
+    this.#timeout = timeout;
+  }
+
+  /** See {@linkcode SessionReadCache.read}. */
+  read(key: string): Promise<readonly unknown[] | undefined> | readonly unknown[] | undefined {
+    const slot = keySlot(this.#topology.keyPrefix + key);
+    const owner = this.#topology.owner(slot);
+    if (owner === undefined) return undefined;
+    const master = this.#master(owner);
+    const before = this.#routes[slot];
+    if (before !== owner.address) {
+      this.#routes[slot] = owner.address;
+      if (before !== undefined) {
+        // The slot moved: both masters' copies may be of another epoch of the topology.
+        this.#masters.get(before)?.reads.recheck();
+        master.reads.recheck();
+      }
+    }
+    const reply = master.reads.read(key);
+    if (reply === undefined || !("then" in reply)) return reply;
+    return reply.catch((error) => {
+      if (isRefusal(error)) master.reads.recheck();
+      return undefined; // read the usual way
+    });
+  }
+
+  /** The cache of a master, opened on demand; made anew when the client replaced its connection. */
+  #master(owner: ClusterMaster): MasterReads {
+    const known = this.#masters.get(owner.address);
+    if (known?.client === owner.client) return known;
+    if (known !== undefined) this.#close(owner.address, known);
+    const checkTag = ownSlotTag(this.#topology.keyPrefix);
+    const tracker = this.#topology.tracker(owner.client, checkTag);
+    const reads = new TrackedReads(tracker, this.#bounds, this.#timeout, { checkTag, keepMissing: false });
+    const master = { client: owner.client, reads };
+    this.#masters.set(owner.address, master);
+    this.#sweep();
+    return master;
+  }
+
+  /** Closes, now and then, the caches of masters the client no longer lists. */
+  #sweep(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => {
+      const masters = new Set(this.#topology.masters());
+      for (const [address, master] of this.#masters) {
+        if (!masters.has(address)) this.#close(address, master);
+      }
+      if (this.#masters.size === 0) { // the app closed its client: the next read starts again
+        clearInterval(this.#timer);
+        this.#timer = undefined;
+      }
+    }, Math.min(SWEEP_MS, Math.max(10, this.#bounds.maxAgeMs / 3)));
+    unrefTimer(this.#timer);
+  }
+
+  #close(address: string, master: MasterReads): void {
+    master.reads.close();
+    const stats = master.reads.stats();
+    for (const name of COUNTERS) this.#retired[name] += stats[name];
+    this.#masters.delete(address);
+  }
+
+  /** See {@linkcode SessionReadCache.drop}. */
+  drop(key: string): void {
+    // Any master may hold it (read before its slot moved): they are few.
+    for (const master of this.#masters.values()) master.reads.drop(key);
+  }
+
+  /**
+   * The counters summed over the masters, and each master's tracking in `detail`.
+   * @returns A fresh object.
+   */
+  stats(): CacheStats {
+    const total: CacheStats = {
+      mode: "local",
+      detail: "",
+      tracking: this.#masters.size > 0,
+      ...this.#retired,
+      bytes: 0,
+      entries: 0,
+    };
+    const parts: string[] = [];
+    for (const [address, master] of this.#masters) {
+      const stats = master.reads.stats();
+      for (const name of COUNTERS) total[name] += stats[name];
+      total.bytes += stats.bytes;
+      total.entries += stats.entries;
+      total.tracking &&= stats.tracking;
+      parts.push(`${address} ${stats.tracking ? "on" : "off"} (${stats.entries} cached)`);
+    }
+    total.detail = `Redis Cluster (${this.#topology.library}), a tracked connection per master: ${
+      parts.join(", ") || "none opened yet"
+    }`;
+    return total;
+  }
+}
