@@ -12,6 +12,11 @@ import {
 } from "../cache/cache_options.ts";
 import { checkListeners, type StoreListeners } from "../observe/store_events.ts";
 import { checkMetrics, type MetricsSetting } from "../observe/telemetry.ts";
+import {
+  type EncryptOptions,
+  type ResolvedEncryption,
+  resolveEncryption,
+} from "../encryption/encryption_options.ts";
 
 export { describe };
 
@@ -160,6 +165,13 @@ export interface SmartRedisStoreOptions {
    * @default {true}
    */
   metrics?: MetricsSetting;
+  /**
+   * Encryption at rest of every property's value (AES-256-GCM, for its session and
+   * property): `{ keys: [{ id, secret }] }` (the first encrypts, all decrypt), or an adapter
+   * `{ encrypt, decrypt }` (a KMS). Plain values stored before are still read. See `reencrypt()`.
+   * @default {undefined}
+   */
+  encrypt?: EncryptOptions;
 }
 
 /** How a request waits for a session another request holds locked. */
@@ -211,6 +223,7 @@ export interface ResolvedOptions {
   localCache: ResolvedLocalCache | undefined;
   on: StoreListeners;
   metrics: MetricsSetting;
+  encrypt: ResolvedEncryption | undefined;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -233,6 +246,7 @@ const DEFAULTS: ResolvedOptions = {
   localCache: undefined,
   on: {},
   metrics: true,
+  encrypt: undefined,
 };
 
 /**
@@ -312,6 +326,7 @@ export function resolveOptions(options: Omit<SmartRedisStoreOptions, "client">):
   resolved.on = checkListeners(resolved.on);
   resolved.metrics = checkMetrics(resolved.metrics);
   resolved.lock = resolveLock((options as { lock?: unknown }).lock);
+  resolved.encrypt = resolveEncryption((options as { encrypt?: unknown }).encrypt);
   resolved.localCache = resolveLocalCache((options as { localCache?: unknown }).localCache);
   for (const name of ["disableTouch", "disableTTL"] as const) {
     if (typeof resolved[name] !== "boolean") {

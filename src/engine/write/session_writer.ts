@@ -21,6 +21,14 @@ import { expiryArgs, settled, slidingArg } from "./write_expiry.ts";
 import type { UserIndex } from "../../users/user_index.ts";
 import { checkSession, checkSid } from "./write_checks.ts";
 import { sameSpan, type SessionCodec } from "../session_codec.ts";
+import {
+  recordAll,
+  recordField,
+  sealChanges,
+  sealFields,
+  sealValue,
+  storedBase,
+} from "../../encryption/sealed_fields.ts";
 
 /** Commits and touches sessions. */
 export class SessionWriter {
@@ -137,11 +145,13 @@ export class SessionWriter {
     const guard = cookieChanged ? "" : "=" + snapshot.sliding;
     for (let attempt = 0; attempt <= options.conflictRetries; attempt++) {
       const args = [...expiryArgs(expiry, guard, now, !renew), changes.map((change) => change.kind).join("")];
-      for (const change of changes) {
+      // Option `encrypt`: new values are encrypted, and bases are compared as stored.
+      const sealed = await sealChanges(this.#ctx.cipher, id, changes);
+      for (const [i, change] of changes.entries()) {
         args.push(
           change.field,
-          change.kind === "u" || change.kind === "r" ? change.base : "",
-          change.kind === "r" ? "" : change.value,
+          change.kind === "u" || change.kind === "r" ? storedBase(snapshot, change.field, change.base) : "",
+          change.kind === "r" ? "" : sealed?.[i] ?? change.value,
         );
       }
       if (snapshot.lockToken) args.push(snapshot.lockToken);
@@ -150,10 +160,10 @@ export class SessionWriter {
       if (reply[0] !== "conflict") snapshot.lockToken = undefined;
       switch (reply[0]) {
         case "ok":
-          for (const change of changes) {
+          for (const [i, change] of changes.entries()) {
             if (isReservedField(change.field)) continue; // the user fields: metadata, not properties
-            if (change.kind === "r") snapshot.fields.delete(change.field);
-            else snapshot.fields.set(change.field, change.value);
+            const value = change.kind === "r" ? undefined : change.value;
+            recordField(snapshot, change.field, value, sealed?.[i] ?? value);
           }
           if (renew || reply.length > 1) settled(snapshot, expiry, reply.slice(1));
           snapshot.liveAt = sentAt;
@@ -207,11 +217,12 @@ export class SessionWriter {
     const cookieChanged = cookie !== undefined &&
       !codec.sameCookie(cookie, snapshot?.fields.get(COOKIE_FIELD));
     const guard = cookieChanged || !snapshot ? "" : "=" + snapshot.sliding;
+    const storedCookie = cookieChanged ? await sealValue(this.#ctx.cipher, id, COOKIE_FIELD, cookie) : "";
     // Under disableTouch only the cookie's settings are written: the expiry stays as it is.
     const args = [
       ...expiryArgs(expiry, guard, now, options.disableTouch),
       cookieChanged ? COOKIE_FIELD : "",
-      cookieChanged ? cookie : "",
+      storedCookie,
     ];
     const token = snapshot?.lockToken;
     if (snapshot) snapshot.lockToken = undefined;
@@ -231,7 +242,7 @@ export class SessionWriter {
       snapshot.ended = true; // destroyed (or gone) meanwhile: nothing was written
       return;
     }
-    if (cookieChanged) snapshot.fields.set(COOKIE_FIELD, cookie);
+    if (cookieChanged) recordField(snapshot, COOKIE_FIELD, cookie, storedCookie);
     if (!options.disableTouch) settled(snapshot, expiry, Array.isArray(reply) ? reply.slice(1) : []);
   }
 
@@ -311,11 +322,12 @@ export class SessionWriter {
     userFields: readonly [string, string][] = [],
   ) {
     const args = expiryArgs(expiry, "", now);
-    for (const [field, value] of fields) args.push(field, value);
+    const stored = await sealFields(this.#ctx.cipher, sid, fields);
+    for (const [field, value] of stored) args.push(field, value);
     for (const [field, value] of userFields) args.push(field, value);
     await this.#ctx.run(REPLACE_SCRIPT, sid, args);
     this.#ctx.observer.created(sid, fields);
-    attachSnapshot(record, {
+    const snapshot: Snapshot = {
       sid,
       owner: this.#ctx,
       fields,
@@ -323,7 +335,9 @@ export class SessionWriter {
       expires: expiry.at,
       renewed: false,
       liveAt: Date.now(),
-    });
+    };
+    recordAll(snapshot, stored);
+    attachSnapshot(record, snapshot);
   }
 }
 

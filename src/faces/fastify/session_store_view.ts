@@ -9,6 +9,7 @@ import type { SessionEngine } from "../../engine/engine.ts";
 import type { SessionRecord } from "../../options/options.ts";
 import { type Callback, settle } from "../callbacks.ts";
 import type { StoreStats } from "../../observe/store_events.ts";
+import type { ReencryptResult } from "../../encryption/reencrypt.ts";
 
 /** The sessions by id, as `request.sessionStore` offers them. */
 export interface FastifySessionStore {
@@ -40,6 +41,11 @@ export interface FastifySessionStore {
    * @returns A copy of the counters.
    */
   stats(): StoreStats;
+  /**
+   * Option `encrypt`: moves every stored property value to the current key.
+   * @returns How many sessions and values were looked at and rewritten.
+   */
+  reencrypt(): Promise<ReencryptResult>;
 }
 
 /**
@@ -53,6 +59,7 @@ export function storeView(engine: SessionEngine): FastifySessionStore {
     set: (sid, session, callback) => settle(engine.commit(sid, plainRecord(session)), callback),
     destroy: (sid, callback) => settle(engine.destroy(sid), callback),
     stats: () => engine.stats(),
+    reencrypt: () => engine.reencrypt(),
   };
 }
 
