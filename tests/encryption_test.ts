@@ -45,7 +45,8 @@ test("Redis holds no plaintext value, and MONITOR shows none: every property is 
   const hash = await fx.redis.hGetAll(`session:${browser.sid}`);
   assert.deepEqual(Object.keys(hash).sort(), ["\0exp", "\0ttl", "colour", "cookie", "visits"]);
   for (const field of ["colour", "cookie", "visits"]) {
-    assert.match(hash[field], /^\u00011k1:[A-Za-z0-9+/]+=*$/, `${field}: ${JSON.stringify(hash[field])}`);
+    assert.ok(hash[field].startsWith("\u00011k1:"), `${field}: ${JSON.stringify(hash[field])}`);
+    assert.match(hash[field].slice(5), /^[A-Za-z0-9+/]+=*$/, `${field}: ${JSON.stringify(hash[field])}`);
   }
   const sent = (await monitor.commands()).map((args) => args.join(" "));
   assert.ok(
@@ -208,7 +209,7 @@ test("sessions stored plain are read, encrypted property by property as written,
   assert.equal(await fx.redis.hGet("session:old", "b"), "2", "an unchanged one is not written");
   assert.deepEqual(await store.reencrypt(), { sessions: 1, updated: 1, values: 2, unreadable: 0 });
   const hash = await fx.redis.hGetAll("session:old");
-  for (const field of ["a", "b", "cookie"]) assert.match(hash[field], /^\u00011k1:/);
+  for (const field of ["a", "b", "cookie"]) assert.ok(hash[field].startsWith("\u00011k1:"), field);
   assert.deepEqual(await store.reencrypt(), { sessions: 1, updated: 0, values: 0, unreadable: 0 });
   const again = await store.get("old") as Record<string, unknown>;
   assert.deepEqual([again.a, again.b], [10, 2]);
@@ -277,7 +278,7 @@ test("key rotation under load across two store instances loses nothing and logs 
     }
     const hash = await fx.redis.hGetAll(`session:${sid}`);
     for (const [field, value] of Object.entries(hash)) {
-      if (field.charCodeAt(0) !== 0) assert.match(value, /^\u00011k2:/, `${sid} ${field}`);
+      if (field.charCodeAt(0) !== 0) assert.ok(value.startsWith("\u00011k2:"), `${sid} ${field}`);
     }
   }
 });
