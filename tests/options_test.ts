@@ -37,6 +37,7 @@ Deno.test("resolveOptions() fills in the documented defaults", () => {
     localCache: undefined,
     on: {},
     metrics: true,
+    encrypt: undefined,
   });
 });
 
@@ -70,6 +71,7 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     localCache: { maxBytes: 4096 },
     on,
     metrics: { meterProvider },
+    encrypt: { keys: [{ id: "k", secret: "0123456789abcdef0123456789abcdef" }], write: false },
     prefixUnused: undefined,
   } as Options);
   assert.deepEqual(resolved, {
@@ -92,6 +94,12 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     localCache: { maxBytes: 4096, maxEntries: 100_000, maxAgeMs: 10_000 },
     on,
     metrics: { meterProvider },
+    encrypt: {
+      kind: "keys",
+      keys: [{ id: "k", secret: "0123456789abcdef0123456789abcdef" }],
+      write: false,
+      remember: 4_000_000,
+    },
   });
   assert.equal(resolveOptions({ ttl: undefined }).ttl, 86400);
 });
