@@ -9,7 +9,17 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { SessionDataError, SmartRedisStore, type SmartRedisStoreOptions } from "../mod.ts";
-import { Browser, delay, Monitor, startApp, storeFixture, test, visitRoutes } from "./_helpers.ts";
+import {
+  Browser,
+  delay,
+  Monitor,
+  startApp,
+  startRedisServer,
+  storeFixture,
+  test,
+  visitRoutes,
+} from "./_helpers.ts";
+import { CACHE_CLIENTS, cachedPair, cacheIt, waitForStats } from "./_cache_helpers.ts";
 
 const K1 = { id: "k1", secret: randomBytes(32) };
 const K2 = { id: "k2", secret: "a string secret of well over thirty-two characters" };
@@ -321,4 +331,21 @@ test("reencrypt() without the option says what it needs", async () => {
     assert.match(error.message, /needs the option "encrypt"/);
     return true;
   });
+});
+
+test("with the local cache, a hit is decrypted like a read, and a value altered in Redis is refused", async () => {
+  await using server = await startRedisServer();
+  await using pair = await cachedPair(server, CACHE_CLIENTS[0], { encrypt: { keys: [K1] } });
+  const writer = storeOn(pair.raw, { encrypt: { keys: [K1] } });
+  await save(writer, "s", sessionWith({ secret: "swordfish" }));
+  await cacheIt(pair.b, "s");
+  const hits = pair.b.cacheStats().hits;
+  assert.equal((await pair.b.get("s"))?.secret, "swordfish");
+  assert.equal(pair.b.cacheStats().hits, hits + 1, "served from the cache");
+  const stored = await pair.raw.hGet("session:s", "secret");
+  assert.ok(stored!.startsWith("\u00011k1:"), "the cache holds what Redis holds: the encrypted value");
+  const before = pair.b.cacheStats().invalidations;
+  await pair.raw.hSet("session:s", "secret", (await pair.raw.hGet("session:s", "cookie"))!);
+  await waitForStats(pair.b, (stats) => stats.invalidations > before);
+  await assert.rejects(pair.b.get("s"), /Session "s" property "secret" cannot be decrypted/);
 });
