@@ -203,41 +203,73 @@ test("with encryption on, parallel edits of one object are merged key by key", a
   assert.equal((await fx.redis.hGet(`session:${browser.sid}`, "prefs"))!.charCodeAt(0), 1);
 });
 
-test("sessions stored plain are read, encrypted property by property as written, and all by reencrypt()", async () => {
+test("sessions stored plain are read and encrypted whole at their next commit; reencrypt() does the idle ones", async () => {
   await using fx = await storeFixture();
-  await save(fx.store, "old", sessionWith({ a: 1, b: 2 }));
+  await save(fx.store, "busy", sessionWith({ a: 1, b: 2 }));
+  await save(fx.store, "idle", sessionWith({ c: 3 }));
   const store = storeOn(fx.client, { encrypt: { keys: [K1] } });
-  const session = await store.get("old") as Record<string, unknown>;
+  const session = await store.get("busy") as Record<string, unknown>;
   assert.deepEqual([session.a, session.b], [1, 2]);
+  assert.equal((await store.get("idle"))?.c, 3);
+  assert.equal(await fx.redis.hGet("session:idle", "c"), "3", "a read writes nothing");
+  await using monitor = await Monitor.start(fx.server);
   session.a = 10;
-  await save(store, "old", session);
-  assert.equal(
-    (await fx.redis.hGet("session:old", "a"))!.charCodeAt(0),
-    1,
-    "the written property is encrypted",
-  );
-  assert.equal(await fx.redis.hGet("session:old", "b"), "2", "an unchanged one is not written");
-  assert.deepEqual(await store.reencrypt(), { sessions: 1, updated: 1, values: 2, unreadable: 0 });
-  const hash = await fx.redis.hGetAll("session:old");
-  for (const field of ["a", "b", "cookie"]) assert.ok(hash[field].startsWith("\u00011k1:"), field);
-  assert.deepEqual(await store.reencrypt(), { sessions: 1, updated: 0, values: 0, unreadable: 0 });
-  const again = await store.get("old") as Record<string, unknown>;
+  await save(store, "busy", session);
+  const [commit] = await monitor.commands();
+  assert.ok(commit.includes("a") && commit.includes("b") && commit.includes("cookie"), commit.join(" "));
+  const busy = await fx.redis.hGetAll("session:busy");
+  for (const field of ["a", "b", "cookie"]) assert.ok(busy[field].startsWith("\u00011k1:"), field);
+  assert.deepEqual(await store.reencrypt(), { sessions: 2, updated: 1, values: 2, unreadable: 0 });
+  const idle = await fx.redis.hGetAll("session:idle");
+  for (const field of ["c", "cookie"]) assert.ok(idle[field].startsWith("\u00011k1:"), field);
+  assert.deepEqual(await store.reencrypt(), { sessions: 2, updated: 0, values: 0, unreadable: 0 });
+  const again = await store.get("busy") as Record<string, unknown>;
   assert.deepEqual([again.a, again.b], [10, 2]);
+  // A commit after that sends only what it changed again.
+  await monitor.commands();
+  again.b = 20;
+  await save(store, "busy", again);
+  const [next] = await monitor.commands();
+  assert.ok(next.includes("b") && !next.includes("a") && !next.includes("cookie"), next.join(" "));
 });
 
-test("write: false reads encrypted sessions and writes plain; reencrypt() then decrypts them all", async () => {
-  await using fx = await storeFixture({ encrypt: { keys: [K1] } });
+test("a commit that encrypts the plain values it loaded never undoes another request's change of them", async () => {
+  await using fx = await storeFixture();
   await save(fx.store, "s", sessionWith({ a: 1, b: 2 }));
+  const encrypting = storeOn(fx.client, { encrypt: { keys: [K1] } });
+  const mine = await encrypting.get("s") as Record<string, unknown>;
+  const theirs = await fx.store.get("s") as Record<string, unknown>;
+  theirs.b = 20; // committed (plain) between this request's load and its commit
+  await save(fx.store, "s", theirs);
+  mine.a = 10;
+  await save(encrypting, "s", mine);
+  const read = await encrypting.get("s") as Record<string, unknown>;
+  assert.deepEqual([read.a, read.b], [10, 20]);
+  assert.ok((await fx.redis.hGet("session:s", "a"))!.startsWith("\u00011k1:"));
+  assert.equal(await fx.redis.hGet("session:s", "b"), "20", "left to the next commit or reencrypt()");
+  assert.equal(
+    encrypting.stats().merges,
+    0,
+    "the moved value is no change of this request's: nothing to merge",
+  );
+});
+
+test("write: false reads encrypted sessions and writes plain, at each commit; reencrypt() decrypts the rest", async () => {
+  await using fx = await storeFixture({ encrypt: { keys: [K1] } });
+  await save(fx.store, "busy", sessionWith({ a: 1, b: 2 }));
+  await save(fx.store, "idle", sessionWith({ c: 3 }));
   const off = storeOn(fx.client, { encrypt: { keys: [K1], write: false } });
-  const session = await off.get("s") as Record<string, unknown>;
+  const session = await off.get("busy") as Record<string, unknown>;
   session.a = 3;
-  await save(off, "s", session);
-  assert.equal(await fx.redis.hGet("session:s", "a"), "3");
-  assert.equal((await fx.redis.hGet("session:s", "b"))!.charCodeAt(0), 1);
-  assert.deepEqual(await off.reencrypt(), { sessions: 1, updated: 1, values: 2, unreadable: 0 });
+  await save(off, "busy", session);
+  assert.equal(await fx.redis.hGet("session:busy", "a"), "3");
+  assert.equal(await fx.redis.hGet("session:busy", "b"), "2");
+  assert.equal((await fx.redis.hGet("session:idle", "c"))!.charCodeAt(0), 1);
+  assert.deepEqual(await off.reencrypt(), { sessions: 2, updated: 1, values: 2, unreadable: 0 });
   const plain = storeOn(fx.client, {});
-  const read = await plain.get("s") as Record<string, unknown>;
-  assert.deepEqual([read.a, read.b], [3, 2]);
+  const busy = await plain.get("busy") as Record<string, unknown>;
+  assert.deepEqual([busy.a, busy.b], [3, 2]);
+  assert.equal((await plain.get("idle"))?.c, 3);
 });
 
 test("key rotation under load across two store instances loses nothing and logs nobody out", async () => {

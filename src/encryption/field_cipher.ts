@@ -92,6 +92,16 @@ export class FieldCipher {
     return this.#adapter!.isCurrent?.(stored.slice(2)) === false;
   }
 
+  /**
+   * Whether a stored value is plain while writes encrypt, or encrypted while they are plain:
+   * such a value is moved by the next commit of its session. (One under an older key is
+   * left to `reencrypt()`: during a rolling change of keys, servers with either key first
+   * would otherwise rewrite each other's values at every commit.)
+   */
+  misplaced(stored: string): boolean {
+    return isSealed(stored) !== this.writes;
+  }
+
   async #decrypt(sid: string, field: string, stored: string): Promise<string> {
     const context = { sid, field };
     let plain: string;

@@ -8,7 +8,7 @@
  */
 
 import { isReservedField } from "../engine/fields.ts";
-import type { Snapshot } from "../engine/snapshot.ts";
+import type { FieldChange, Snapshot } from "../engine/snapshot.ts";
 import type { FieldCipher } from "./field_cipher.ts";
 
 /**
@@ -93,6 +93,40 @@ export function sealChanges(
   return Promise.all(
     changes.map((change) => change.kind === "r" ? "" : sealValue(cipher, sid, change.field, change.value!)),
   );
+}
+
+/**
+ * A commit's changes, plus an update to itself of each loaded value stored plain while
+ * writes encrypt, or the reverse (`FieldCipher.misplaced`): the commit then stores it the
+ * way the store now writes, checked like any change. Without a cipher, or with nothing to
+ * move, `changes` itself.
+ */
+export function withUpgrades(
+  cipher: FieldCipher | undefined,
+  snapshot: Snapshot,
+  changes: FieldChange[],
+): FieldChange[] {
+  if (!cipher) return changes;
+  let sent: FieldChange[] | undefined;
+  for (const [field, plain] of snapshot.fields) {
+    if (!cipher.misplaced(snapshot.stored?.get(field) ?? plain)) continue;
+    if (changes.some((change) => change.field === field)) continue;
+    (sent ??= [...changes]).push({ kind: "u", field, base: plain, value: plain });
+  }
+  return sent ?? changes;
+}
+
+/**
+ * A commit script's conflict reply without the values {@linkcode withUpgrades} added
+ * (another request wrote those meanwhile, encrypted already or not: they are left to it).
+ * @param count How many of the changes sent were the commit's own (the first ones).
+ */
+export function ownConflicts(reply: unknown[], count: number): unknown[] {
+  const own = [reply[0]];
+  for (let i = 1; i < reply.length; i += 3) {
+    if (Number(reply[i]) <= count) own.push(reply[i], reply[i + 1], reply[i + 2]);
+  }
+  return own;
 }
 
 /** The value a compare-and-set expects in Redis for a field whose serialized base is `base`. */

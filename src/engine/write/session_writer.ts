@@ -22,12 +22,14 @@ import type { UserIndex } from "../../users/user_index.ts";
 import { checkSession, checkSid } from "./write_checks.ts";
 import { sameSpan, type SessionCodec } from "../session_codec.ts";
 import {
+  ownConflicts,
   recordAll,
   recordField,
   sealChanges,
   sealFields,
   sealValue,
   storedBase,
+  withUpgrades,
 } from "../../encryption/sealed_fields.ts";
 
 /** Commits and touches sessions. */
@@ -144,10 +146,12 @@ export class SessionWriter {
     // Not changing the cookie, this request has no say on the expiry another one set meanwhile.
     const guard = cookieChanged ? "" : "=" + snapshot.sliding;
     for (let attempt = 0; attempt <= options.conflictRetries; attempt++) {
-      const args = [...expiryArgs(expiry, guard, now, !renew), changes.map((change) => change.kind).join("")];
-      // Option `encrypt`: new values are encrypted, and bases are compared as stored.
-      const sealed = await sealChanges(this.#ctx.cipher, id, changes);
-      for (const [i, change] of changes.entries()) {
+      // Option `encrypt`: new values are encrypted, and bases are compared as stored. The first
+      // attempt also moves the values still stored the old way (plain, an older key).
+      const sent = attempt === 0 ? withUpgrades(this.#ctx.cipher, snapshot, changes) : changes;
+      const args = [...expiryArgs(expiry, guard, now, !renew), sent.map((change) => change.kind).join("")];
+      const sealed = await sealChanges(this.#ctx.cipher, id, sent);
+      for (const [i, change] of sent.entries()) {
         args.push(
           change.field,
           change.kind === "u" || change.kind === "r" ? storedBase(snapshot, change.field, change.base) : "",
@@ -160,7 +164,7 @@ export class SessionWriter {
       if (reply[0] !== "conflict") snapshot.lockToken = undefined;
       switch (reply[0]) {
         case "ok":
-          for (const [i, change] of changes.entries()) {
+          for (const [i, change] of sent.entries()) {
             if (isReservedField(change.field)) continue; // the user fields: metadata, not properties
             const value = change.kind === "r" ? undefined : change.value;
             recordField(snapshot, change.field, value, sealed?.[i] ?? value);
@@ -175,9 +179,11 @@ export class SessionWriter {
           return;
         case "gone":
           return await this.#rewriteGone(id, record, snapshot, now);
-        default:
-          this.#ctx.observer.merged(id, changes, reply);
-          changes = await this.#merger.mergeConflicts(id, record, snapshot, changes, reply);
+        default: {
+          const conflicts = sent === changes ? reply : ownConflicts(reply, changes.length);
+          this.#ctx.observer.merged(id, changes, conflicts);
+          changes = await this.#merger.mergeConflicts(id, record, snapshot, changes, conflicts);
+        }
       }
     }
     this.#ctx.observer.conflict(id, options.conflictRetries + 1);
