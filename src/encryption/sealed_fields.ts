@@ -81,18 +81,39 @@ export function openValue(
 }
 
 /**
- * The stored forms of the new values of a commit's changes ("" for a removal), or
- * `undefined` without a cipher (the values are stored as they are).
+ * The commit script's (field, base, new value) triples for a commit's changes: new values
+ * encrypted, bases as stored (what the compare-and-set compares with).
+ * @returns The triples, and the stored new values ("" for a removal; `undefined` without a cipher).
  */
-export function sealChanges(
+export async function changeArgs(
   cipher: FieldCipher | undefined,
   sid: string,
-  changes: readonly { kind: string; field: string; value?: string }[],
-): Promise<string[]> | undefined {
-  if (!cipher) return undefined;
-  return Promise.all(
-    changes.map((change) => change.kind === "r" ? "" : sealValue(cipher, sid, change.field, change.value!)),
-  );
+  snapshot: Snapshot,
+  changes: readonly FieldChange[],
+): Promise<{ triples: string[]; sealed: string[] | undefined }> {
+  const sealed = cipher
+    ? await Promise.all(
+      changes.map((change) => change.kind === "r" ? "" : sealValue(cipher, sid, change.field, change.value)),
+    )
+    : undefined;
+  const triples: string[] = [];
+  for (const [i, change] of changes.entries()) {
+    triples.push(
+      change.field,
+      change.kind === "u" || change.kind === "r" ? storedBase(snapshot, change.field, change.base) : "",
+      change.kind === "r" ? "" : sealed?.[i] ?? change.value,
+    );
+  }
+  return { triples, sealed };
+}
+
+/** After a commit: records what each change wrote (user fields are metadata, not properties). */
+export function recordChanges(snapshot: Snapshot, changes: readonly FieldChange[], sealed?: string[]): void {
+  for (const [i, change] of changes.entries()) {
+    if (isReservedField(change.field)) continue;
+    const value = change.kind === "r" ? undefined : change.value;
+    recordField(snapshot, change.field, value, sealed?.[i] ?? value);
+  }
 }
 
 /**

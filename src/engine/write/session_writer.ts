@@ -10,7 +10,7 @@ import { LegacyConverter } from "./legacy_conversion.ts";
 import type { EngineContext } from "../engine_context.ts";
 import { SessionConflictError, SessionLockedError } from "../../errors.ts";
 import { type Expiry, expiryOf, renewalDue } from "../expiry.ts";
-import { COOKIE_FIELD, isReservedField } from "../fields.ts";
+import { COOKIE_FIELD } from "../fields.ts";
 import type { SessionRecord } from "../../options/options.ts";
 import { COMMIT_SCRIPT } from "../../scripts/commit_script.ts";
 import { REFRESH_SCRIPT } from "../../scripts/refresh_script.ts";
@@ -22,13 +22,13 @@ import type { UserIndex } from "../../users/user_index.ts";
 import { checkSession, checkSid } from "./write_checks.ts";
 import { sameSpan, type SessionCodec } from "../session_codec.ts";
 import {
+  changeArgs,
   ownConflicts,
   recordAll,
+  recordChanges,
   recordField,
-  sealChanges,
   sealFields,
   sealValue,
-  storedBase,
   withUpgrades,
 } from "../../encryption/sealed_fields.ts";
 
@@ -146,29 +146,21 @@ export class SessionWriter {
     // Not changing the cookie, this request has no say on the expiry another one set meanwhile.
     const guard = cookieChanged ? "" : "=" + snapshot.sliding;
     for (let attempt = 0; attempt <= options.conflictRetries; attempt++) {
-      // Option `encrypt`: new values are encrypted, and bases are compared as stored. The first
-      // attempt also moves the values still stored the old way (plain, an older key).
+      // Option `encrypt`: the first attempt also moves the values stored plain (see withUpgrades).
       const sent = attempt === 0 ? withUpgrades(this.#ctx.cipher, snapshot, changes) : changes;
-      const args = [...expiryArgs(expiry, guard, now, !renew), sent.map((change) => change.kind).join("")];
-      const sealed = await sealChanges(this.#ctx.cipher, id, sent);
-      for (const [i, change] of sent.entries()) {
-        args.push(
-          change.field,
-          change.kind === "u" || change.kind === "r" ? storedBase(snapshot, change.field, change.base) : "",
-          change.kind === "r" ? "" : sealed?.[i] ?? change.value,
-        );
-      }
+      const { triples, sealed } = await changeArgs(this.#ctx.cipher, id, snapshot, sent);
+      const args = [
+        ...expiryArgs(expiry, guard, now, !renew),
+        sent.map((change) => change.kind).join(""),
+        ...triples,
+      ];
       if (snapshot.lockToken) args.push(snapshot.lockToken);
       const sentAt = Date.now();
       const reply = await this.#ctx.run(COMMIT_SCRIPT, id, args) as unknown[];
       if (reply[0] !== "conflict") snapshot.lockToken = undefined;
       switch (reply[0]) {
         case "ok":
-          for (const [i, change] of sent.entries()) {
-            if (isReservedField(change.field)) continue; // the user fields: metadata, not properties
-            const value = change.kind === "r" ? undefined : change.value;
-            recordField(snapshot, change.field, value, sealed?.[i] ?? value);
-          }
+          recordChanges(snapshot, sent, sealed);
           if (renew || reply.length > 1) settled(snapshot, expiry, reply.slice(1));
           snapshot.liveAt = sentAt;
           this.#ctx.observer.updated(id, changes);
