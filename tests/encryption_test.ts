@@ -20,6 +20,7 @@ import {
   visitRoutes,
 } from "./_helpers.ts";
 import { CACHE_CLIENTS, cachedPair, cacheIt, waitForStats } from "./_cache_helpers.ts";
+import { REENCRYPT_SCRIPT } from "../src/scripts/reencrypt_script.ts";
 
 const K1 = { id: "k1", secret: randomBytes(32) };
 const K2 = { id: "k2", secret: "a string secret of well over thirty-two characters" };
@@ -380,4 +381,20 @@ test("with the local cache, a hit is decrypted like a read, and a value altered 
   await pair.raw.hSet("session:s", "secret", (await pair.raw.hGet("session:s", "cookie"))!);
   await waitForStats(pair.b, (stats) => stats.invalidations > before);
   await assert.rejects(pair.b.get("s"), /Session "s" property "secret" cannot be decrypted/);
+});
+
+test("the reencrypt script replaces only values still as read, keeps the expiry, and leaves a tombstone alone", async () => {
+  await using fx = await storeFixture();
+  const run = (key: string, args: string[]) =>
+    fx.redis.sendCommand(["EVAL", REENCRYPT_SCRIPT.source, "1", key, ...args]);
+  await fx.redis.hSet("session:s", { a: "old-a", b: "changed-b", "\0exp": "" });
+  await fx.redis.pExpire("session:s", 60_000);
+  assert.equal(await run("session:s", ["a", "old-a", "new-a", "b", "old-b", "new-b"]), 1);
+  assert.deepEqual({ ...await fx.redis.hGetAll("session:s") }, { a: "new-a", b: "changed-b", "\0exp": "" });
+  assert.ok(await fx.redis.pTTL("session:s") > 50_000, "the expiry is kept");
+  await fx.redis.hSet("session:dead", { "\0dead": "1" });
+  assert.equal(await run("session:dead", ["a", "", "new-a"]), -1);
+  assert.deepEqual({ ...await fx.redis.hGetAll("session:dead") }, { "\0dead": "1" });
+  assert.equal(await run("session:none", ["a", "", "new-a"]), -1);
+  assert.equal(await fx.redis.exists("session:none"), 0);
 });
