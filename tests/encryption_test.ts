@@ -357,6 +357,19 @@ test("an adapter encrypts for the session and property it is given; reencrypt() 
   assert.ok((await fx.redis.hGet("session:s", "secret"))!.startsWith("\u0001av2."));
 });
 
+test("with sessions per user, the user's fields stay plain for the scripts and the index works as without encryption", async () => {
+  await using fx = await storeFixture({ encrypt: { keys: [K1] }, user: (session) => session.userId });
+  await save(fx.store, "s1", sessionWith({ userId: "ada" }));
+  await save(fx.store, "s2", sessionWith({ userId: "ada" }));
+  const hash = await fx.redis.hGetAll("session:s1");
+  assert.equal(hash["\0user"], "ada");
+  assert.ok(hash.userId.startsWith("\u00011k1:"));
+  assert.deepEqual((await fx.store.sessionsOf("ada")).map((session) => session.id).sort(), ["s1", "s2"]);
+  assert.equal(await fx.store.destroyUser("ada", { except: "s1" }), 1);
+  assert.equal((await fx.store.get("s1"))?.userId, "ada");
+  assert.equal(await fx.store.get("s2"), null);
+});
+
 test("reencrypt() without the option says what it needs", async () => {
   await using fx = await storeFixture();
   await assert.rejects(fx.store.reencrypt(), (error: Error) => {

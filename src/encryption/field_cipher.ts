@@ -64,7 +64,7 @@ export class FieldCipher {
     const stored = this.#ring
       ? KEYS_V1 + await this.#ring.encrypt(plain, context)
       : ADAPTER + checkedText(await this.#adapter!.encrypt(plain, context), "encrypt");
-    this.#remember1(sid, field, stored, plain);
+    this.#keep(sid, field, stored, plain);
     return stored;
   }
 
@@ -120,12 +120,12 @@ export class FieldCipher {
         { cause: error },
       );
     }
-    this.#remember1(sid, field, stored, plain);
+    this.#keep(sid, field, stored, plain);
     return plain;
   }
 
   /** Keeps a decrypted value, forgetting the oldest beyond `remember` characters. */
-  #remember1(sid: string, field: string, stored: string, plain: string): void {
+  #keep(sid: string, field: string, stored: string, plain: string): void {
     const key = memoKey(sid, field, stored);
     const size = key.length + plain.length;
     if (size * 4 > this.#remember || this.#memo.has(key)) return;
