@@ -15,7 +15,7 @@
 import { fileURLToPath } from "node:url";
 import { startRedisServer } from "../scripts/redis_server.ts";
 import type { AppConfig } from "./_app_server.ts";
-import { Children } from "./_processes.ts";
+import { Children, processCpuMs } from "./_processes.ts";
 import { ensureAutocannon } from "./http_bench.ts";
 
 const SMOKE = Deno.env.get("BENCH_SMOKE") === "1";
@@ -41,6 +41,7 @@ await ensureAutocannon(depsDir);
 await using redis = await startRedisServer();
 await using children = new Children();
 const apps: Record<string, string> = {};
+const pids: Record<string, number> = {};
 const CONTENDERS = [["plain", false, undefined], ["encrypted", true, undefined], [
   "every read decrypts",
   true,
@@ -59,6 +60,7 @@ for (const [name, encrypt, remember] of CONTENDERS) {
   ]);
   const { ports } = await child.next<{ ports: number[] }>(60_000);
   apps[name] = `http://127.0.0.1:${ports[0]}`;
+  pids[name] = child.pid;
 }
 const driver = children.spawn("load driver", "node", [here("./_load_driver.mjs")], {
   AUTOCANNON_DIR: depsDir,
@@ -97,28 +99,44 @@ for (const [name, url] of Object.entries(apps)) {
 }
 
 const names = CONTENDERS.map(([name]) => name);
-console.log(`| writes | round | ${names.map((name) => `${name} req/s`).join(" | ")} | ratios to plain |`);
-console.log(`| ------ | ----- | ${names.map(() => "---").join(" | ")} | --- |`);
-const ratios = (rps: Record<string, number>) =>
-  names.slice(1).map((name) => `${(rps[name] / rps.plain).toFixed(2)}×`).join(", ");
+const others = names.slice(1);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** One run: requests/s, and the app process's CPU per request (µs), which machine noise moves less. */
+async function measure(name: string, writeRatio: number): Promise<{ rps: number; cpu: number }> {
+  const before = await processCpuMs(pids[name]);
+  const run = await load(apps[name], cookies[name], writeRatio, DURATION);
+  const after = await processCpuMs(pids[name]);
+  return { rps: run.rps, cpu: before === null || after === null ? NaN : (after - before) * 1000 / run.ok };
+}
+
+console.log(`| writes | round | ${names.map((name) => `${name}: req/s, app CPU µs/req`).join(" | ")} |`);
+console.log(`| ------ | ----- | ${names.map(() => "---").join(" | ")} |`);
+const summary: string[] = [];
 for (const writeRatio of WRITE_RATIOS) {
-  const totals: Record<string, number> = Object.fromEntries(names.map((name) => [name, 0]));
+  const rpsRatios: Record<string, number[]> = Object.fromEntries(others.map((name) => [name, []]));
+  const cpuRatios: Record<string, number[]> = Object.fromEntries(others.map((name) => [name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     // Rotate who goes first, so no contender always runs right after another.
     const order = names.map((_, i) => names[(i + round) % names.length]);
-    const rps: Record<string, number> = {};
-    for (const name of order) rps[name] = (await load(apps[name], cookies[name], writeRatio, DURATION)).rps;
-    for (const name of names) totals[name] += rps[name];
-    console.log(
-      `| ${writeRatio * 100} % | ${round} | ${names.map((name) => rps[name].toFixed(0)).join(" | ")} | ${
-        ratios(rps)
-      } |`,
+    const runs: Record<string, { rps: number; cpu: number }> = {};
+    for (const name of order) runs[name] = await measure(name, writeRatio);
+    for (const name of others) {
+      rpsRatios[name].push(runs[name].rps / runs.plain.rps);
+      cpuRatios[name].push(runs.plain.cpu / runs[name].cpu);
+    }
+    const cells = names.map((name) => `${runs[name].rps.toFixed(0)}, ${runs[name].cpu.toFixed(0)}`);
+    console.log(`| ${writeRatio * 100} % | ${round} | ${cells.join(" | ")} |`);
+  }
+  for (const name of others) {
+    summary.push(
+      `| ${writeRatio * 100} % | ${name} | ${median(rpsRatios[name]).toFixed(2)}× | ${
+        median(cpuRatios[name]).toFixed(2)
+      }× |`,
     );
   }
-  const mean = Object.fromEntries(names.map((name) => [name, totals[name] / ROUNDS]));
-  console.log(
-    `| ${writeRatio * 100} % | mean | ${names.map((name) => mean[name].toFixed(0)).join(" | ")} | **${
-      ratios(mean)
-    }** |`,
-  );
 }
+console.log("\nMedians over the rounds, against plain (higher is better for both):\n");
+console.log("| writes | contender | req/s ratio | 1 / app CPU per request ratio |");
+console.log("| ------ | --------- | ----------- | ----------------------------- |");
+for (const line of summary) console.log(line);
