@@ -370,6 +370,20 @@ test("with sessions per user, the user's fields stay plain for the scripts and t
   assert.equal(await fx.store.get("s2"), null);
 });
 
+test("a session stored by connect-redis (a plain JSON string) is read, and converted to an encrypted hash at its next write", async () => {
+  await using fx = await storeFixture({ encrypt: { keys: [K1] } });
+  const cookie = { originalMaxAge: DAY, expires: new Date(Date.now() + DAY).toISOString() };
+  await fx.redis.set("session:legacy", JSON.stringify({ cookie, user: "ada", n: 1 }), { PX: DAY });
+  const session = await fx.store.get("legacy") as Record<string, unknown>;
+  assert.deepEqual([session.user, session.n], ["ada", 1]);
+  session.n = 2;
+  await save(fx.store, "legacy", session);
+  const hash = await fx.redis.hGetAll("session:legacy");
+  for (const field of ["cookie", "user", "n"]) assert.ok(hash[field].startsWith("\u00011k1:"), field);
+  const again = await fx.store.get("legacy") as Record<string, unknown>;
+  assert.deepEqual([again.user, again.n], ["ada", 2]);
+});
+
 test("reencrypt() without the option says what it needs", async () => {
   await using fx = await storeFixture();
   await assert.rejects(fx.store.reencrypt(), (error: Error) => {
