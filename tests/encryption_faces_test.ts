@@ -26,7 +26,7 @@ interface Counter extends AsyncDisposable {
 }
 
 const FACES: Record<string, (client: Client) => Promise<Counter>> = {
-  async hono(client) {
+  hono(client) {
     const app = new Hono<{ Variables: SessionVariables }>();
     const middleware = honoSession({ client, encrypt: { keys: KEYS }, secret: SECRET });
     app.use(middleware);
@@ -36,11 +36,11 @@ const FACES: Record<string, (client: Client) => Promise<Counter>> = {
       return c.text(`visits ${session.visits}`);
     });
     const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
-    return {
+    return Promise.resolve({
       url: `http://127.0.0.1:${server.addr.port}`,
       reencrypt: () => middleware.reencrypt(),
       [Symbol.asyncDispose]: () => server.shutdown(),
-    };
+    });
   },
   async koa(client) {
     const app = new Koa();
