@@ -35,7 +35,14 @@ export interface AppConfig {
   store: StoreName;
   /** One Redis URL per port to open (ignored by the floor store, which opens as many ports). */
   redis: string[];
+  /** Store `ours` with the option `encrypt` (one key), for bench/encryption_bench.ts. */
+  encrypt?: boolean;
+  /** With `encrypt`: its `remember` (0: every read decrypts). */
+  remember?: number;
 }
+
+/** The key of `encrypt: true`: a fixed benchmark secret. */
+const BENCH_KEY = { id: "bench", secret: "a benchmark secret, thirty-two characters or more" };
 
 declare module "express-session" {
   interface SessionData {
@@ -103,7 +110,10 @@ async function makeStore(config: AppConfig, url: string, floor: FloorStore): Pro
     return new SmartRedisStore({ client, localCache: true }) as unknown as session.Store;
   }
   return config.store === "ours"
-    ? new SmartRedisStore({ client }) as unknown as session.Store
+    ? new SmartRedisStore({
+      client,
+      encrypt: config.encrypt ? { keys: [BENCH_KEY], remember: config.remember } : undefined,
+    }) as unknown as session.Store
     : new RedisStore({ client: client as never }) as unknown as session.Store;
 }
 

@@ -247,3 +247,42 @@ for (const [name, store, baseline] of observed) {
   });
 }
 if (heardEvents === 0) throw new Error("The listened-to store emitted no event");
+
+// Encryption at rest (option `encrypt`): the same requests, small session, on our store without
+// it (the baseline), with it, and with it remembering nothing (every read decrypts every property).
+const key = { id: "bench", secret: "a benchmark secret, thirty-two characters or more" };
+const ciphered: [string, AnyStore, boolean][] = [
+  [
+    "not encrypted",
+    new SmartRedisStore({ client: fake.connection(), metrics: false }) as unknown as AnyStore,
+    true,
+  ],
+  [
+    "encrypted",
+    new SmartRedisStore({
+      client: fake.connection(),
+      metrics: false,
+      encrypt: { keys: [key] },
+    }) as unknown as AnyStore,
+    false,
+  ],
+  [
+    "encrypted, every read decrypts",
+    new SmartRedisStore({
+      client: fake.connection(),
+      metrics: false,
+      encrypt: { keys: [key], remember: 0 },
+    }) as unknown as AnyStore,
+    false,
+  ],
+];
+for (const [kind, change] of [["read-only request", false], ["changed request", true]] as const) {
+  for (const [name, store, baseline] of ciphered) {
+    const sid = `encrypted-${name}-${kind}`;
+    await store.set(sid, sessionData("small"));
+    await request(store, sid, change);
+    Deno.bench({ name, group: `encryption ${kind} small`, baseline, ...limits }, async () => {
+      await request(store, sid, change);
+    });
+  }
+}

@@ -12,6 +12,14 @@ export type {
   SessionRecord,
   SmartRedisStoreOptions,
 } from "./options/options.ts";
+export type {
+  EncryptionAdapter,
+  EncryptionContext,
+  EncryptionKey,
+  EncryptionKeys,
+  EncryptOptions,
+} from "./encryption/encryption_options.ts";
+export type { ReencryptResult } from "./encryption/reencrypt.ts";
 export type { LocalCacheOptions } from "./cache/cache_options.ts";
 export type { CacheStats } from "./cache/local_cache.ts";
 export type { StoreEventName, StoreEvents, StoreListeners, StoreStats } from "./observe/store_events.ts";

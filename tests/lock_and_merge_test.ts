@@ -74,6 +74,14 @@ test("with a counter merge hook and no lock, 20 parallel increments make 20", as
   assert.equal(await twentyIncrements({ merge }), 20);
 });
 
+test("with encrypt too, the lock and the merge hook each make 20 of 20 parallel increments", async () => {
+  const encrypt = { keys: [{ id: "k", secret: "a secret of thirty-two characters or more" }] };
+  const merge = (field: string, { base, ours, theirs }: { base: unknown; ours: unknown; theirs: unknown }) =>
+    field === "counter" ? Number(theirs ?? 0) + (Number(ours ?? 0) - Number(base ?? 0)) : ours;
+  assert.equal(await twentyIncrements({ lock: true, retryTime: 10, encrypt }), 20);
+  assert.equal(await twentyIncrements({ merge, encrypt }), 20);
+});
+
 test("with neither, the last writer wins the counter and other properties are still all kept", async () => {
   const counter = await twentyIncrements({});
   assert.ok(counter >= 1 && counter <= 20, `counter ${counter}`);

@@ -140,6 +140,11 @@ test("npm: parallel requests keep all their writes and a destroyed session is no
   assert.match(stdout, /did not resurrect a session destroyed meanwhile/);
 });
 
+test("npm: the encrypt option encrypts under Node, refuses a moved value, and reencrypt() moves to a new key", async () => {
+  const { stdout } = await runCheck("encryption_check.mjs");
+  assert.match(stdout, /encrypted under Node, refused when moved, moved to a new key by reencrypt\(\)/);
+});
+
 for (
   const [face, script] of [["fastify", "fastify_check.mjs"], ["koa", "koa_check.cjs"], [
     "hono",

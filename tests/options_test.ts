@@ -38,6 +38,7 @@ Deno.test("resolveOptions() fills in the documented defaults", () => {
     on: {},
     metrics: true,
     tracing: false,
+    encrypt: undefined,
   });
 });
 
@@ -75,6 +76,7 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     on,
     metrics: { meterProvider },
     tracing: { tracerProvider },
+    encrypt: { keys: [{ id: "k", secret: "0123456789abcdef0123456789abcdef" }], write: false },
     prefixUnused: undefined,
   } as Options);
   assert.deepEqual(resolved, {
@@ -98,6 +100,12 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
     on,
     metrics: { meterProvider },
     tracing: { tracerProvider },
+    encrypt: {
+      kind: "keys",
+      keys: [{ id: "k", secret: "0123456789abcdef0123456789abcdef" }],
+      write: false,
+      remember: 4_000_000,
+    },
   });
   assert.equal(resolveOptions({ ttl: undefined }).ttl, 86400);
 });

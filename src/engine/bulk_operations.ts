@@ -1,6 +1,6 @@
 /**
  * The operations over every session under the prefix: `all`, `ids`, `clear`,
- * walking each master with SCAN.
+ * `reencrypt`, walking each master with SCAN.
  * @module
  */
 
@@ -11,6 +11,7 @@ import { DEAD_FIELD, EXPIRES_FIELD } from "./fields.ts";
 import type { SessionRecord } from "../options/options.ts";
 import type { SessionLoader } from "./session_loader.ts";
 import { isIndexKey } from "../users/user_fields.ts";
+import { type ReencryptResult, reencryptSession } from "../encryption/reencrypt.ts";
 
 /** Walks every session under the prefix. */
 export class BulkOperations {
@@ -63,6 +64,25 @@ export class BulkOperations {
       failure ??= outcomes.find((outcome) => outcome.status === "rejected")?.reason;
     }
     if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * Option `encrypt`: rewrites every property value not stored the way the store now
+   * writes (plain, under an older key; or encrypted, with `write: false`).
+   */
+  async reencrypt(): Promise<ReencryptResult> {
+    if (!this.#ctx.cipher) {
+      throw new TypeError('reencrypt() needs the option "encrypt" with the keys to read and write with');
+    }
+    const total: ReencryptResult = { sessions: 0, updated: 0, values: 0, unreadable: 0 };
+    for await (const sids of this.#sidPages()) {
+      for (const done of await Promise.all(sids.map((sid) => reencryptSession(this.#ctx, sid)))) {
+        for (const name of ["sessions", "updated", "values", "unreadable"] as const) {
+          total[name] += done[name];
+        }
+      }
+    }
+    return total;
   }
 
   /** Whether a key holds a live session, reading only its metadata. */

@@ -27,6 +27,7 @@ import { UserIndex } from "../users/user_index.ts";
 import type { EventSink } from "../observe/observer.ts";
 import { watchExpiry } from "../observe/expired_events.ts";
 import { traceOperations } from "../observe/spans.ts";
+import type { ReencryptResult } from "../encryption/reencrypt.ts";
 import type { StoreStats } from "../observe/store_events.ts";
 import {
   type DestroyUserOptions,
@@ -239,5 +240,14 @@ export class SessionEngine {
   /** Destroys every session under the prefix (each leaves a tombstone, as {@linkcode destroy}). */
   clear(): Promise<void> {
     return this.#bulk.clear();
+  }
+
+  /**
+   * Option `encrypt`: moves every stored property value to the way the store now writes
+   * (the first key; plain with `write: false`), each with a compare-and-set.
+   * @returns How many sessions and values it looked at and rewrote.
+   */
+  reencrypt(): Promise<ReencryptResult> {
+    return this.#bulk.reencrypt();
   }
 }

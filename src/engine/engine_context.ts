@@ -13,6 +13,7 @@ import { type LuaScript, runScript } from "../scripts/script_runner.ts";
 import type { SessionCodec } from "./session_codec.ts";
 import { type Snapshot, snapshotOf } from "./snapshot.ts";
 import { StoreObserver } from "../observe/observer.ts";
+import { FieldCipher } from "../encryption/field_cipher.ts";
 
 /** One store's connection, options and codec. Snapshots it takes name it as their owner. */
 export class EngineContext {
@@ -26,6 +27,8 @@ export class EngineContext {
   readonly readCache: SessionReadCache | undefined;
   /** Counts, measures and announces what the store does (events, `stats()`, metrics). */
   readonly observer: StoreObserver;
+  /** Encrypts and decrypts property values (option `encrypt`), if any. */
+  readonly cipher: FieldCipher | undefined;
   #send = (key: string, args: readonly string[]) => this.connection.send(key, args);
 
   /**
@@ -45,6 +48,7 @@ export class EngineContext {
     this.codec = codec;
     this.readCache = readCache;
     this.observer = new StoreObserver(options.on, options.metrics, connection.address);
+    this.cipher = options.encrypt && new FieldCipher(options.encrypt);
   }
 
   /** The Redis key of a session. */

@@ -64,6 +64,12 @@ export class SessionCodec {
     try {
       return this.#serializer.parse(text);
     } catch (error) {
+      if (text.charCodeAt(0) === 1) {
+        throw new SessionDataError(
+          `Session "${sid}" field "${field}" is encrypted; give the option "encrypt" with its key to read it`,
+          { cause: error },
+        );
+      }
       throw new SessionDataError(
         `Session "${sid}" field "${field}" cannot be parsed by the serializer (${
           (error as Error)?.message

@@ -19,6 +19,7 @@ import { LOAD_SCRIPT } from "../scripts/load_script.ts";
 import { RELEASE_SCRIPT } from "../scripts/release_script.ts";
 import { define } from "./session_codec.ts";
 import { attachSnapshot } from "./snapshot.ts";
+import { openFields, sealFields } from "../encryption/sealed_fields.ts";
 import { isUserField, takeUserFields } from "../users/user_fields.ts";
 
 /** A session as Redis holds it, before parsing. */
@@ -144,13 +145,15 @@ export class SessionLoader {
     const { codec, options } = this.#ctx;
     const session = codec.parseWhole(sid, text);
     const sliding = String(expiryOf(session, options, Date.now()).sliding ?? "");
-    await this.#ctx.run(CONVERT_SCRIPT, sid, convertArgs(text, codec.serialize(sid, session), sliding));
+    const stored = await sealFields(this.#ctx.cipher, sid, codec.serialize(sid, session));
+    await this.#ctx.run(CONVERT_SCRIPT, sid, convertArgs(text, stored, sliding));
   }
 
   /** Parses what was read, attaches the snapshot; `null` for a tombstone or an expired session. */
   async #build(sid: string, stored: Stored, sentAt: number, renewed: boolean): Promise<SessionRecord | null> {
     const { codec, options } = this.#ctx;
-    const fields = new Map<string, string>();
+    let fields = new Map<string, string>();
+    let storedForms: Map<string, string> | undefined;
     let session: SessionRecord;
     let sliding = "";
     let expiresText: string | undefined;
@@ -166,14 +169,15 @@ export class SessionLoader {
       for (let i = 0; i < pairs.length; i += 2) {
         const field = String(pairs[i]);
         const text = String(pairs[i + 1]);
-        if (!isReservedField(field)) {
-          fields.set(field, text);
-          define(session, field, codec.parseField(sid, field, text));
-        } else if (field === DEAD_FIELD) return null;
+        if (!isReservedField(field)) fields.set(field, text);
+        else if (field === DEAD_FIELD) return null;
         else if (field === SLIDING_FIELD) sliding = text;
         else if (field === EXPIRES_FIELD) expiresText = text;
         else if (isUserField(field)) userFields.set(field, text);
       }
+      // Option `encrypt`: the snapshot keeps the decrypted values, and the stored ones beside.
+      ({ fields, stored: storedForms } = await openFields(this.#ctx.cipher, sid, fields));
+      for (const [field, text] of fields) define(session, field, codec.parseField(sid, field, text));
       // A hash written before `\0exp` existed: its key's life tells (once: the next write adds it).
       if (expiresText === undefined && pttl === undefined) {
         pttl = Number(await this.#ctx.send(sid, ["PTTL", this.#ctx.key(sid)]));
@@ -193,6 +197,7 @@ export class SessionLoader {
       sid,
       owner: this.#ctx,
       fields,
+      stored: storedForms,
       sliding,
       expires,
       renewed: renewed && stored.kind === "hash" && !stored.unrenewed,

@@ -22,6 +22,11 @@ export interface Snapshot {
   readonly owner: object;
   /** Field name → serialized value, as loaded or as last written. */
   readonly fields: Map<string, string>;
+  /**
+   * Option `encrypt`: field name → the value as stored where it differs from `fields`
+   * (encrypted), which is what a compare-and-set compares with.
+   */
+  stored?: Map<string, string>;
   /** The sliding expiry stored with the session (its `\0ttl` field), "" for none. */
   sliding: string;
   /** When the stored session expires (ms since the epoch), `undefined` for never. */

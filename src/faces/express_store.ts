@@ -25,6 +25,7 @@ import type { DestroyUserOptions, UserSession } from "../users/user_sessions.ts"
 import { resolveOptions, type Serializer, type SmartRedisStoreOptions } from "../options/options.ts";
 import { attachSnapshot, SNAPSHOT, type Snapshot } from "../engine/snapshot.ts";
 import type { StoreStats } from "../observe/store_events.ts";
+import type { ReencryptResult } from "../encryption/reencrypt.ts";
 
 export type { Callback } from "./callbacks.ts";
 
@@ -158,6 +159,17 @@ export class SmartRedisStore extends Store {
    */
   override clear(callback?: Callback<void>): Promise<void> {
     return settle(engineOf(this).clear(), callback);
+  }
+
+  /**
+   * Option `encrypt`: moves every stored property value to the way the store now writes
+   * (the first key; plain with `write: false`), each with a compare-and-set, so that
+   * the older keys can then be dropped.
+   * @param callback Called with what was done.
+   * @returns How many sessions and values were looked at and rewritten, and how many values could not be read.
+   */
+  reencrypt(callback?: Callback<ReencryptResult>): Promise<ReencryptResult> {
+    return settle(engineOf(this).reencrypt(), callback);
   }
 
   /**

@@ -13,6 +13,11 @@ import {
 import { checkListeners, type StoreListeners } from "../observe/store_events.ts";
 import { checkMetrics, type MetricsSetting } from "../observe/telemetry.ts";
 import { checkTracing, type TracingSetting } from "../observe/spans.ts";
+import {
+  type EncryptOptions,
+  type ResolvedEncryption,
+  resolveEncryption,
+} from "../encryption/encryption_options.ts";
 
 export { describe };
 
@@ -170,6 +175,13 @@ export interface SmartRedisStoreOptions {
    * @default {false}
    */
   tracing?: TracingSetting;
+  /**
+   * Encryption at rest of every property's value (AES-256-GCM, for its session and
+   * property): `{ keys: [{ id, secret }] }` (the first encrypts, all decrypt), or an adapter
+   * `{ encrypt, decrypt }` (a KMS). Plain values stored before are still read. See `reencrypt()`.
+   * @default {undefined}
+   */
+  encrypt?: EncryptOptions;
 }
 
 /** How a request waits for a session another request holds locked. */
@@ -222,6 +234,7 @@ export interface ResolvedOptions {
   on: StoreListeners;
   metrics: MetricsSetting;
   tracing: TracingSetting;
+  encrypt: ResolvedEncryption | undefined;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -245,6 +258,7 @@ const DEFAULTS: ResolvedOptions = {
   on: {},
   metrics: true,
   tracing: false,
+  encrypt: undefined,
 };
 
 /**
@@ -325,6 +339,7 @@ export function resolveOptions(options: Omit<SmartRedisStoreOptions, "client">):
   resolved.metrics = checkMetrics(resolved.metrics);
   resolved.tracing = checkTracing(resolved.tracing);
   resolved.lock = resolveLock((options as { lock?: unknown }).lock);
+  resolved.encrypt = resolveEncryption((options as { encrypt?: unknown }).encrypt);
   resolved.localCache = resolveLocalCache((options as { localCache?: unknown }).localCache);
   for (const name of ["disableTouch", "disableTTL"] as const) {
     if (typeof resolved[name] !== "boolean") {

@@ -10,6 +10,7 @@ import { ABSENT, mergeValues } from "./merge.ts";
 import type { SessionRecord } from "../../options/options.ts";
 import { define } from "../session_codec.ts";
 import { diffFields, type FieldChange, type Snapshot } from "../snapshot.ts";
+import { openValue, recordField } from "../../encryption/sealed_fields.ts";
 
 /** Merges concurrent changes into a request's session. */
 export class ConflictMerger {
@@ -38,12 +39,13 @@ export class ConflictMerger {
       const index = Number(conflicts[i]) - 1;
       const change = changes[index];
       const field = change.field;
-      const theirs = conflicts[i + 1] === "1" ? String(conflicts[i + 2]) : undefined;
+      const stored = conflicts[i + 1] === "1" ? String(conflicts[i + 2]) : undefined;
+      // Option `encrypt`: merged decrypted; the retry compares with the value as stored.
+      const theirs = stored === undefined ? undefined : await openValue(this.#ctx.cipher, sid, field, stored);
       const base = change.kind === "a" || change.kind === "w" ? undefined : change.base;
       const ours = change.kind === "r" ? undefined : change.value;
       const text = await this.#mergeInto(sid, session, field, base, ours, theirs);
-      if (theirs === undefined) snapshot.fields.delete(field);
-      else snapshot.fields.set(field, theirs);
+      recordField(snapshot, field, theirs, stored);
       if (text === theirs) dropped.add(index);
       else if (text === undefined) retry[index] = { kind: "r", field, base: theirs! };
       else if (theirs === undefined) retry[index] = { kind: "a", field, value: text };

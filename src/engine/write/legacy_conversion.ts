@@ -12,6 +12,7 @@ import type { Expiry } from "../expiry.ts";
 import type { SessionRecord } from "../../options/options.ts";
 import { CONVERT_SCRIPT, convertArgs } from "../../scripts/convert_script.ts";
 import type { Snapshot } from "../snapshot.ts";
+import { recordAll, sealFields } from "../../encryption/sealed_fields.ts";
 
 /** Converts connect-redis strings into hashes. */
 export class LegacyConverter {
@@ -34,10 +35,12 @@ export class LegacyConverter {
    */
   async convert(sid: string, record: SessionRecord, snapshot: Snapshot, renewal?: Expiry): Promise<void> {
     for (let attempt = 0; attempt <= this.#ctx.options.conflictRetries; attempt++) {
-      const args = convertArgs(snapshot.legacy!, snapshot.fields, snapshot.sliding, renewal);
+      const stored = await sealFields(this.#ctx.cipher, sid, snapshot.fields);
+      const args = convertArgs(snapshot.legacy!, stored, snapshot.sliding, renewal);
       const reply = await this.#ctx.run(CONVERT_SCRIPT, sid, args);
       if (!Array.isArray(reply)) {
         snapshot.legacy = undefined;
+        recordAll(snapshot, stored);
         if (reply === "converted" && args[3] !== "") snapshot.expires = renewal!.at;
         return;
       }

@@ -10,7 +10,7 @@ import { LegacyConverter } from "./legacy_conversion.ts";
 import type { EngineContext } from "../engine_context.ts";
 import { SessionConflictError, SessionLockedError } from "../../errors.ts";
 import { type Expiry, expiryOf, renewalDue } from "../expiry.ts";
-import { COOKIE_FIELD, isReservedField } from "../fields.ts";
+import { COOKIE_FIELD } from "../fields.ts";
 import type { SessionRecord } from "../../options/options.ts";
 import { COMMIT_SCRIPT } from "../../scripts/commit_script.ts";
 import { REFRESH_SCRIPT } from "../../scripts/refresh_script.ts";
@@ -21,6 +21,16 @@ import { expiryArgs, settled, slidingArg } from "./write_expiry.ts";
 import type { UserIndex } from "../../users/user_index.ts";
 import { checkSession, checkSid } from "./write_checks.ts";
 import { sameSpan, type SessionCodec } from "../session_codec.ts";
+import {
+  changeArgs,
+  ownConflicts,
+  recordAll,
+  recordChanges,
+  recordField,
+  sealFields,
+  sealValue,
+  withUpgrades,
+} from "../../encryption/sealed_fields.ts";
 
 /** Commits and touches sessions. */
 export class SessionWriter {
@@ -154,25 +164,21 @@ export class SessionWriter {
     // Not changing the cookie, this request has no say on the expiry another one set meanwhile.
     const guard = cookieChanged ? "" : "=" + snapshot.sliding;
     for (let attempt = 0; attempt <= options.conflictRetries; attempt++) {
-      const args = [...expiryArgs(expiry, guard, now, !renew), changes.map((change) => change.kind).join("")];
-      for (const change of changes) {
-        args.push(
-          change.field,
-          change.kind === "u" || change.kind === "r" ? change.base : "",
-          change.kind === "r" ? "" : change.value,
-        );
-      }
+      // Option `encrypt`: the first attempt also moves the values stored plain (see withUpgrades).
+      const sent = attempt === 0 ? withUpgrades(this.#ctx.cipher, snapshot, changes) : changes;
+      const { triples, sealed } = await changeArgs(this.#ctx.cipher, id, snapshot, sent);
+      const args = [
+        ...expiryArgs(expiry, guard, now, !renew),
+        sent.map((change) => change.kind).join(""),
+        ...triples,
+      ];
       if (snapshot.lockToken) args.push(snapshot.lockToken);
       const sentAt = Date.now();
       const reply = await this.#ctx.run(COMMIT_SCRIPT, id, args) as unknown[];
       if (reply[0] !== "conflict") snapshot.lockToken = undefined;
       switch (reply[0]) {
         case "ok":
-          for (const change of changes) {
-            if (isReservedField(change.field)) continue; // the user fields: metadata, not properties
-            if (change.kind === "r") snapshot.fields.delete(change.field);
-            else snapshot.fields.set(change.field, change.value);
-          }
+          recordChanges(snapshot, sent, sealed);
           if (renew || reply.length > 1) settled(snapshot, expiry, reply.slice(1));
           snapshot.liveAt = sentAt;
           this.#ctx.observer.updated(id, changes);
@@ -183,9 +189,11 @@ export class SessionWriter {
           return;
         case "gone":
           return await this.#rewriteGone(id, record, snapshot, now);
-        default:
-          this.#ctx.observer.merged(id, changes, reply);
-          changes = await this.#merger.mergeConflicts(id, record, snapshot, changes, reply);
+        default: {
+          const conflicts = sent === changes ? reply : ownConflicts(reply, changes.length);
+          this.#ctx.observer.merged(id, changes, conflicts);
+          changes = await this.#merger.mergeConflicts(id, record, snapshot, changes, conflicts);
+        }
       }
     }
     this.#ctx.observer.conflict(id, options.conflictRetries + 1);
@@ -225,11 +233,12 @@ export class SessionWriter {
     const cookieChanged = cookie !== undefined &&
       !codec.sameCookie(cookie, snapshot?.fields.get(COOKIE_FIELD));
     const guard = cookieChanged || !snapshot ? "" : "=" + snapshot.sliding;
+    const storedCookie = cookieChanged ? await sealValue(this.#ctx.cipher, id, COOKIE_FIELD, cookie) : "";
     // Under disableTouch only the cookie's settings are written: the expiry stays as it is.
     const args = [
       ...expiryArgs(expiry, guard, now, options.disableTouch),
       cookieChanged ? COOKIE_FIELD : "",
-      cookieChanged ? cookie : "",
+      storedCookie,
     ];
     const token = snapshot?.lockToken;
     if (snapshot) snapshot.lockToken = undefined;
@@ -249,7 +258,7 @@ export class SessionWriter {
       snapshot.ended = true; // destroyed (or gone) meanwhile: nothing was written
       return;
     }
-    if (cookieChanged) snapshot.fields.set(COOKIE_FIELD, cookie);
+    if (cookieChanged) recordField(snapshot, COOKIE_FIELD, cookie, storedCookie);
     if (!options.disableTouch) settled(snapshot, expiry, Array.isArray(reply) ? reply.slice(1) : []);
   }
 
@@ -328,8 +337,25 @@ export class SessionWriter {
     now: number,
     userFields: readonly [string, string][] = [],
   ): Promise<void> {
+    const cipher = this.#ctx.cipher;
+    if (!cipher) return this.#replaceWith(sid, record, fields, undefined, expiry, now, userFields);
+    return sealFields(cipher, sid, fields).then((stored) =>
+      this.#replaceWith(sid, record, fields, stored, expiry, now, userFields)
+    );
+  }
+
+  /** {@linkcode #replace} once the values to store are known (`stored`: encrypted, else `fields`). */
+  #replaceWith(
+    sid: string,
+    record: SessionRecord,
+    fields: Map<string, string>,
+    stored: Map<string, string> | undefined,
+    expiry: Expiry,
+    now: number,
+    userFields: readonly [string, string][],
+  ): Promise<void> {
     const args = expiryArgs(expiry, "", now);
-    fields.forEach((value, field) => args.push(field, value)); // no [field, value] array per entry
+    (stored ?? fields).forEach((value, field) => args.push(field, value)); // no [field, value] array per entry
     for (const [field, value] of userFields) args.push(field, value);
     return this.#ctx.run(REPLACE_SCRIPT, sid, args, (reply) => {
       // A tombstone refused the write: the session stays destroyed, and its snapshot says so
@@ -346,6 +372,7 @@ export class SessionWriter {
         renewed: false,
         liveAt: now, // taken before the write was sent, as a commit's
       };
+      if (stored) recordAll(snapshot, stored);
       if (dead) snapshot.ended = true;
       attachSnapshot(record, snapshot);
     });

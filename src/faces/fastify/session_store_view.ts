@@ -10,6 +10,7 @@ import type { SessionRecord } from "../../options/options.ts";
 import { type Callback, settle } from "../callbacks.ts";
 import type { StoreStats } from "../../observe/store_events.ts";
 import type { CacheStats } from "../../cache/local_cache.ts";
+import type { ReencryptResult } from "../../encryption/reencrypt.ts";
 
 /** The sessions by id, as `request.sessionStore` offers them. */
 export interface FastifySessionStore {
@@ -47,6 +48,11 @@ export interface FastifySessionStore {
    * @returns A fresh object.
    */
   cacheStats(): CacheStats;
+  /**
+   * Option `encrypt`: moves every stored property value to the current key.
+   * @returns How many sessions and values were looked at and rewritten.
+   */
+  reencrypt(): Promise<ReencryptResult>;
 }
 
 /**
@@ -61,6 +67,7 @@ export function storeView(engine: SessionEngine): FastifySessionStore {
     destroy: (sid, callback) => settle(engine.destroy(sid), callback),
     stats: () => engine.stats(),
     cacheStats: () => engine.cacheStats(),
+    reencrypt: () => engine.reencrypt(),
   };
 }
 
