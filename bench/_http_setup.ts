@@ -97,25 +97,39 @@ export async function routeRedis(
 /** The app processes, one per store, each listening on one port per setting. */
 export type Apps = Map<StoreName, { child: LineChild; ports: number[] }>;
 
+/**
+ * Starts one app process (`_app_server.ts`).
+ * @param children Where the process is kept (and killed at the end).
+ * @param label Its name in errors.
+ * @param config What the app runs.
+ * @returns The process, and its ports once listening.
+ */
+export async function spawnApp(
+  children: Children,
+  label: string,
+  config: AppConfig,
+): Promise<{ child: LineChild; ports: number[] }> {
+  const child = children.spawn(`app (${label})`, Deno.execPath(), [
+    "run",
+    "--allow-net=127.0.0.1,localhost",
+    "--allow-env",
+    "--allow-read",
+    "--allow-sys",
+    here("./_app_server.ts"),
+    JSON.stringify(config),
+  ]);
+  const { ports } = await child.next<{ ports: number[] }>(60_000);
+  return { child, ports };
+}
+
 /** Starts one app process per store (those measured for their round trips only too). */
 export async function startApps(children: Children, routes: RedisRoutes): Promise<Apps> {
   const { urls, cachedUrls } = routes;
-  const apps = new Map<StoreName, { child: LineChild; ports: number[] }>();
+  const apps: Apps = new Map();
   await Promise.all([...STORES, ...ROUND_TRIPS_ONLY].map(async (store) => {
-    const config: AppConfig = { store, redis: store === "ours-cached" ? cachedUrls : urls };
-    const child = children.spawn(`app (${store})`, Deno.execPath(), [
-      "run",
-      "--allow-net=127.0.0.1,localhost",
-      "--allow-env",
-      "--allow-read",
-      "--allow-sys",
-      here("./_app_server.ts"),
-      JSON.stringify(config),
-    ]);
-    const { ports } = await child.next<{ ports: number[] }>(60_000);
-    apps.set(store, { child, ports });
+    const redis = store === "ours-cached" ? cachedUrls : urls;
+    apps.set(store, await spawnApp(children, store, { store, redis }));
   }));
-
   return apps;
 }
 

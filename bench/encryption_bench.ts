@@ -14,9 +14,8 @@
 
 import { fileURLToPath } from "node:url";
 import { startRedisServer } from "../scripts/redis_server.ts";
-import type { AppConfig } from "./_app_server.ts";
 import { Children, processCpuMs } from "./_processes.ts";
-import { ensureAutocannon } from "./_http_setup.ts";
+import { createSessions, ensureAutocannon, spawnApp, startLoadDriver } from "./_http_setup.ts";
 
 const SMOKE = Deno.env.get("BENCH_SMOKE") === "1";
 const ROUNDS = SMOKE ? 1 : 5;
@@ -48,39 +47,22 @@ const CONTENDERS = [["plain", false, undefined], ["encrypted", true, undefined],
   0,
 ]] as const;
 for (const [name, encrypt, remember] of CONTENDERS) {
-  const config: AppConfig = { store: "ours", redis: [redis.url], encrypt, remember };
-  const child = children.spawn(`app (${name})`, Deno.execPath(), [
-    "run",
-    "--allow-net=127.0.0.1,localhost",
-    "--allow-env",
-    "--allow-read",
-    "--allow-sys",
-    here("./_app_server.ts"),
-    JSON.stringify(config),
-  ]);
-  const { ports } = await child.next<{ ports: number[] }>(60_000);
+  const { child, ports } = await spawnApp(children, name, {
+    store: "ours",
+    redis: [redis.url],
+    encrypt,
+    remember,
+  });
   apps[name] = `http://127.0.0.1:${ports[0]}`;
   pids[name] = child.pid;
 }
-const driver = children.spawn("load driver", "node", [here("./_load_driver.mjs")], {
-  AUTOCANNON_DIR: depsDir,
-});
-let jobs = 0;
+const job = startLoadDriver(children, depsDir);
+let seed = 0;
 async function load(url: string, cookies: string[], writeRatio: number, duration: number): Promise<Run> {
-  const id = ++jobs;
-  await driver.send({
-    kind: "mix",
-    id,
-    url,
-    connections: CONNECTIONS,
+  const run = await job<Run>(
+    { kind: "mix", url, connections: CONNECTIONS, duration, cookies, writeRatio, seed: ++seed },
     duration,
-    cookies,
-    writeRatio,
-    seed: id,
-  });
-  const reply = await driver.next<{ id: number; result?: Run; error?: string }>(duration * 1000 + 30_000);
-  if (reply.id !== id || reply.error) throw new Error(`load driver: ${reply.error ?? "out of step"}`);
-  const run = reply.result!;
+  );
   if (run.non2xx > 0 || run.errors > 0) {
     throw new Error(`${url}: ${run.non2xx} non-2xx, ${run.errors} errors`);
   }
@@ -89,12 +71,7 @@ async function load(url: string, cookies: string[], writeRatio: number, duration
 
 const cookies: Record<string, string[]> = {};
 for (const [name, url] of Object.entries(apps)) {
-  cookies[name] = [];
-  for (let i = 0; i < SESSIONS; i++) {
-    const response = await fetch(`${url}/login`);
-    await response.body?.cancel();
-    cookies[name].push(response.headers.get("set-cookie")!.split(";")[0]);
-  }
+  cookies[name] = await createSessions(url, SESSIONS);
   await load(url, cookies[name], 0.2, DURATION); // warm-up
 }
 

@@ -1,7 +1,8 @@
 /**
  * Runs every benchmark and writes the report: the in-process store benchmark
  * (`deno bench`), the scripts inside Redis (`script_bench.ts`), the HTTP
- * benchmark and the contention benchmark, then
+ * benchmark and the contention benchmark, encryption on against off
+ * (`encryption_bench.ts`), then
  * `results.md`, `chart.svg` and `results.json`.
  *
  * ```sh
@@ -115,6 +116,27 @@ async function storeBench(smoke: boolean): Promise<StoreBenchRow[]> {
   });
 }
 
+/** Runs bench/encryption_bench.ts; returns its tables (markdown). */
+async function encryptionBench(smoke: boolean): Promise<string> {
+  const { success, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1,localhost",
+      "--allow-env",
+      "--allow-run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-sys",
+      here("./encryption_bench.ts"),
+    ],
+    env: { BENCH_SMOKE: smoke ? "1" : "0", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!success) throw new Error("bench/encryption_bench.ts failed");
+  return new TextDecoder().decode(stdout).trim();
+}
+
 function httpOptions(smoke: boolean): HttpBenchOptions {
   const depsDir = Deno.env.get("BENCH_DEPS_DIR") ?? here("./.deps");
   const settings = [
@@ -172,6 +194,9 @@ async function main(): Promise<void> {
   const options = httpOptions(flags.smoke);
   const http = await runHttpBench(options);
 
+  log("encryption on against off (HTTP, loopback)...");
+  const encryption = await encryptionBench(flags.smoke);
+
   const meta: Meta = {
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     mode: flags.smoke ? "smoke" : "full",
@@ -205,7 +230,9 @@ async function main(): Promise<void> {
   };
   const results: Results = { meta, storeBench: storeRows, http, scripts };
   await Deno.mkdir(outDir, { recursive: true });
-  const markdown = renderMarkdown(results);
+  const markdown = renderMarkdown(results) +
+    "\n## Encryption at rest: on against off\n\nThe same Express app on our store with and without the option " +
+    "`encrypt`, on loopback (`bench/encryption_bench.ts`).\n\n" + encryption + "\n";
   await Deno.writeTextFile(`${outDir}/results.md`, markdown);
   await Deno.writeTextFile(`${outDir}/chart.svg`, renderSvg(results));
   await Deno.writeTextFile(`${outDir}/results.json`, JSON.stringify(results, null, 2) + "\n");

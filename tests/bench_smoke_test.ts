@@ -14,6 +14,7 @@ import { SCRIPT_CASES } from "../bench/_script_cases.ts";
 import { CONNECT_REDIS } from "../bench/_summary.ts";
 import { connectionFor } from "../src/clients/detect.ts";
 import { ALL_SCRIPTS } from "../src/scripts/all_scripts.ts";
+import { scaled } from "./_load.ts";
 import { sessionData } from "../bench/_sessions.ts";
 import { storeFixture, test } from "./_helpers.ts";
 
@@ -41,7 +42,8 @@ test("the benchmark's smoke mode runs everything and writes the table and the ch
     const log = new TextDecoder().decode(stderr);
     assert.equal(code, 0, `deno task bench --smoke failed:\n${log}`);
     const seconds = (Date.now() - started) / 1000;
-    assert.ok(seconds < 120, `the smoke run took ${seconds} s`);
+    // A smoke run stays short (it is part of every test run); the bound stretches with the load.
+    assert.ok(seconds * 1000 < scaled(150_000), `the smoke run took ${seconds} s`);
 
     const markdown = await Deno.readTextFile(`${out}/results.md`);
     assert.match(markdown, /SMOKE MODE/);
@@ -52,6 +54,7 @@ test("the benchmark's smoke mode runs everything and writes the table and the ch
       "## Contention",
       "## Redis memory",
       "## In-process CPU",
+      "## Encryption at rest: on against off",
     ];
     for (const heading of headings) {
       assert.ok(markdown.includes(heading), `results.md lacks "${heading}"`);
