@@ -32,9 +32,15 @@ const ATTEMPTS = 5;
  * Rewrites one session's stale values.
  * @param ctx The engine's shared parts; its cipher is set.
  * @param sid The session id.
+ * @param convert Turns the session's connect-redis string into a hash written the way the store
+ *   writes; returns how many properties it wrote (0: the key no longer held that string).
  * @returns What was done to it.
  */
-export async function reencryptSession(ctx: EngineContext, sid: string): Promise<ReencryptResult> {
+export async function reencryptSession(
+  ctx: EngineContext,
+  sid: string,
+  convert: (text: string) => Promise<number>,
+): Promise<ReencryptResult> {
   const cipher = ctx.cipher!;
   const done: ReencryptResult = { sessions: 1, updated: 0, values: 0, unreadable: 0 };
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
@@ -42,8 +48,20 @@ export async function reencryptSession(ctx: EngineContext, sid: string): Promise
     try {
       pairs = await ctx.send(sid, ["HGETALL", ctx.key(sid)]) as unknown[];
     } catch (error) {
-      if (isWrongType(error)) return { ...done, sessions: 0 }; // a connect-redis string: written plain
-      throw error;
+      if (!isWrongType(error)) throw error;
+      // A connect-redis string: plain, so converted to an encrypted hash (left as it is with write: false).
+      const text = await ctx.send(sid, ["GET", ctx.key(sid)]).catch((error) => {
+        if (isWrongType(error)) return null; // neither a hash nor a string: no session
+        throw error;
+      });
+      if (text === null || !cipher.writes) return { ...done, sessions: text === null ? 0 : 1 };
+      try {
+        done.values += await convert(String(text));
+      } catch (error) {
+        if (!(error instanceof SessionDataError)) throw error;
+        return { ...done, unreadable: 1 }; // a string the serializer cannot parse: left as it is
+      }
+      continue; // read again: converted, or changed meanwhile
     }
     const { triples, unreadable, dead } = await staleValues(cipher, sid, pairs);
     done.unreadable = unreadable;
