@@ -2,7 +2,8 @@
  * `reencrypt()` for one session: rewrites each property value that is not
  * stored the way the store now writes (plain, under an older key, or encrypted
  * while writes are plain), with a compare-and-set per value so that a
- * concurrent write is never undone.
+ * concurrent write is never undone; a connect-redis string (plain) is converted
+ * into an encrypted hash.
  * @module
  */
 
@@ -15,7 +16,7 @@ import type { FieldCipher } from "./field_cipher.ts";
 
 /** What `reencrypt()` did. */
 export interface ReencryptResult {
-  /** Session hashes looked at (destroyed ones are skipped). */
+  /** Sessions looked at, hashes and connect-redis strings (destroyed ones are skipped). */
   sessions: number;
   /** Sessions with at least one value rewritten. */
   updated: number;
