@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type { SmartRedisStore } from "../mod.ts";
 import { delay, Monitor, storeFixture, test } from "./_helpers.ts";
 import { REENCRYPT_SCRIPT } from "../src/scripts/reencrypt_script.ts";
-import { K1, K2, save, sessionWith, storeOn } from "./_encryption_helpers.ts";
+import { DAY, K1, K2, save, sessionWith, storeOn } from "./_encryption_helpers.ts";
 
 test("sessions stored plain are read and encrypted whole at their next commit; reencrypt() does the idle ones", async () => {
   await using fx = await storeFixture();
@@ -166,4 +166,17 @@ test("the reencrypt script replaces only values still as read, keeps the expiry,
   assert.deepEqual({ ...await fx.redis.hGetAll("session:dead") }, { "\0dead": "1" });
   assert.equal(await run("session:none", ["a", "", "new-a"]), -1);
   assert.equal(await fx.redis.exists("session:none"), 0);
+});
+
+test("reencrypt() also encrypts an idle session stored by connect-redis (a plain JSON string), keeping its expiry", async () => {
+  await using fx = await storeFixture({ encrypt: { keys: [K1] } });
+  const cookie = { originalMaxAge: DAY, expires: new Date(Date.now() + DAY).toISOString() };
+  await fx.redis.set("session:legacy", JSON.stringify({ cookie, card: "4111-secret" }), { PX: DAY });
+  assert.deepEqual(await fx.store.reencrypt(), { sessions: 1, updated: 1, values: 2, unreadable: 0 });
+  const hash = await fx.redis.hGetAll("session:legacy");
+  for (const field of ["cookie", "card"]) assert.ok(hash[field]?.startsWith("\u00011k1:"), field);
+  const pttl = await fx.redis.pTTL("session:legacy");
+  assert.ok(pttl > DAY / 2 && pttl <= DAY, `expiry kept: ${pttl}`);
+  assert.equal((await fx.store.get("legacy"))?.card, "4111-secret");
+  assert.deepEqual(await fx.store.reencrypt(), { sessions: 1, updated: 0, values: 0, unreadable: 0 });
 });

@@ -2,7 +2,8 @@
  * `reencrypt()` for one session: rewrites each property value that is not
  * stored the way the store now writes (plain, under an older key, or encrypted
  * while writes are plain), with a compare-and-set per value so that a
- * concurrent write is never undone.
+ * concurrent write is never undone; a connect-redis string (plain) is converted
+ * into an encrypted hash.
  * @module
  */
 
@@ -15,7 +16,7 @@ import type { FieldCipher } from "./field_cipher.ts";
 
 /** What `reencrypt()` did. */
 export interface ReencryptResult {
-  /** Session hashes looked at (destroyed ones are skipped). */
+  /** Sessions looked at, hashes and connect-redis strings (destroyed ones are skipped). */
   sessions: number;
   /** Sessions with at least one value rewritten. */
   updated: number;
@@ -32,9 +33,15 @@ const ATTEMPTS = 5;
  * Rewrites one session's stale values.
  * @param ctx The engine's shared parts; its cipher is set.
  * @param sid The session id.
+ * @param convert Turns the session's connect-redis string into a hash written the way the store
+ *   writes; returns how many properties it wrote (0: the key no longer held that string).
  * @returns What was done to it.
  */
-export async function reencryptSession(ctx: EngineContext, sid: string): Promise<ReencryptResult> {
+export async function reencryptSession(
+  ctx: EngineContext,
+  sid: string,
+  convert: (text: string) => Promise<number>,
+): Promise<ReencryptResult> {
   const cipher = ctx.cipher!;
   const done: ReencryptResult = { sessions: 1, updated: 0, values: 0, unreadable: 0 };
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
@@ -42,8 +49,20 @@ export async function reencryptSession(ctx: EngineContext, sid: string): Promise
     try {
       pairs = await ctx.send(sid, ["HGETALL", ctx.key(sid)]) as unknown[];
     } catch (error) {
-      if (isWrongType(error)) return { ...done, sessions: 0 }; // a connect-redis string: written plain
-      throw error;
+      if (!isWrongType(error)) throw error;
+      // A connect-redis string: plain, so converted to an encrypted hash (left as it is with write: false).
+      const text = await ctx.send(sid, ["GET", ctx.key(sid)]).catch((error) => {
+        if (isWrongType(error)) return null; // neither a hash nor a string: no session
+        throw error;
+      });
+      if (text === null || !cipher.writes) return { ...done, sessions: text === null ? 0 : 1 };
+      try {
+        done.values += await convert(String(text));
+      } catch (error) {
+        if (!(error instanceof SessionDataError)) throw error;
+        return { ...done, unreadable: 1 }; // a string the serializer cannot parse: left as it is
+      }
+      continue; // read again: converted, or changed meanwhile
     }
     const { triples, unreadable, dead } = await staleValues(cipher, sid, pairs);
     done.unreadable = unreadable;

@@ -76,7 +76,11 @@ export class BulkOperations {
     }
     const total: ReencryptResult = { sessions: 0, updated: 0, values: 0, unreadable: 0 };
     for await (const sids of this.#sidPages()) {
-      for (const done of await Promise.all(sids.map((sid) => reencryptSession(this.#ctx, sid)))) {
+      for (
+        const done of await Promise.all(
+          sids.map((sid) => reencryptSession(this.#ctx, sid, (text) => this.#loader.convert(sid, text))),
+        )
+      ) {
         for (const name of ["sessions", "updated", "values", "unreadable"] as const) {
           total[name] += done[name];
         }

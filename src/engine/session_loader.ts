@@ -105,7 +105,7 @@ export class SessionLoader {
       if (reply[0] === "string") {
         if (!token) return { kind: "string", text: String(reply[2]), pttl: Number(reply[1]) };
         // A connect-redis string cannot hold a lock: convert it, then load it again, locking.
-        await this.#convert(sid, String(reply[2]));
+        await this.convert(sid, String(reply[2]));
         continue;
       }
       if (reply[0] === "hash") {
@@ -140,13 +140,17 @@ export class SessionLoader {
     }
   }
 
-  /** Turns a connect-redis string into a hash (if still that string; else the next load sees the new one). */
-  async #convert(sid: string, text: string): Promise<void> {
+  /**
+   * Turns a connect-redis string into a hash (if still that string; else the next load sees the new one).
+   * @returns How many properties it wrote, 0 when the key no longer held that string.
+   */
+  async convert(sid: string, text: string): Promise<number> {
     const { codec, options } = this.#ctx;
     const session = codec.parseWhole(sid, text);
     const sliding = String(expiryOf(session, options, Date.now()).sliding ?? "");
     const stored = await sealFields(this.#ctx.cipher, sid, codec.serialize(sid, session));
-    await this.#ctx.run(CONVERT_SCRIPT, sid, convertArgs(text, stored, sliding));
+    const reply = await this.#ctx.run(CONVERT_SCRIPT, sid, convertArgs(text, stored, sliding));
+    return reply === "converted" ? stored.size : 0;
   }
 
   /** Parses what was read, attaches the snapshot; `null` for a tombstone or an expired session. */
