@@ -6,6 +6,7 @@
  * connect-redis strings work with encryption on. Keys and their rotation:
  * encryption_rotation_test.ts.
  */
+// suite: valkey too
 
 import assert from "node:assert/strict";
 import { SessionDataError } from "../mod.ts";

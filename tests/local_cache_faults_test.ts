@@ -5,6 +5,7 @@
  * Also: clients the cache cannot follow safely refuse the option at construction, and
  * those it can (Sentinel clients, node-redis 4) accept it.
  */
+// suite: valkey too
 
 import assert from "node:assert/strict";
 import { createClient as createClient4, createCluster as createCluster4 } from "redis4";

@@ -5,6 +5,7 @@
  * reads hammering a session that another store keeps changing never leave a
  * stale copy behind once the last change's invalidation has arrived.
  */
+// suite: valkey too
 
 import assert from "node:assert/strict";
 import type express from "express";

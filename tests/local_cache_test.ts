@@ -5,6 +5,7 @@
  * well within a command's time bound. Also: the store's own writes are seen at
  * once, and a session that was not found is cached as such until it appears.
  */
+// suite: valkey too
 
 import assert from "node:assert/strict";
 import { createClient } from "redis";
