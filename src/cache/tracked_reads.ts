@@ -149,11 +149,12 @@ export class TrackedReads implements SessionReadCache {
     }
   }
 
-  /** Stops serving and checking (the tracked connection closes with the client it was made from). */
+  /** Stops serving and checking, and closes the tracked connection. */
   close(): void {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#cache.flush(false);
+    if (this.#connection !== undefined) this.#tracker.stop?.();
   }
 
   /** See {@linkcode SessionReadCache.drop}. */

@@ -27,6 +27,11 @@ export interface Tracker {
    * @returns The connection whose reads Redis tracks (ready whenever the cache is tracking).
    */
   start(cache: LocalCache): RedisConnection;
+  /**
+   * Closes the connections `start` opened, before the client they were made from closes: a
+   * cluster node no longer a master keeps its connection in the client's pool.
+   */
+  stop?(): void;
 }
 
 /** Where the cache reads and what the store's writes tell it. */

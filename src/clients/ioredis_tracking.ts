@@ -42,6 +42,7 @@ export function ioRedisTracker(
   const { sentinel = false, checkTag } = options;
   const main = client as IoRedisDuplicable;
   const keyPrefix = typeof main.options?.keyPrefix === "string" ? main.options.keyPrefix : "";
+  let stop = () => {/* not started */};
   return {
     detail: `Redis tracking, invalidations redirected to a subscribed connection of the store's own (ioredis${
       sentinel ? ", following the Sentinel master" : ""
@@ -78,13 +79,15 @@ export function ioRedisTracker(
       data.on("ready", arm);
       sub.on("error", () => {/* reported by its close */});
       sub.connect().catch(() => {/* ioredis retries by itself */});
-      // The app closing its client closes the store's connections too.
-      main.on("end", () => {
+      stop = () => {
         arming.close();
         data.disconnect();
         sub.disconnect();
-      });
+      };
+      // The app closing its client closes the store's connections too.
+      main.on("end", stop);
       return sentinel ? ioRedisSentinelConnection(data, arm) : ioRedisConnection(data);
     },
+    stop: () => stop(),
   };
 }

@@ -46,6 +46,7 @@ export function nodeRedisCanTrack(client: object): boolean {
  */
 export function nodeRedisTracker(client: object, timeout: number, checkTag?: CheckTag): Tracker {
   const main = client as NodeRedisClient;
+  let stop = () => {/* not started */};
   return {
     detail: "Redis tracking, RESP3 invalidation pushes on a connection of the store's own (node-redis)",
     start(cache: LocalCache): RedisConnection {
@@ -73,15 +74,17 @@ export function nodeRedisTracker(client: object, timeout: number, checkTag?: Che
           if (confirming === generation && tracked.isReady) cache.flush(true);
         }).catch(() => {/* the connection's next event decides */});
       });
-      // The app closing its client closes the store's connection too.
-      main.on("end", () => {
+      stop = () => {
         lost();
         // Gracefully: destroying it mid-handshake leaves node-redis with a rejection nobody handles.
         const closing = tracked.close ? tracked.close() : tracked.quit?.();
         closing?.catch(() => {/* closed anyway */});
-      });
+      };
+      // The app closing its client closes the store's connection too.
+      main.on("end", stop);
       return nodeRedisConnection(tracked);
     },
+    stop: () => stop(),
   };
 }
 
