@@ -102,9 +102,19 @@ export class RedirectArming {
       // replica): try again later; a close or reconnect of either arms again by itself.
       const retry = setTimeout(() => {
         if (mine === this.#generation && this.#ends.live()) this.#armNow();
-      }, rearmDelay(++this.#failures, this.#timeout));
+      }, this.#retryDelay());
       unrefTimer(retry);
     });
+  }
+
+  /**
+   * How long to wait before arming again after a failure. A cluster master (one with a check
+   * tag) that keeps failing is mid-reshard or just promoted, which passes within a second or
+   * two: it is retried at the cluster's pace, every second, rather than backing off to 30 s.
+   */
+  #retryDelay(): number {
+    const delay = rearmDelay(++this.#failures, this.#timeout);
+    return this.#ends.checkTag ? Math.min(1000, delay) : delay;
   }
 
   async #armAs(mine: number, subscriber: Promise<string>): Promise<void> {
