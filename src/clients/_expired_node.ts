@@ -123,8 +123,9 @@ export function nodeRedisNode(client: NodeRedisLike, handler: ExpiredHandler): N
 export function ioRedisNode(client: IoRedisLike, handler: ExpiredHandler): NodeSubscription {
   const address = ioRedisAddress(client);
   const name = channel(client.options?.db);
-  // RESP2: messages come as "message" events in ioredis 5 and 6 alike.
-  const sub = client.duplicate({ lazyConnect: true, protocol: 2 });
+  // RESP2: messages come as "message" events in ioredis 5 and 6 alike. The app's
+  // `autoResubscribe: false` would leave the subscription dead after its first reconnect.
+  const sub = client.duplicate({ lazyConnect: true, protocol: 2, autoResubscribe: true });
   sub.on("error", () => {/* it reconnects and resubscribes by itself */});
   sub.on("message", (from, key) => {
     if (from === name) handler.expired(String(key));
