@@ -148,6 +148,11 @@ export class StoreObserver {
     if (this.#wants("destroy")) this.#emit("destroy", { sid });
   }
 
+  /** This store wrote a tombstone where no live session was: its end is no session's expiry either. */
+  tombstoned(sid: string): void {
+    this.#expiry?.destroyed(sid);
+  }
+
   /**
    * A commit found fields changed by another request and merges them.
    * @param changes The changes the commit tried.
