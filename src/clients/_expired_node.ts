@@ -119,13 +119,22 @@ export function nodeRedisNode(client: NodeRedisLike, handler: ExpiredHandler): N
   };
 }
 
-/** An ioredis connection of the store's own (on a Sentinel client it follows the master). */
-export function ioRedisNode(client: IoRedisLike, handler: ExpiredHandler): NodeSubscription {
+/**
+ * An ioredis connection of the store's own (on a Sentinel client it follows the master).
+ * @param clusterNode `client` is a node of an ioredis Cluster: its `retryStrategy: null` (the
+ *   cluster reconnects its nodes itself) would leave a cut subscription closed for good.
+ */
+export function ioRedisNode(
+  client: IoRedisLike,
+  handler: ExpiredHandler,
+  clusterNode = false,
+): NodeSubscription {
   const address = ioRedisAddress(client);
   const name = channel(client.options?.db);
   // RESP2: messages come as "message" events in ioredis 5 and 6 alike. The app's
   // `autoResubscribe: false` would leave the subscription dead after its first reconnect.
-  const sub = client.duplicate({ lazyConnect: true, protocol: 2, autoResubscribe: true });
+  const options = { lazyConnect: true, protocol: 2, autoResubscribe: true };
+  const sub = client.duplicate(clusterNode ? { ...options, retryStrategy: reconnectDelay } : options);
   sub.on("error", () => {/* it reconnects and resubscribes by itself */});
   sub.on("message", (from, key) => {
     if (from === name) handler.expired(String(key));
@@ -143,4 +152,9 @@ export function ioRedisNode(client: IoRedisLike, handler: ExpiredHandler): NodeS
       sub.disconnect();
     },
   };
+}
+
+/** ioredis's default reconnect delay: 50 ms more each attempt, at most 2 s. */
+function reconnectDelay(attempts: number): number {
+  return Math.min(attempts * 50, 2000);
 }
