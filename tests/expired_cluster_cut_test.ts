@@ -2,18 +2,20 @@
  * The `expired` event on Redis Cluster when the store's own subscription
  * connections are cut (an idle-timeout proxy, CLIENT KILL) while the app's
  * connections stay up: every client kind subscribes again and expiries on
- * every master are reported. Against a real Redis Cluster.
+ * every master are reported; with expired-key events off, the warning is
+ * given once per master, not again at each new connection. Against a real Redis Cluster.
  */
 
 // suite: shards 3
 
 import assert from "node:assert/strict";
+import process from "node:process";
 import type { SessionData } from "express-session";
 import { startRedisCluster } from "../scripts/redis_cluster.ts";
 import { SmartRedisStore } from "../mod.ts";
 import { keySlot } from "../src/clients/_key_slot.ts";
 import { adminClients, clusterClients, ownerOf } from "./_cluster_admin.ts";
-import { connectClient, type RedisServer, shard, test } from "./_helpers.ts";
+import { connectClient, delay, type RedisServer, shard, test } from "./_helpers.ts";
 import { scaled, until } from "./_load.ts";
 
 /** How many connections of a server are subscribed to something. */
@@ -49,6 +51,41 @@ for (const [name, make] of shard(Object.entries(clusterClients))) {
       assert.ok(await until(() => seen.length >= sids.length, scaled(5000)), `seen: ${JSON.stringify(seen)}`);
       assert.deepEqual([...seen].sort(), [...sids].sort());
     } finally {
+      await close();
+    }
+  });
+}
+
+for (const [name, make] of shard(Object.entries(clusterClients))) {
+  test(`${name} cluster: expired events off, one warning per master however often connections are cut`, async () => {
+    await using cluster = await startRedisCluster();
+    await using admins = await adminClients(cluster);
+    for (const admin of admins) await admin.configSet("notify-keyspace-events", "");
+    const warnings: string[] = [];
+    const onWarning = (warning: Error & { code?: string }) => {
+      if (warning.code === "SMART_REDIS_EXPIRED_EVENTS") warnings.push(warning.message);
+    };
+    process.on("warning", onWarning);
+    const { client, close } = make(cluster.urls);
+    try {
+      const store = new SmartRedisStore({ client, on: { expired: () => {} } });
+      await store.set("s1", session(86_400_000));
+      assert.ok(
+        await until(() => warnings.length === cluster.masters.length, scaled(5000)),
+        "a warning per master",
+      );
+      for (let round = 0; round < 2; round++) {
+        for (const admin of admins) await admin.sendCommand(["CLIENT", "KILL", "TYPE", "normal"]);
+        for (const admin of admins) await admin.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
+        const back = async () =>
+          await store.get("s1").then(Boolean, () => false) &&
+          (await Promise.all(cluster.masters.map(subscribers))).every((n) => n === 1);
+        assert.ok(await until(back, scaled(10_000)), "reconnected and subscribed on every master");
+      }
+      await delay(scaled(1500)); // a round of comparing the masters with the subscriptions
+      assert.equal(warnings.length, cluster.masters.length, warnings.join("\n"));
+    } finally {
+      process.off("warning", onWarning);
       await close();
     }
   });
