@@ -11,7 +11,7 @@ import type { SessionData } from "express-session";
 import { createClient } from "redis";
 import { Redis } from "ioredis";
 import { SmartRedisStore } from "../mod.ts";
-import { connectClient, type RedisServer, startRedisServer, test } from "./_helpers.ts";
+import { connectClient, delay, type RedisServer, startRedisServer, test } from "./_helpers.ts";
 import { scaled, until } from "./_load.ts";
 
 /** A session that Redis ends `ms` from now. */
@@ -114,3 +114,39 @@ test("node-redis: after the subscription is cut, expiries are reported again", a
     await client.close();
   }
 });
+
+const CLIENTS: [string, (server: RedisServer) => { client: object; close(): unknown }][] = [
+  ["ioredis", (server) => {
+    const client = new Redis({ port: server.port, host: "127.0.0.1" });
+    client.on("error", () => {});
+    return { client, close: () => client.disconnect() };
+  }],
+  ["node-redis", (server) => {
+    const client = createClient({ url: server.url });
+    client.on("error", () => {});
+    return { client, close: () => client.isOpen && client.destroy() };
+  }],
+];
+
+for (const [name, make] of CLIENTS) {
+  test(`${name}: a store that starts listening while Redis is down subscribes once Redis is up`, async () => {
+    await using server = await startRedisServer({ args: ["--notify-keyspace-events", "Ex"] });
+    await server.kill();
+    const { client, close } = make(server);
+    try {
+      const seen: string[] = [];
+      const store = new SmartRedisStore({ client, on: { expired: ({ sid }) => seen.push(sid) } });
+      await delay(scaled(300)); // the subscription's first connection attempt has failed by now
+      await server.restart();
+      assert.ok(
+        await until(() => subscribers(server).then((count) => count === 1), scaled(10_000)),
+        "subscribed",
+      );
+      await store.set("s1", shortLived(scaled(100)));
+      assert.ok(await until(() => seen.length > 0, scaled(5000)), "reported");
+      assert.deepEqual(seen, ["s1"]);
+    } finally {
+      await close();
+    }
+  });
+}

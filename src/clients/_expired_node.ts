@@ -51,6 +51,7 @@ export interface NodeRedisLike extends Emitter {
 
 /** The parts of an ioredis client (or cluster, or cluster node) a subscription uses. */
 export interface IoRedisLike extends Emitter {
+  once(event: string, listener: Listener): unknown;
   duplicate(overrides?: object): IoRedisLike;
   connect(): Promise<unknown>;
   call(command: string, ...args: string[]): Promise<unknown>;
@@ -140,11 +141,15 @@ export function ioRedisNode(
     if (from === name) handler.expired(String(key));
   });
   let closed = false;
-  (async () => {
-    await sub.connect();
-    handler.setting(address, await readSetting(() => sub.call(...SETTING as [string, ...string[]])));
-    if (!closed) await sub.subscribe(name);
-  })().catch(() => {/* closed meanwhile, or the app's client reports the outage */});
+  // At its first ready, not when connect() settles: that rejects at a first failed attempt (Redis
+  // down as the watch starts) while the connection goes on retrying, and would never subscribe.
+  sub.once("ready", () => {
+    (async () => {
+      handler.setting(address, await readSetting(() => sub.call(...SETTING as [string, ...string[]])));
+      if (!closed) await sub.subscribe(name);
+    })().catch(() => {/* closed meanwhile, or the app's client reports the outage */});
+  });
+  sub.connect().catch(() => {/* it retries by itself, as the app's client does */});
   return {
     address,
     close() {
