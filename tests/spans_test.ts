@@ -196,3 +196,20 @@ test("a failed operation's span records neither the session id nor its key", asy
   assert.match(recorded, /exception\.stacktrace/);
   assert.doesNotMatch(recorded, /secret-sid/);
 });
+
+test("destroyUser() and sessionsOf() are one span each, as documented", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  const { exporter, provider } = tracing();
+  const store = new SmartRedisStore({
+    client,
+    user: (data) => data.userId,
+    tracing: { tracerProvider: provider },
+  });
+  await store.set("s1", session({ userId: "u1" }));
+  await store.set("s2", session({ userId: "u1" }));
+  exporter.reset();
+  assert.equal((await store.sessionsOf("u1")).length, 2);
+  assert.equal(await store.destroyUser("u1"), 2);
+  assert.deepEqual(exporter.getFinishedSpans().map((span) => span.name), ["sessionsOf", "destroyUser"]);
+});
