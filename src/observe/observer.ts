@@ -208,13 +208,20 @@ export class StoreObserver {
   }
 
   #emit<E extends StoreEventName>(name: E, payload: StoreEvents[E]): void {
-    // A listener's mistake must not fail the request whose operation it watches.
-    try {
-      this.#listeners[name]?.(payload);
-      this.#sink?.emit(name, payload);
-    } catch (error) {
-      console.error(`A listener of the session store's "${name}" event threw:`, error);
-    }
+    const listener = this.#listeners[name];
+    if (listener) guarded(name, () => listener(payload));
+    // Apart: an `on` listener's mistake must not keep the event from the sink's listeners.
+    const sink = this.#sink;
+    if (sink) guarded(name, () => sink.emit(name, payload));
+  }
+}
+
+/** Runs listeners: a listener's mistake must not fail the request whose operation it watches. */
+function guarded(name: StoreEventName, run: () => unknown): void {
+  try {
+    run();
+  } catch (error) {
+    console.error(`A listener of the session store's "${name}" event threw:`, error);
   }
 }
 
