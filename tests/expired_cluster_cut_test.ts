@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import type { SessionData } from "express-session";
 import { startRedisCluster } from "../scripts/redis_cluster.ts";
+import { createCluster as createCluster4 } from "redis4";
 import { SmartRedisStore } from "../mod.ts";
 import { keySlot } from "../src/clients/_key_slot.ts";
 import { adminClients, clusterClients, ownerOf } from "./_cluster_admin.ts";
@@ -25,10 +26,20 @@ async function subscribers(server: RedisServer): Promise<number> {
   return list.split("\n").filter((line) => /\bsub=[1-9]/.test(line)).length;
 }
 
+/** The shared cluster clients, and node-redis 4. */
+const CLUSTERS: Record<string, (urls: readonly string[]) => { client: object; close(): unknown }> = {
+  ...clusterClients,
+  "node-redis 4": (urls) => {
+    const client = createCluster4({ rootNodes: urls.map((url) => ({ url })) });
+    client.on("error", () => {});
+    return { client, close: () => client.disconnect() };
+  },
+};
+
 const session = (ms: number) =>
   ({ cookie: { originalMaxAge: ms, expires: new Date(Date.now() + ms) } }) as unknown as SessionData;
 
-for (const [name, make] of shard(Object.entries(clusterClients))) {
+for (const [name, make] of shard(Object.entries(CLUSTERS))) {
   test(`${name} cluster: subscriptions cut by the server come back on every master`, async () => {
     await using cluster = await startRedisCluster();
     await using admins = await adminClients(cluster);
@@ -56,7 +67,7 @@ for (const [name, make] of shard(Object.entries(clusterClients))) {
   });
 }
 
-for (const [name, make] of shard(Object.entries(clusterClients))) {
+for (const [name, make] of shard(Object.entries(CLUSTERS))) {
   test(`${name} cluster: expired events off, one warning per master however often connections are cut`, async () => {
     await using cluster = await startRedisCluster();
     await using admins = await adminClients(cluster);
