@@ -177,3 +177,39 @@ test("with a context manager, clear()'s destroy spans are its children, under th
     context.disable();
   }
 });
+
+test("a failed operation's span records neither the session id nor its key", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  const { exporter, provider } = tracing();
+  const store = new SmartRedisStore({ client, tracing: { tracerProvider: provider } });
+  const sid = "secret-sid-4f1c";
+  await client.rPush(`session:${sid}`, "x");
+  await assert.rejects(store.get(sid), { name: "SessionDataError", message: new RegExp(sid) });
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  await assert.rejects(store.set("other-secret-sid", session({ cyclic })), { message: /other-secret-sid/ });
+  const spans = exporter.getFinishedSpans();
+  assert.deepEqual(spans.map((span) => [span.name, span.status.code]), [["load", 2], ["commit", 2]]);
+  const recorded = JSON.stringify(spans.map((span) => [span.attributes, span.status, span.events]));
+  assert.match(recorded, /is not a session/, "the message is kept");
+  assert.match(recorded, /exception\.stacktrace/);
+  assert.doesNotMatch(recorded, /secret-sid/);
+});
+
+test("destroyUser() and sessionsOf() are one span each, as documented", async () => {
+  await using server = await startRedisServer();
+  await using client = await connectClient(server);
+  const { exporter, provider } = tracing();
+  const store = new SmartRedisStore({
+    client,
+    user: (data) => data.userId,
+    tracing: { tracerProvider: provider },
+  });
+  await store.set("s1", session({ userId: "u1" }));
+  await store.set("s2", session({ userId: "u1" }));
+  exporter.reset();
+  assert.equal((await store.sessionsOf("u1")).length, 2);
+  assert.equal(await store.destroyUser("u1"), 2);
+  assert.deepEqual(exporter.getFinishedSpans().map((span) => span.name), ["sessionsOf", "destroyUser"]);
+});

@@ -51,6 +51,7 @@ export interface NodeRedisLike extends Emitter {
 
 /** The parts of an ioredis client (or cluster, or cluster node) a subscription uses. */
 export interface IoRedisLike extends Emitter {
+  once(event: string, listener: Listener): unknown;
   duplicate(overrides?: object): IoRedisLike;
   connect(): Promise<unknown>;
   call(command: string, ...args: string[]): Promise<unknown>;
@@ -119,22 +120,36 @@ export function nodeRedisNode(client: NodeRedisLike, handler: ExpiredHandler): N
   };
 }
 
-/** An ioredis connection of the store's own (on a Sentinel client it follows the master). */
-export function ioRedisNode(client: IoRedisLike, handler: ExpiredHandler): NodeSubscription {
+/**
+ * An ioredis connection of the store's own (on a Sentinel client it follows the master).
+ * @param clusterNode `client` is a node of an ioredis Cluster: its `retryStrategy: null` (the
+ *   cluster reconnects its nodes itself) would leave a cut subscription closed for good.
+ */
+export function ioRedisNode(
+  client: IoRedisLike,
+  handler: ExpiredHandler,
+  clusterNode = false,
+): NodeSubscription {
   const address = ioRedisAddress(client);
   const name = channel(client.options?.db);
-  // RESP2: messages come as "message" events in ioredis 5 and 6 alike.
-  const sub = client.duplicate({ lazyConnect: true, protocol: 2 });
+  // RESP2: messages come as "message" events in ioredis 5 and 6 alike. The app's
+  // `autoResubscribe: false` would leave the subscription dead after its first reconnect.
+  const options = { lazyConnect: true, protocol: 2, autoResubscribe: true };
+  const sub = client.duplicate(clusterNode ? { ...options, retryStrategy: reconnectDelay } : options);
   sub.on("error", () => {/* it reconnects and resubscribes by itself */});
   sub.on("message", (from, key) => {
     if (from === name) handler.expired(String(key));
   });
   let closed = false;
-  (async () => {
-    await sub.connect();
-    handler.setting(address, await readSetting(() => sub.call(...SETTING as [string, ...string[]])));
-    if (!closed) await sub.subscribe(name);
-  })().catch(() => {/* closed meanwhile, or the app's client reports the outage */});
+  // At its first ready, not when connect() settles: that rejects at a first failed attempt (Redis
+  // down as the watch starts) while the connection goes on retrying, and would never subscribe.
+  sub.once("ready", () => {
+    (async () => {
+      handler.setting(address, await readSetting(() => sub.call(...SETTING as [string, ...string[]])));
+      if (!closed) await sub.subscribe(name);
+    })().catch(() => {/* closed meanwhile, or the app's client reports the outage */});
+  });
+  sub.connect().catch(() => {/* it retries by itself, as the app's client does */});
   return {
     address,
     close() {
@@ -142,4 +157,9 @@ export function ioRedisNode(client: IoRedisLike, handler: ExpiredHandler): NodeS
       sub.disconnect();
     },
   };
+}
+
+/** ioredis's default reconnect delay: 50 ms more each attempt, at most 2 s. */
+function reconnectDelay(attempts: number): number {
+  return Math.min(attempts * 50, 2000);
 }

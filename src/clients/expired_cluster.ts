@@ -32,7 +32,7 @@ export function ioRedisMasters(
 ): Promise<Map<string, () => NodeSubscription>> {
   const masters = new Map<string, () => NodeSubscription>();
   for (const node of (cluster as IoRedisLike).nodes!("master")) {
-    masters.set(ioRedisAddress(node), () => ioRedisNode(node, handler));
+    masters.set(ioRedisAddress(node), () => ioRedisNode(node, handler, true));
   }
   return Promise.resolve(masters);
 }

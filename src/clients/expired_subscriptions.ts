@@ -132,7 +132,10 @@ function sentinel(client: SentinelLike, handler: ExpiredHandler, ended: () => bo
     if (closed) return;
     await client.subscribe(name, listener);
     subscribed = true;
+    // Closed while the SUBSCRIBE was on its way: close() could not undo it then.
+    if (closed) unsubscribe();
   };
+  const unsubscribe = () => client.unsubscribe(name, listener).catch(() => {/* closed anyway */});
   start().catch(() => {/* the app's client reports the outage */});
   return {
     get addresses() {
@@ -140,7 +143,7 @@ function sentinel(client: SentinelLike, handler: ExpiredHandler, ended: () => bo
     },
     close() {
       closed = true;
-      if (subscribed) client.unsubscribe(name, listener).catch(() => {/* closed anyway */});
+      if (subscribed) unsubscribe();
     },
   };
 }

@@ -76,6 +76,8 @@ export function watchExpiry(
   const full = keyPrefix + prefix;
   /** Sessions this store destroyed, until when their tombstone's end is expected (insertion order). */
   const tombstones = new Map<string, number>();
+  /** The warning last given per master: a subscription made anew (a reconnect) does not repeat it. */
+  const warned = new Map<string, string>();
   const subscriptions: ExpiredSubscriptions = subscribeExpired(client as object, {
     expired(key) {
       if (!key.startsWith(full) || key.length === full.length) return;
@@ -87,7 +89,10 @@ export function watchExpiry(
     },
     setting(address, flags) {
       const warning = settingWarning(address, flags);
-      if (warning) process.emitWarning(warning, { code: EXPIRED_WARNING_CODE, type: "SmartRedisWarning" });
+      if (warning === undefined) return void warned.delete(address);
+      if (warned.get(address) === warning) return;
+      warned.set(address, warning);
+      process.emitWarning(warning, { code: EXPIRED_WARNING_CODE, type: "SmartRedisWarning" });
     },
   }, closed);
   return {

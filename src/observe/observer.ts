@@ -148,6 +148,11 @@ export class StoreObserver {
     if (this.#wants("destroy")) this.#emit("destroy", { sid });
   }
 
+  /** This store wrote a tombstone where no live session was: its end is no session's expiry either. */
+  tombstoned(sid: string): void {
+    this.#expiry?.destroyed(sid);
+  }
+
   /**
    * A commit found fields changed by another request and merges them.
    * @param changes The changes the commit tried.
@@ -203,13 +208,20 @@ export class StoreObserver {
   }
 
   #emit<E extends StoreEventName>(name: E, payload: StoreEvents[E]): void {
-    // A listener's mistake must not fail the request whose operation it watches.
-    try {
-      this.#listeners[name]?.(payload);
-      this.#sink?.emit(name, payload);
-    } catch (error) {
-      console.error(`A listener of the session store's "${name}" event threw:`, error);
-    }
+    const listener = this.#listeners[name];
+    if (listener) guarded(name, () => listener(payload));
+    // Apart: an `on` listener's mistake must not keep the event from the sink's listeners.
+    const sink = this.#sink;
+    if (sink) guarded(name, () => sink.emit(name, payload));
+  }
+}
+
+/** Runs listeners: a listener's mistake must not fail the request whose operation it watches. */
+function guarded(name: StoreEventName, run: () => unknown): void {
+  try {
+    run();
+  } catch (error) {
+    console.error(`A listener of the session store's "${name}" event threw:`, error);
   }
 }
 

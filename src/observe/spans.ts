@@ -88,7 +88,8 @@ export function traceOperations(
         return tracer.startActiveSpan(
           operation,
           { kind: CLIENT, attributes: spanAttributes },
-          (span) => ended(span, () => original.apply(engine, args)),
+          (span) =>
+            ended(span, () => original.apply(engine, args), SID_FIRST.has(method) ? args[0] : undefined),
         );
       },
     });
@@ -105,18 +106,39 @@ export function traceOperations(
 /** The instrumentation scope's name. */
 export const TRACER_NAME = "connect-smart-redis";
 
-async function ended<T>(span: SpanLike, work: () => Promise<T>): Promise<T> {
+/** The operations whose first argument is a session id. */
+const SID_FIRST = new Set(["load", "commit", "touch", "destroy", "release"]);
+
+async function ended<T>(span: SpanLike, work: () => Promise<T>, sid: unknown): Promise<T> {
   try {
     return await work();
   } catch (error) {
     const type = (error as Error)?.name ?? "Error";
     span.setAttribute("error.type", type);
-    span.setStatus({ code: ERROR, message: String((error as Error)?.message ?? error) });
-    if (error instanceof Error) span.recordException(error);
+    // Error messages name the session (and its key) for the app's logs; spans get them without it.
+    const message = redacted(String((error as Error)?.message ?? error), sid);
+    span.setStatus({ code: ERROR, message });
+    if (error instanceof Error) {
+      const recorded = Object.assign(new Error(message), { name: type });
+      recorded.stack = error.stack === undefined ? undefined : redacted(error.stack, sid);
+      span.recordException(recorded);
+    }
     throw error;
   } finally {
     span.end();
   }
+}
+
+/**
+ * A text without the session id: `sid` itself, and what the store's messages quote after
+ * `Session` or `Redis key` (a bulk operation's errors name sessions the span does not know).
+ * @param text An error's message or stack.
+ * @param sid The operation's session id, if it has one.
+ * @returns The text with each of those replaced.
+ */
+export function redacted(text: string, sid: unknown): string {
+  const withoutSid = typeof sid === "string" && sid !== "" ? text.replaceAll(sid, "[session id]") : text;
+  return withoutSid.replace(/(Session |Redis key )"(?:[^"\\]|\\.)*"/g, '$1"[redacted]"');
 }
 
 /**

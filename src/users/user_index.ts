@@ -228,6 +228,14 @@ export class UserIndex {
   }
 
   /**
+   * Reports a tombstone written where no live session of the user was (for `expired` events).
+   * @param sid The session id.
+   */
+  tombstoned(sid: string): void {
+    this.#ctx.observer.tombstoned(sid);
+  }
+
+  /**
    * Runs a one-key script on a session key.
    * @param script The script.
    * @param sid The session id.

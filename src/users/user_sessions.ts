@@ -118,6 +118,11 @@ export class UserSessions {
     await this.#index.remove(user, sids.filter((_, i) => replies[i][0] === 1));
     const ended = sids.filter((_, i) => replies[i][1] === 1 && replies[i][2] === user);
     for (const sid of ended) this.#index.destroyed(sid);
+    // A missing key or another tombstone was replaced by a tombstone too: its end is no expiry.
+    const reported = new Set(ended);
+    for (const [i, sid] of sids.entries()) {
+      if (replies[i][0] === 1 && !reported.has(sid)) this.#index.tombstoned(sid);
+    }
     return ended.length;
   }
 
