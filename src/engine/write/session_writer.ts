@@ -15,19 +15,17 @@ import type { SessionRecord } from "../../options/options.ts";
 import { COMMIT_SCRIPT } from "../../scripts/commit_script.ts";
 import { REFRESH_SCRIPT } from "../../scripts/refresh_script.ts";
 import { RELEASE_SCRIPT } from "../../scripts/release_script.ts";
-import { REPLACE_SCRIPT } from "../../scripts/replace_script.ts";
-import { attachSnapshot, diffFields, type FieldChange, type Snapshot } from "../snapshot.ts";
+import { diffFields, type FieldChange, type Snapshot } from "../snapshot.ts";
 import { expiryArgs, settled, slidingArg } from "./write_expiry.ts";
+import { writeWhole } from "./whole_write.ts";
 import type { UserIndex } from "../../users/user_index.ts";
 import { checkSession, checkSid } from "./write_checks.ts";
 import { sameSpan, type SessionCodec } from "../session_codec.ts";
 import {
   changeArgs,
   ownConflicts,
-  recordAll,
   recordChanges,
   recordField,
-  sealFields,
   sealValue,
   withUpgrades,
 } from "../../encryption/sealed_fields.ts";
@@ -70,7 +68,7 @@ export class SessionWriter {
       const expiry = expiryOf(record, this.#ctx.options, now);
       // A new session's first save (or a session of another store) is written whole, at once.
       if (!snapshot && !this.#users && !this.#endsHere(id, record, snapshot, expiry, now)) {
-        return this.#replace(id, record, this.#ctx.codec.serialize(id, record), expiry, now);
+        return writeWhole(this.#ctx, id, record, this.#ctx.codec.serialize(id, record), expiry, now);
       }
       return this.#commit(id, record, snapshot, expiry, now, merged);
     } catch (error) {
@@ -117,7 +115,7 @@ export class SessionWriter {
   ): Promise<void> {
     const { codec, options } = this.#ctx;
     if (!snapshot) {
-      return await this.#replace(id, record, codec.serialize(id, record), expiry, now, userFields);
+      return await writeWhole(this.#ctx, id, record, codec.serialize(id, record), expiry, now, userFields);
     }
 
     const changes = diffFields(snapshot.fields, codec.serialize(id, record))
@@ -327,55 +325,6 @@ export class SessionWriter {
     const write = () => this.#write(id, record, undefined, expiry, now, change?.fields ?? []);
     if (!change) return await write();
     await this.#users!.around(change, write, () => this.#ctx.snapshotOf(record, id));
-  }
-
-  #replace(
-    sid: string,
-    record: SessionRecord,
-    fields: Map<string, string>,
-    expiry: Expiry,
-    now: number,
-    userFields: readonly [string, string][] = [],
-  ): Promise<void> {
-    const cipher = this.#ctx.cipher;
-    if (!cipher) return this.#replaceWith(sid, record, fields, undefined, expiry, now, userFields);
-    return sealFields(cipher, sid, fields).then((stored) =>
-      this.#replaceWith(sid, record, fields, stored, expiry, now, userFields)
-    );
-  }
-
-  /** {@linkcode #replace} once the values to store are known (`stored`: encrypted, else `fields`). */
-  #replaceWith(
-    sid: string,
-    record: SessionRecord,
-    fields: Map<string, string>,
-    stored: Map<string, string> | undefined,
-    expiry: Expiry,
-    now: number,
-    userFields: readonly [string, string][],
-  ): Promise<void> {
-    const args = expiryArgs(expiry, "", now);
-    (stored ?? fields).forEach((value, field) => args.push(field, value)); // no [field, value] array per entry
-    for (const [field, value] of userFields) args.push(field, value);
-    return this.#ctx.run(REPLACE_SCRIPT, sid, args, (reply) => {
-      // A tombstone refused the write: the session stays destroyed, and its snapshot says so
-      // (the faces then send no cookie for it).
-      const dead = reply === "dead";
-      if (dead) this.#ctx.observer.blocked(sid, "commit");
-      else this.#ctx.observer.created(sid, fields);
-      const snapshot: Snapshot = {
-        sid,
-        owner: this.#ctx,
-        fields,
-        sliding: slidingArg(expiry),
-        expires: expiry.at,
-        renewed: false,
-        liveAt: now, // taken before the write was sent, as a commit's
-      };
-      if (stored) recordAll(snapshot, stored);
-      if (dead) snapshot.ended = true;
-      attachSnapshot(record, snapshot);
-    });
   }
 }
 
