@@ -7,37 +7,15 @@
 // suite: shards 3
 
 import assert from "node:assert/strict";
-import { Redis } from "ioredis";
-import { createClient, createSentinel as createSentinel5 } from "redis";
-import { createSentinel as createSentinel6 } from "redis6";
+import { createClient } from "redis";
 import type { SessionData } from "express-session";
 import { SmartRedisStore } from "../mod.ts";
-import { type RedisSentinel, startRedisSentinel } from "../scripts/redis_sentinel.ts";
+import { startRedisSentinel } from "../scripts/redis_sentinel.ts";
 import { shard, test } from "./_helpers.ts";
+import { SENTINEL_CLIENTS } from "./_sentinel_clients.ts";
 import { scaled, until } from "./_load.ts";
 
-const sentinels = (setup: RedisSentinel) => [{ host: "127.0.0.1", port: setup.port }];
-const kinds: {
-  name: string;
-  create(setup: RedisSentinel): object;
-  close(client: object): Promise<unknown>;
-}[] = [
-  {
-    name: "node-redis 6",
-    create: (setup) => createSentinel6({ name: setup.name, sentinelRootNodes: sentinels(setup) }),
-    close: (client) => (client as { destroy(): Promise<unknown> }).destroy().catch(() => {}),
-  },
-  {
-    name: "node-redis 5",
-    create: (setup) => createSentinel5({ name: setup.name, sentinelRootNodes: sentinels(setup) }),
-    close: (client) => (client as { destroy(): Promise<unknown> }).destroy().catch(() => {}),
-  },
-  {
-    name: "ioredis",
-    create: (setup) => new Redis({ name: setup.name, sentinels: sentinels(setup) }),
-    close: (client) => Promise.resolve((client as Redis).disconnect()),
-  },
-];
+const kinds = SENTINEL_CLIENTS;
 
 const session = (ms: number) =>
   ({ cookie: { originalMaxAge: ms, expires: new Date(Date.now() + ms) } }) as unknown as SessionData;

@@ -7,35 +7,13 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { createSentinel as createSentinel5 } from "redis";
-import { createSentinel as createSentinel6 } from "redis6";
 import { RedisUnavailableError, SmartRedisStore } from "../mod.ts";
-import { type RedisSentinel, startRedisSentinel } from "../scripts/redis_sentinel.ts";
+import { startRedisSentinel } from "../scripts/redis_sentinel.ts";
 import { redisCliCommand } from "../scripts/redis_server.ts";
 import { delay, test } from "./_helpers.ts";
+import { SENTINEL_CLIENTS } from "./_sentinel_clients.ts";
 
-const sentinels = (setup: RedisSentinel) => [{ host: "127.0.0.1", port: setup.port }];
-const kinds: {
-  name: string;
-  create(setup: RedisSentinel): object;
-  close(client: object): Promise<unknown>;
-}[] = [
-  {
-    name: "node-redis 6",
-    create: (setup) => createSentinel6({ name: setup.name, sentinelRootNodes: sentinels(setup) }),
-    close: (client) => (client as { destroy(): Promise<unknown> }).destroy().catch(() => {}),
-  },
-  {
-    name: "node-redis 5",
-    create: (setup) => createSentinel5({ name: setup.name, sentinelRootNodes: sentinels(setup) }),
-    close: (client) => (client as { destroy(): Promise<unknown> }).destroy().catch(() => {}),
-  },
-  {
-    name: "ioredis",
-    create: (setup) => new Redis({ name: setup.name, sentinels: sentinels(setup) }),
-    close: (client) => Promise.resolve((client as Redis).disconnect()),
-  },
-];
+const kinds = SENTINEL_CLIENTS;
 
 const cookie = () => ({ originalMaxAge: 600_000, expires: new Date(Date.now() + 600_000).toISOString() });
 
