@@ -28,6 +28,21 @@ Deno.test("bad encrypt options fail at construction with what to pass", () => {
       /"encrypt.write" must be true or false/,
     ],
     [{ keys: [{ id: "k", secret: SECRET }], remember: -1 }, RangeError, /"encrypt.remember" must be a whole/],
+    [
+      { keys: [{ id: "k", secret: SECRET }], plain: "ignore" },
+      TypeError,
+      /"encrypt.plain" must be "read" or "refuse", got "ignore"/,
+    ],
+    [
+      { keys: [{ id: "k", secret: SECRET }], plain: "refuse", write: false },
+      TypeError,
+      /"refuse" contradicts "encrypt.write": false .*turn encryption off with plain: "read"/,
+    ],
+    [
+      { encrypt: () => "", decrypt: () => "", plain: "refuse", write: false },
+      TypeError,
+      /"refuse" contradicts "encrypt.write": false/,
+    ],
     [{ encrypt: () => "" }, TypeError, /needs both encrypt\(\) and decrypt\(\)/],
   ];
   for (const [encrypt, type, message] of cases) {
@@ -42,8 +57,11 @@ Deno.test("bad encrypt options fail at construction with what to pass", () => {
     kind: "keys",
     keys: [{ id: "k", secret: SECRET }],
     write: true,
+    plain: "read",
     remember: 4_000_000,
   });
+  const adapter = { encrypt: () => "", decrypt: () => "", plain: "refuse" } as const;
+  assert.equal(resolveOptions({ encrypt: adapter }).encrypt?.plain, "refuse");
 });
 
 for (const remember of [4_000_000, 0]) {
@@ -81,4 +99,27 @@ Deno.test("the first key encrypts, every key decrypts, and a value under a key n
   assert.ok(after.startsWith("\u00011new:"));
   await assert.rejects(async () => await old.open("s", "f", after), /no key "new" among the keys given/);
   await assert.rejects(async () => await rotated.seal("s", "f", "\u0001x"), TypeError);
+});
+
+Deno.test('with plain: "refuse", a plain property value is rejected like a failed decryption, metadata is not', async () => {
+  const cipher = new FieldCipher(
+    resolveEncryption({ keys: [{ id: "k", secret: SECRET }], plain: "refuse" })!,
+  );
+  const sealed = await cipher.seal("s1", "role", '"user"');
+  assert.equal(await cipher.open("s1", "role", sealed), '"user"');
+  const opened = cipher.open("s1", "role", '"admin"');
+  assert.ok(opened instanceof Promise, "rejected, not thrown: callers open values in parallel");
+  await assert.rejects(opened, (error: Error) => {
+    assert.ok(error instanceof SessionDataError);
+    assert.match(error.message, /^Session "s1" property "role" is stored plain \(not encrypted\) and option/);
+    return true;
+  });
+  assert.equal(cipher.open("s1", "\0user", "ada"), "ada", "metadata fields stay plain");
+  assert.throws(
+    () => cipher.admitString("s1"),
+    /^SessionDataError: Session "s1" is stored as a connect-redis/,
+  );
+  const reading = new FieldCipher(resolveEncryption({ keys: [{ id: "k", secret: SECRET }] })!);
+  assert.equal(reading.open("s1", "role", '"admin"'), '"admin"');
+  reading.admitString("s1");
 });

@@ -104,6 +104,7 @@ Deno.test("resolveOptions() keeps the values given and ignores client and undefi
       kind: "keys",
       keys: [{ id: "k", secret: "0123456789abcdef0123456789abcdef" }],
       write: false,
+      plain: "read",
       remember: 4_000_000,
     },
   });

@@ -46,6 +46,12 @@ export interface EncryptionAdapter {
    * @default {true}
    */
   write?: boolean;
+  /**
+   * What a read does with a plain value or a connect-redis string: `"read"` it (sessions stored before
+   * the option was set), or `"refuse"` it like a value that fails decryption (once `reencrypt()` has run).
+   * @default {"read"}
+   */
+  plain?: "read" | "refuse";
 }
 
 /** The `encrypt` option with keys of its own. */
@@ -58,6 +64,12 @@ export interface EncryptionKeys {
    */
   write?: boolean;
   /**
+   * What a read does with a plain value or a connect-redis string: `"read"` it (sessions stored before
+   * the option was set), or `"refuse"` it like a value that fails decryption (once `reencrypt()` has run).
+   * @default {"read"}
+   */
+  plain?: "read" | "refuse";
+  /**
    * How many characters of decrypted values (with their stored form) to keep in memory, by
    * session, property and stored value, so that reading an unchanged value again costs no
    * decryption; 0 keeps none.
@@ -65,6 +77,9 @@ export interface EncryptionKeys {
    */
   remember?: number;
 }
+
+/** What reads do with plain values (option `encrypt.plain`), checked. */
+export type PlainValues = "read" | "refuse";
 
 /** The `encrypt` option: keys, or an adapter. */
 export type EncryptOptions = EncryptionKeys | EncryptionAdapter;
@@ -75,9 +90,10 @@ export type ResolvedEncryption =
     kind: "keys";
     keys: readonly { id: string; secret: string | Uint8Array }[];
     write: boolean;
+    plain: PlainValues;
     remember: number;
   }
-  | { kind: "adapter"; adapter: EncryptionAdapter; write: boolean; remember: number };
+  | { kind: "adapter"; adapter: EncryptionAdapter; write: boolean; plain: PlainValues; remember: number };
 
 /** The default of `remember`: a few MB at most. */
 const REMEMBER = 4_000_000;
@@ -104,12 +120,13 @@ export function resolveEncryption(value: unknown): ResolvedEncryption | undefine
   if (typeof write !== "boolean") {
     throw new TypeError(`Option "encrypt.write" must be true or false, got ${describe(write)}`);
   }
+  const plain = checkPlain((value as { plain?: unknown }).plain ?? "read", write);
   const adapter = value as Partial<EncryptionAdapter>;
   if (typeof adapter.encrypt === "function" || typeof adapter.decrypt === "function") {
     if (typeof adapter.encrypt !== "function" || typeof adapter.decrypt !== "function") {
       throw new TypeError('Option "encrypt" as an adapter needs both encrypt() and decrypt()');
     }
-    return { kind: "adapter", adapter: adapter as EncryptionAdapter, write, remember: REMEMBER };
+    return { kind: "adapter", adapter: adapter as EncryptionAdapter, write, plain, remember: REMEMBER };
   }
   const { keys, remember = REMEMBER } = value as { keys?: unknown; remember?: unknown };
   if (!Array.isArray(keys) || keys.length === 0) {
@@ -134,7 +151,21 @@ export function resolveEncryption(value: unknown): ResolvedEncryption | undefine
     ids.add(id);
     checkSecret(id, secret);
   }
-  return { kind: "keys", keys: keys as EncryptionKey[], write, remember };
+  return { kind: "keys", keys: keys as EncryptionKey[], write, plain, remember };
+}
+
+/** `encrypt.plain`: "refuse" reads back only what the store encrypted, so its writes must encrypt. */
+function checkPlain(plain: unknown, write: boolean): PlainValues {
+  if (plain !== "read" && plain !== "refuse") {
+    throw new TypeError(`Option "encrypt.plain" must be "read" or "refuse", got ${describe(plain)}`);
+  }
+  if (plain === "refuse" && !write) {
+    throw new TypeError(
+      'Option "encrypt.plain": "refuse" contradicts "encrypt.write": false (the store would refuse the ' +
+        'plain values it writes); turn encryption off with plain: "read"',
+    );
+  }
+  return plain;
 }
 
 function checkSecret(id: string, secret: unknown): void {

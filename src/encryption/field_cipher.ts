@@ -6,11 +6,13 @@
  * A stored value that starts with U+0001 is encrypted: `\u00011` + key id + `:` +
  * base64 (the store's keys), or `\u0001a` + the adapter's text. Serialized JSON
  * never starts with a control character, so values written before encryption was
- * turned on are told apart without ambiguity, and still read.
+ * turned on are told apart without ambiguity, and still read (unless `encrypt.plain`
+ * is "refuse").
  * @module
  */
 
 import { SessionDataError } from "../errors.ts";
+import { isReservedField } from "../engine/fields.ts";
 import type { EncryptionAdapter, ResolvedEncryption } from "./encryption_options.ts";
 import { KeyRing } from "./key_ring.ts";
 
@@ -32,6 +34,8 @@ export class FieldCipher {
   #adapter: EncryptionAdapter | undefined;
   /** Whether writes encrypt (`encrypt.write`); reads always decrypt. */
   readonly writes: boolean;
+  /** Whether reads refuse plain property values and connect-redis strings (`encrypt.plain: "refuse"`). */
+  readonly refusesPlain: boolean;
   #memo = new Map<string, string>();
   #memoChars = 0;
   #remember: number;
@@ -41,6 +45,7 @@ export class FieldCipher {
     if (options.kind === "keys") this.#ring = new KeyRing(options.keys);
     else this.#adapter = options.adapter;
     this.writes = options.write;
+    this.refusesPlain = options.plain === "refuse";
     this.#remember = options.remember;
   }
 
@@ -71,11 +76,26 @@ export class FieldCipher {
   /**
    * The serialized value of a stored property: decrypted, or as it is when stored plain.
    * Synchronous for plain values and for values decrypted before.
-   * @returns The serialized value; a `SessionDataError` when it cannot be decrypted.
+   * @returns The serialized value; a `SessionDataError` when it cannot be decrypted, or is
+   *   plain while `encrypt.plain` is "refuse" (rejected, never thrown, like a failed decryption).
    */
   open(sid: string, field: string, stored: string): string | Promise<string> {
-    if (!isSealed(stored)) return stored;
+    if (!isSealed(stored)) {
+      if (!this.refusesPlain || isReservedField(field)) return stored;
+      return Promise.reject(refused(`Session "${sid}" property "${field}" is stored plain (not encrypted)`));
+    }
     return this.#memo.get(memoKey(sid, field, stored)) ?? this.#decrypt(sid, field, stored);
+  }
+
+  /**
+   * Checks that a session stored whole as a connect-redis string (plain JSON) may be read
+   * and converted.
+   * @throws A `SessionDataError` when `encrypt.plain` is "refuse".
+   */
+  admitString(sid: string): void {
+    if (this.refusesPlain) {
+      throw refused(`Session "${sid}" is stored as a connect-redis string (plain, not encrypted)`);
+    }
   }
 
   /**
@@ -137,6 +157,15 @@ export class FieldCipher {
       this.#memoChars -= old.length + value.length;
     }
   }
+}
+
+/** The error for plain data under `encrypt.plain: "refuse"`: what to do if it was expected. */
+function refused(what: string): SessionDataError {
+  return new SessionDataError(
+    `${what} and option "encrypt.plain" is "refuse"; it was left in Redis as it is. If sessions stored ` +
+      'before encryption was turned on are to be kept, run reencrypt() with encrypt.plain "read" first ' +
+      '(it encrypts them), then set "refuse"',
+  );
 }
 
 /** What an adapter returned, if a string. */

@@ -3,7 +3,8 @@
  * stored the way the store now writes (plain, under an older key, or encrypted
  * while writes are plain), with a compare-and-set per value so that a
  * concurrent write is never undone; a connect-redis string (plain) is converted
- * into an encrypted hash.
+ * into an encrypted hash. With `encrypt.plain: "refuse"`, plain values and strings
+ * are left as they are and counted unreadable.
  * @module
  */
 
@@ -22,7 +23,10 @@ export interface ReencryptResult {
   updated: number;
   /** Property values rewritten. */
   values: number;
-  /** Values that could not be decrypted (a key missing, or altered): left as they are. */
+  /**
+   * Values that could not be decrypted (a key missing, or altered), and with `encrypt.plain: "refuse"`
+   * plain values and connect-redis strings: left as they are.
+   */
   unreadable: number;
 }
 
@@ -60,7 +64,7 @@ export async function reencryptSession(
         done.values += await convert(String(text));
       } catch (error) {
         if (!(error instanceof SessionDataError)) throw error;
-        return { ...done, unreadable: 1 }; // a string the serializer cannot parse: left as it is
+        return { ...done, unreadable: 1 }; // refused, or one the serializer cannot parse: left as it is
       }
       continue; // read again: converted, or changed meanwhile
     }

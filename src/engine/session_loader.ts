@@ -146,6 +146,7 @@ export class SessionLoader {
    */
   async convert(sid: string, text: string): Promise<number> {
     const { codec, options } = this.#ctx;
+    this.#ctx.cipher?.admitString(sid); // encrypt.plain "refuse": neither read nor converted
     const session = codec.parseWhole(sid, text);
     const sliding = String(expiryOf(session, options, Date.now()).sliding ?? "");
     const stored = await sealFields(this.#ctx.cipher, sid, codec.serialize(sid, session));
@@ -164,6 +165,7 @@ export class SessionLoader {
     let pttl = stored.pttl;
     const userFields = new Map<string, string>();
     if (stored.kind === "string") {
+      this.#ctx.cipher?.admitString(sid);
       session = codec.parseWhole(sid, stored.text);
       for (const [field, text] of codec.serialize(sid, session)) fields.set(field, text);
       sliding = String(expiryOf(session, options, sentAt).sliding ?? "");

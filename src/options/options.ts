@@ -178,7 +178,8 @@ export interface SmartRedisStoreOptions {
   /**
    * Encryption at rest of every property's value (AES-256-GCM, for its session and
    * property): `{ keys: [{ id, secret }] }` (the first encrypts, all decrypt), or an adapter
-   * `{ encrypt, decrypt }` (a KMS). Plain values stored before are still read. See `reencrypt()`.
+   * `{ encrypt, decrypt }` (a KMS). Plain values stored before are still read, unless `plain: "refuse"`.
+   * See `reencrypt()`.
    * @default {undefined}
    */
   encrypt?: EncryptOptions;
