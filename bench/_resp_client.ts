@@ -1,8 +1,8 @@
 /**
  * A bare RESP connection to a redis-server on 127.0.0.1: commands written as
  * they are, replies parsed as they come, nothing else. The write-floor
- * benchmark's clients, so that what it measures in Redis is not shaped by a
- * client library's own batching.
+ * benchmark's clients: one per loop, or one shared by every loop (as the apps'
+ * node-redis client is), with no client library's cost in the way.
  * @module
  */
 
@@ -22,11 +22,18 @@ const decoder = new TextDecoder();
 /** Thrown inside the parser when the buffer holds only part of a reply. */
 const INCOMPLETE = Symbol("incomplete");
 
-/** One connection; one batch of commands at a time. */
+/**
+ * One connection. Calls may overlap, as a client library's do: what is sent in the same tick
+ * leaves in one write, and replies are handed out in order.
+ */
 export class RespConnection implements AsyncDisposable {
   #conn: Deno.TcpConn;
   #buffer = new Uint8Array(0);
   #at = 0;
+  #waiting: { resolve(reply: Reply): void; reject(error: Error): void }[] = [];
+  #outgoing: string[] = [];
+  #writing: Promise<void> = Promise.resolve();
+  #reading = false;
 
   private constructor(conn: Deno.TcpConn) {
     this.#conn = conn;
@@ -44,23 +51,59 @@ export class RespConnection implements AsyncDisposable {
   }
 
   /**
-   * Sends the commands in one write and waits for all their replies.
+   * Sends the commands (in one write with whatever else is sent in this tick) and waits for their replies.
    * @param commands The commands, each as its arguments.
    * @returns Their replies, in order; an error reply rejects.
    */
-  async send(...commands: readonly (readonly string[])[]): Promise<Reply[]> {
-    const bytes = encoder.encode(commands.map(resp).join(""));
-    for (let written = 0; written < bytes.length;) written += await this.#conn.write(bytes.subarray(written));
-    const replies: Reply[] = [];
-    while (replies.length < commands.length) replies.push(await this.#next());
-    return replies;
+  send(...commands: readonly (readonly string[])[]): Promise<Reply[]> {
+    const replies = commands.map(() =>
+      new Promise<Reply>((resolve, reject) => this.#waiting.push({ resolve, reject }))
+    );
+    if (this.#outgoing.push(commands.map(resp).join("")) === 1) queueMicrotask(() => this.#flush());
+    if (!this.#reading) this.#read();
+    return Promise.all(replies);
+  }
+
+  #flush(): void {
+    const bytes = encoder.encode(this.#outgoing.join(""));
+    this.#outgoing = [];
+    this.#writing = this.#writing.then(async () => {
+      for (let written = 0; written < bytes.length;) {
+        written += await this.#conn.write(bytes.subarray(written));
+      }
+    });
+    this.#writing.catch((error) => this.#fail(error));
+  }
+
+  #fail(error: Error): void {
+    for (const waiting of this.#waiting.splice(0)) waiting.reject(error);
+  }
+
+  /** Reads replies while some are awaited. */
+  async #read(): Promise<void> {
+    this.#reading = true;
+    try {
+      while (this.#waiting.length) {
+        const reply = await this.#next();
+        const waiting = this.#waiting.shift()!;
+        if (reply instanceof ReplyError) waiting.reject(reply);
+        else waiting.resolve(reply);
+      }
+    } catch (error) {
+      this.#fail(error as Error);
+    } finally {
+      this.#reading = false;
+    }
   }
 
   /** The next reply, reading from the socket until it is whole. */
-  async #next(): Promise<Reply> {
+  async #next(): Promise<Reply | ReplyError> {
     for (;;) {
       const start = this.#at;
       try {
+        const line = this.#line();
+        if (line[0] === "-") return new ReplyError(line.slice(1));
+        this.#at = start;
         return this.#parse();
       } catch (error) {
         if (error !== INCOMPLETE) throw error;

@@ -6,18 +6,19 @@
 
 import type { Goal } from "./_goals.ts";
 import { CONNECT_REDIS, fmt, median, pct, quartiles, sum } from "./_summary.ts";
-import type { FloorPattern, FloorSample, WriteFloorResults } from "./write_floor_bench.ts";
+import type { FloorPattern, FloorSample, FloorShape, WriteFloorResults } from "./write_floor_bench.ts";
 
 const LABELS: Record<FloorPattern, string> = {
   "connect-redis": `${CONNECT_REDIS}: GET + EXPIRE; write GET + SET EX`,
   "ours": "ours: HGETALL; write HGETALL + EVALSHA commit",
   "trivial": "floor: HGETALL + EVALSHA of a trivial script, same arguments",
-  "plain": "reference: HGETALL + HMGET, HSET, PEXPIRE as plain commands",
+  "plain": "reference: HGETALL + HMGET, HSET as plain commands",
   "fcall": "ours with the commit as a Function: HGETALL + FCALL",
 };
 
 /** One pattern at one write ratio over its rounds. */
 interface FloorSummary {
+  shape: FloorShape;
   pattern: FloorPattern;
   writeRatio: number;
   rounds: number;
@@ -49,19 +50,20 @@ export function summarizeWriteFloor(results: WriteFloorResults): FloorSummary[] 
   const { samples, idleCpuMsPerSecond: idle } = results;
   const cells = new Map<string, FloorSample[]>();
   for (const sample of samples) {
-    const id = `${sample.writeRatio} ${sample.pattern}`;
+    const id = `${sample.shape} ${sample.writeRatio} ${sample.pattern}`;
     cells.set(id, [...cells.get(id) ?? [], sample]);
   }
   const ratios = (runs: FloorSample[], other: FloorPattern) =>
     runs.flatMap((run) => {
-      const peer = cells.get(`${run.writeRatio} ${other}`)?.find((p) => p.round === run.round);
+      const peer = cells.get(`${run.shape} ${run.writeRatio} ${other}`)?.find((p) => p.round === run.round);
       return peer ? [netUs(run, idle) / netUs(peer, idle)] : [];
     });
   return [...cells.values()].map((runs) => {
-    const { pattern, writeRatio } = runs[0];
+    const { shape, pattern, writeRatio } = runs[0];
     const script = pattern === "fcall" ? "fcall" : "evalsha";
     const vsConnectRedis = ratios(runs, "connect-redis");
     return {
+      shape,
       pattern,
       writeRatio,
       rounds: runs.length,
@@ -84,6 +86,7 @@ export function summarizeWriteFloor(results: WriteFloorResults): FloorSummary[] 
  */
 export function renderWriteFloor(results: WriteFloorResults): string {
   const rows = summarizeWriteFloor(results).map((r) => [
+    r.shape === "shared" ? "1 shared" : String(results.connections),
     pct(r.writeRatio),
     LABELS[r.pattern],
     String(r.rounds),
@@ -96,6 +99,7 @@ export function renderWriteFloor(results: WriteFloorResults): string {
     `${r.conflicts} / ${r.writes}`,
   ]);
   const header = [
+    "connections",
     "writes",
     "pattern",
     "rounds",
@@ -111,14 +115,16 @@ export function renderWriteFloor(results: WriteFloorResults): string {
   return [
     "## Redis's write floor: the command patterns without an app",
     "",
-    `No app: ${results.connections} connections each send one request at a time (raw RESP) over ` +
-    `${results.sessions} sessions per pattern, on a fresh redis-server (bench/write_floor_bench.ts); ` +
+    `No app: ${results.connections} loops each send one request at a time (raw RESP) over ` +
+    `${results.sessions} sessions per pattern, on a fresh redis-server (bench/write_floor_bench.ts), ` +
+    "each loop on its own connection, or all on one shared connection as the apps' node-redis client " +
+    "multiplexes them (what is sent in the same tick leaves in one write); " +
     `${results.rounds} rounds of ${results.duration} s runs, the patterns' order rotating. ` +
     "*Redis CPU*: used_cpu_user + used_cpu_sys (INFO cpu) over the run, less Redis at rest " +
     `(${fmt(results.idleCpuMsPerSecond)} ms per second), per request, median over rounds. ` +
     "*× connect-redis*, *× ours*: medians of per-round ratios; *IQR*: the middle half of the ratios to " +
     "connect-redis. *script µs/call*: usec_per_call of EVALSHA (FCALL) in INFO commandstats. A write " +
-    "changes one property and renews the expiry. At 0 % writes only connect-redis and ours run (the " +
+    "changes one property and keeps the expiry (the HTTP benchmark's path). At 0 % writes only connect-redis and ours run (the " +
     "others read as ours does).",
     "",
     line(header),
@@ -136,25 +142,26 @@ export function writeFloorGoals(results: WriteFloorResults | undefined): Goal[] 
   if (!results) return [];
   const rows = summarizeWriteFloor(results);
   return [...new Set(rows.map((r) => r.writeRatio))].map((writeRatio) => {
-    const row = (pattern: FloorPattern) =>
-      rows.find((r) => r.writeRatio === writeRatio && r.pattern === pattern);
-    const ours = row("ours");
-    const parts = [
-      `ours ${fmt(ours?.vsConnectRedis ?? NaN)}× (IQR ${fmt(ours?.iqr[0] ?? NaN)}–${
-        fmt(ours?.iqr[1] ?? NaN)
-      }, ${ours?.rounds ?? 0} rounds; ${fmt(ours?.cpuUs ?? NaN)} vs ${
-        fmt(row("connect-redis")?.cpuUs ?? NaN)
-      } µs)`,
-    ];
-    const also: [FloorPattern, string][] = [
-      ["trivial", "floor: trivial script in place of the commit"],
-      ["plain", "the commit's commands sent plain"],
-      ["fcall", "the commit as a Function (FCALL)"],
-    ];
-    for (const [pattern, label] of also) {
-      const r = row(pattern);
-      if (r) parts.push(`${label}: ${fmt(r.vsConnectRedis)}× (IQR ${fmt(r.iqr[0])}–${fmt(r.iqr[1])})`);
-    }
+    const parts = (["shared", "separate"] as const).flatMap((shape) => {
+      const row = (pattern: FloorPattern) =>
+        rows.find((r) => r.shape === shape && r.writeRatio === writeRatio && r.pattern === pattern);
+      const ours = row("ours");
+      if (!ours) return [];
+      const also: [FloorPattern, string][] = [
+        ["trivial", "floor: trivial script in place of the commit"],
+        ["plain", "the commit's commands sent plain"],
+        ["fcall", "the commit as a Function (FCALL)"],
+      ];
+      return [
+        `${shape === "shared" ? "one shared connection" : `${results.connections} connections`}: ours ` +
+        `${fmt(ours.vsConnectRedis)}× (IQR ${fmt(ours.iqr[0])}–${fmt(ours.iqr[1])}, ${ours.rounds} rounds; ` +
+        `${fmt(ours.cpuUs)} vs ${fmt(row("connect-redis")?.cpuUs ?? NaN)} µs)` +
+        also.flatMap(([pattern, label]) => {
+          const r = row(pattern);
+          return r ? [`, ${label} ${fmt(r.vsConnectRedis)}×`] : [];
+        }).join(""),
+      ];
+    });
     return {
       goal: `(information) Redis server CPU per request without the app, ${pct(writeRatio)} writes, × ` +
         `${CONNECT_REDIS}'s command pattern`,

@@ -197,7 +197,7 @@ async function main(): Promise<void> {
   log("Redis's write floor: the command patterns without an app...");
   const floorOptions = flags.smoke
     ? { rounds: 1, duration: 0.3, sessions: 20 }
-    : { rounds: 6, duration: 1, sessions: 300 };
+    : { rounds: 5, duration: 0.75, sessions: 300 };
   const writeFloor = await measureWriteFloor(floorOptions);
 
   log("HTTP and contention benchmarks...");

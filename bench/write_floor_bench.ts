@@ -1,17 +1,21 @@
 /**
  * Redis's in-situ write floor: what Redis spends per request on each store's
- * command pattern with no app at all. 32 connections each loop one request at
- * a time over 300 sessions (the HTTP benchmark's shape), a share of them
- * writes, on a fresh redis-server; Redis's CPU per request comes from INFO cpu
+ * command pattern with no app at all. 32 loops each send one request at a time
+ * over 300 sessions (the HTTP benchmark's shape), a share of them writes, on a
+ * fresh redis-server, in two shapes: each loop on its own connection, and all
+ * loops on one shared connection, as the apps' node-redis client multiplexes
+ * them (what is sent in the same tick leaves in one write); Redis's CPU per request comes from INFO cpu
  * before and after each run, net of Redis at rest, and the scripts' time from
  * INFO commandstats. The patterns:
  *
  * - connect-redis: a read is GET then EXPIRE (its touch), a write GET then SET … EX;
- * - ours: a read is HGETALL, a write HGETALL then EVALSHA of the commit (one property
- *   changed, the cookie's expiry renewed: a changed express-session request);
+ * - ours: a read is HGETALL, a write HGETALL then EVALSHA of the commit, one property
+ *   changed and the expiry kept: the path a changed express-session request takes in the
+ *   HTTP benchmark (the store renews the key's life lazily, so its commits run HMGET and HSET
+ *   and no PEXPIRE there);
  * - trivial: ours with a script that only returns `{'ok'}` in place of the commit, same arguments;
- * - plain: ours with the commit's HMGET, HSET and PEXPIRE sent as plain commands in one
- *   write (nothing checked, not atomic: a reference only);
+ * - plain: ours with the commit's HMGET and HSET sent as plain commands in one write
+ *   (nothing checked, not atomic: a reference only);
  * - fcall: ours with the commit's body run as a Redis Function (FCALL).
  *
  * At 0 % writes the last three are ours; only connect-redis and ours run.
@@ -33,10 +37,13 @@ import { functionLibrary } from "./script_bench.ts";
 /** The command patterns measured. */
 export const FLOOR_PATTERNS = ["connect-redis", "ours", "trivial", "plain", "fcall"] as const;
 export type FloorPattern = (typeof FLOOR_PATTERNS)[number];
+/** Each loop on its own connection, or every loop on one. */
+export type FloorShape = "separate" | "shared";
 
 /** One run of one pattern. */
 export interface FloorSample {
   round: number;
+  shape: FloorShape;
   pattern: FloorPattern;
   writeRatio: number;
   requests: number;
@@ -53,6 +60,7 @@ export interface FloorSample {
 
 /** Everything the write-floor benchmark measured. */
 export interface WriteFloorResults {
+  /** Loops sending requests. */
   connections: number;
   sessions: number;
   duration: number;
@@ -85,6 +93,11 @@ export interface WriteFloorOptions {
    */
   rounds?: number;
   /**
+   * The shapes to run.
+   * @default {["shared", "separate"]}
+   */
+  shapes?: FloorShape[];
+  /**
    * Shares of requests that write.
    * @default {[0, 0.2, 0.5]}
    */
@@ -101,9 +114,9 @@ function visits(reply: Reply): string {
   return at >= 0 && at % 2 === 0 ? fields[at + 1] : "0";
 }
 
-/** The commit's arguments after its key: the expiry renewed, `visits` from its base to one more. */
+/** The commit's arguments after its key: the expiry kept, `visits` from its base to one more. */
 function commitArgs(base: string): string[] {
-  return [...expiry(Date.now(), false), "u", "visits", base, String(Number(base) + 1)];
+  return [...expiry(Date.now(), true), "u", "visits", base, String(Number(base) + 1)];
 }
 
 /** Ours with `head` in place of EVALSHA commit on a write. */
@@ -134,12 +147,8 @@ const REQUESTS: Record<FloorPattern, Request> = {
   async plain(conn, key, write) {
     const [hash] = await conn.send(["HGETALL", key]);
     if (!write) return false;
-    const [pttl, exp, , , , , field, , next] = commitArgs(visits(hash));
-    await conn.send(
-      ["HMGET", key, "\0dead", "\0ttl", field],
-      ["HSET", key, "\0exp", exp, field, next],
-      ["PEXPIRE", key, pttl],
-    );
+    const [, , , , , , field, , next] = commitArgs(visits(hash));
+    await conn.send(["HMGET", key, "\0dead", "\0ttl", field], ["HSET", key, field, next]);
     return false;
   },
 };
@@ -203,34 +212,39 @@ async function drive(
  */
 export async function measureWriteFloor(options: WriteFloorOptions = {}): Promise<WriteFloorResults> {
   const { connections = 32, sessions = 300, duration = 1, rounds = 6, writeRatios = [0, 0.2, 0.5] } = options;
+  const { shapes = ["shared", "separate"] } = options;
   await using server = await startRedisServer({ args: ["--save", "", "--appendonly", "no"] });
   await using admin = await RespConnection.open(server.port);
   for (const script of [TRIVIAL_SCRIPT, COMMIT_SCRIPT]) await admin.send(["SCRIPT", "LOAD", script.source]);
   await admin.send(["FUNCTION", "LOAD", "REPLACE", functionLibrary(COMMIT_SCRIPT)]);
   await createSessions(admin, sessions);
-  const conns = await Promise.all(
-    Array.from({ length: connections }, () => RespConnection.open(server.port)),
-  );
+  const own = await Promise.all(Array.from({ length: connections }, () => RespConnection.open(server.port)));
+  const shared = await RespConnection.open(server.port);
+  const loops: Record<FloorShape, RespConnection[]> = { separate: own, shared: own.map(() => shared) };
   try {
     const info = async (): Promise<InfoSnapshot> => {
       const at = performance.now();
       const [text] = await admin.send(INFO_SECTIONS);
       return parseInfo(String(text), at);
     };
-    for (const pattern of FLOOR_PATTERNS) await drive(conns, pattern, 0.2, duration / 3, sessions, 1);
+    for (const pattern of FLOOR_PATTERNS) {
+      for (const shape of shapes) await drive(loops[shape], pattern, 0.2, duration / 4, sessions, 1);
+    }
     const rest = await info();
     await new Promise((resolve) => setTimeout(resolve, Math.max(1000, duration * 1000)));
     const idle = redisDelta(rest, await info(), new Set());
     const samples: FloorSample[] = [];
     for (let round = 0; round < rounds; round++) {
-      for (const writeRatio of writeRatios) {
-        const patterns = writeRatio > 0 ? FLOOR_PATTERNS : FLOOR_PATTERNS.slice(0, 2);
-        for (const [i] of patterns.entries()) {
-          const pattern = patterns[(i + round) % patterns.length];
-          const before = await info();
-          const counts = await drive(conns, pattern, writeRatio, duration, sessions, round + 2);
-          const { cpuMs, seconds, calls, usec } = redisDelta(before, await info(), new Set());
-          samples.push({ round, pattern, writeRatio, ...counts, cpuMs, seconds, calls, usec });
+      for (const shape of shapes) {
+        for (const writeRatio of writeRatios) {
+          const patterns = writeRatio > 0 ? FLOOR_PATTERNS : FLOOR_PATTERNS.slice(0, 2);
+          for (const [i] of patterns.entries()) {
+            const pattern = patterns[(i + round) % patterns.length];
+            const before = await info();
+            const counts = await drive(loops[shape], pattern, writeRatio, duration, sessions, round + 2);
+            const { cpuMs, seconds, calls, usec } = redisDelta(before, await info(), new Set());
+            samples.push({ round, shape, pattern, writeRatio, ...counts, cpuMs, seconds, calls, usec });
+          }
         }
       }
     }
@@ -243,7 +257,7 @@ export async function measureWriteFloor(options: WriteFloorOptions = {}): Promis
       samples,
     };
   } finally {
-    for (const conn of conns) conn.close();
+    for (const conn of [...own, shared]) conn.close();
   }
 }
 
