@@ -230,8 +230,8 @@ async function main(): Promise<void> {
         "rounds alternating with the floor",
       "app CPU phase": `${options.appCpu.rounds} rounds of ${options.appCpu.duration} s runs, loopback, ` +
         "ours, connect-redis and the floor store interleaved",
-      "write floor": `${floorOptions.rounds} rounds of ${floorOptions.duration} s runs, 32 connections, ` +
-        `${floorOptions.sessions} sessions per pattern, no app`,
+      "write floor": `${floorOptions.rounds} rounds of ${floorOptions.duration} s runs, 32 loops on one ` +
+        `shared connection and on 32, ${floorOptions.sessions} sessions per pattern, no app`,
       "contention":
         `writers ${options.contention.writers.join(", ")}; ${options.contention.duration} s each, ` +
         `${options.contention.rounds} rounds; settings ${options.contention.settings.join(", ")}`,

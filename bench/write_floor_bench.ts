@@ -47,8 +47,9 @@ export interface FloorSample {
   pattern: FloorPattern;
   writeRatio: number;
   requests: number;
-  /** Writes among them; commits that found another's change (a conflict) among those. */
+  /** Writes among them. */
   writes: number;
+  /** Commits that found another loop's change to their field (a conflict: nothing written). */
   conflicts: number;
   /** Redis's used_cpu_user + used_cpu_sys over the run, ms. */
   cpuMs: number;
@@ -154,7 +155,7 @@ const REQUESTS: Record<FloorPattern, Request> = {
 };
 
 /** Writes each pattern's sessions: a hash as our store keeps it, a JSON string for connect-redis. */
-async function createSessions(conn: RespConnection, sessions: number): Promise<void> {
+async function writeSessions(conn: RespConnection, sessions: number): Promise<void> {
   const exp = String(Date.now() + Number(DAY));
   for (const pattern of FLOOR_PATTERNS) {
     for (let i = 0; i < sessions; i++) {
@@ -217,7 +218,7 @@ export async function measureWriteFloor(options: WriteFloorOptions = {}): Promis
   await using admin = await RespConnection.open(server.port);
   for (const script of [TRIVIAL_SCRIPT, COMMIT_SCRIPT]) await admin.send(["SCRIPT", "LOAD", script.source]);
   await admin.send(["FUNCTION", "LOAD", "REPLACE", functionLibrary(COMMIT_SCRIPT)]);
-  await createSessions(admin, sessions);
+  await writeSessions(admin, sessions);
   const own = await Promise.all(Array.from({ length: connections }, () => RespConnection.open(server.port)));
   const shared = await RespConnection.open(server.port);
   const loops: Record<FloorShape, RespConnection[]> = { separate: own, shared: own.map(() => shared) };
