@@ -5,6 +5,8 @@
  */
 
 import type { StoreName } from "./_app_server.ts";
+import { appCpuFigures, describe } from "./_app_cpu_report.ts";
+import { writeFloorGoals } from "./_write_floor_report.ts";
 import { ROUND_TRIP_REQUESTS } from "./_round_trips.ts";
 import {
   benchGroups,
@@ -95,6 +97,9 @@ export function checkGoals(results: Results): Goal[] {
     });
   }
 
+  // Where the Redis CPU misses come from: the command patterns alone, no app.
+  goals.push(...writeFloorGoals(results.writeFloor));
+
   for (const [setting, ratio, target] of THROUGHPUT) {
     const goal = `req/s, ${setting}, ${pct(ratio)} writes: ≥ ${fmt(target)}× ${CONNECT_REDIS}`;
     versus(goal, setting, ratio, (ours, theirs) => ({
@@ -108,15 +113,29 @@ export function checkGoals(results: Results): Goal[] {
     const goal = `app process CPU per request, loopback, ${pct(ratio)} writes: ≤ ${
       fmt(target, 1)
     }× ${CONNECT_REDIS}`;
+    // The app-CPU phase's many short runs decide; the mix rounds' pooled figure is shown beside.
+    const decided = appCpuFigures(results.http.appCpu, ratio);
     versus(goal, "loopback", ratio, (ours, theirs) => {
-      const measured = ours.appCpuPer1000 / theirs.appCpuPer1000;
+      const pooled = ours.appCpuPer1000 / theirs.appCpuPer1000;
+      const measured = decided?.cpu.median ?? pooled;
+      const mixRounds = `${fmt(ours.appCpuPer1000, 2)} vs ${
+        fmt(theirs.appCpuPer1000, 2)
+      } ms per 1000 requests`;
       return {
-        measured: `${fmt(measured)}× (${fmt(ours.appCpuPer1000, 2)} vs ${
-          fmt(theirs.appCpuPer1000, 2)
-        } ms per 1000 requests)`,
+        measured: decided
+          ? `${describe(decided.cpu)}; the floor store ${describe(decided.floorCpu)}; mix rounds pooled ` +
+            `${fmt(pooled)}× (${mixRounds})`
+          : `${fmt(pooled)}× (${mixRounds})`,
         met: Number.isFinite(measured) ? measured <= target : null,
       };
     });
+    if (decided) {
+      goals.push({
+        goal: `(information) req/s, loopback, ${pct(ratio)} writes, app-CPU phase: × ${CONNECT_REDIS}`,
+        measured: describe(decided.rps),
+        met: null,
+      });
+    }
   }
 
   // The scripts inside Redis, against a script that does nothing (bench/script_bench.ts).

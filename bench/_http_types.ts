@@ -37,6 +37,11 @@ export interface HttpBenchOptions {
   settings: Setting[];
   /** Changes whose staleness window is timed (local cache), per setting. */
   stalenessChanges: number;
+  /**
+   * The app-CPU phase: many short runs of ours, connect-redis and the floor store on loopback,
+   * interleaved, whose per-round ratios decide the app-CPU goals (0 rounds: none).
+   */
+  appCpu: { rounds: number; duration: number; writeRatios: number[] };
   /** The contention benchmark: writers on one session. */
   contention: { writers: number[]; duration: number; rounds: number; settings: string[] };
   /** Where autocannon is installed. */
@@ -140,6 +145,8 @@ export interface HttpResults {
   /** Redis's CPU time while no client sent anything (its background work), ms per second. */
   redisIdleCpuMsPerSecond: number;
   mix: MixCell[];
+  /** The app-CPU phase's runs (loopback; absent in older results). */
+  appCpu?: MixCell[];
   contention: ContentionCell[];
   memory: MemoryRow[];
   /** Names of the commands our Lua scripts call (not counted as client commands). */

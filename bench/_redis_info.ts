@@ -44,7 +44,19 @@ export type Admin = ReturnType<typeof createClient>;
 /** Takes an INFO snapshot. */
 export async function redisInfo(admin: Admin): Promise<InfoSnapshot> {
   const at = performance.now();
-  const text = String(await admin.sendCommand(["INFO", "stats", "commandstats", "cpu"]));
+  return parseInfo(String(await admin.sendCommand(INFO_SECTIONS)), at);
+}
+
+/** The INFO sections a snapshot reads. */
+export const INFO_SECTIONS = ["INFO", "stats", "commandstats", "cpu"];
+
+/**
+ * Reads a snapshot out of the text of INFO stats, commandstats and cpu.
+ * @param text INFO's answer.
+ * @param at When it was asked (performance.now()).
+ * @returns The snapshot.
+ */
+export function parseInfo(text: string, at: number): InfoSnapshot {
   const calls = new Map<string, number>();
   const usec = new Map<string, number>();
   let total = 0;

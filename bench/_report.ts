@@ -5,7 +5,9 @@
  */
 
 import type { ContentionCell, MixCell } from "./http_bench.ts";
+import { renderAppCpu } from "./_app_cpu_report.ts";
 import { checkGoals } from "./_goals.ts";
+import { renderWriteFloor } from "./_write_floor_report.ts";
 import { benchGroups, fmt, LABEL, median, pct, type Results, sum, summarizeMix, time } from "./_summary.ts";
 
 export type { Meta, Results, StoreBenchRow } from "./_summary.ts";
@@ -163,6 +165,9 @@ export function renderMarkdown(results: Results): string {
   );
   out.push("");
 
+  const appCpu = renderAppCpu(results);
+  if (appCpu) out.push(appCpu, "");
+
   out.push("### Redis time per command (INFO commandstats)");
   out.push("");
   out.push(
@@ -201,6 +206,8 @@ export function renderMarkdown(results: Results): string {
     ));
     out.push("");
   }
+
+  if (results.writeFloor) out.push(renderWriteFloor(results.writeFloor), "");
 
   out.push("## Round trips per request (counted)");
   out.push("");

@@ -36,7 +36,8 @@ return {'ok'}`,
 export const KEY = "session:bench";
 /** Sessions per user: the user's index of sessions, a key of its own. */
 const INDEX_KEY = "session-user:alice";
-const DAY = "86400000";
+/** A day in ms: the sessions' maxAge. */
+export const DAY = "86400000";
 
 /** One script on one path, called the same way on every round. */
 export interface ScriptCase {
@@ -55,7 +56,8 @@ export interface ScriptCase {
   goal?: number;
 }
 
-const SESSION = [
+/** A small session's fields and values, as our store keeps them in its hash. */
+export const SESSION = [
   "cookie",
   '{"originalMaxAge":86400000,"expires":"2026-12-06T12:00:00.000Z","httpOnly":true,"path":"/"}',
   "user",
@@ -67,10 +69,10 @@ const LIVE = ["HSET", KEY, ...SESSION, "\0ttl", DAY, "\0exp", "1796000000000"];
 /** Sessions per user: a live session of alice, logged in at some time, kept by her index until some time. */
 const LIVE_OF_ALICE = [...LIVE, "\0user", "alice", "\0uat", "1795000000000", "\0uexp", "1797000000000"];
 /** The same session as connect-redis stores it: one JSON string. */
-const WHOLE = JSON.stringify({ cookie: JSON.parse(SESSION[1]), user: "alice", visits: 0 });
+export const WHOLE = JSON.stringify({ cookie: JSON.parse(SESSION[1]), user: "alice", visits: 0 });
 
 /** The expiry arguments (`_expiry_lua.ts`) of a write that renews, or (`keep`) leaves the expiry. */
-function expiry(now: number, keep: boolean): string[] {
+export function expiry(now: number, keep: boolean): string[] {
   return keep
     ? ["", "", DAY, "=" + DAY, String(now)]
     : [DAY, String(now + Number(DAY)), DAY, "=" + DAY, String(now)];

@@ -8,6 +8,7 @@ import type { HttpResults, MixCell, MixSample } from "./http_bench.ts";
 import type { StoreName } from "./_app_server.ts";
 import { PEER_VERSIONS } from "./_peers.ts";
 import type { ScriptCost } from "./script_bench.ts";
+import type { WriteFloorResults } from "./write_floor_bench.ts";
 
 /** How the report names connect-redis: with its major version. */
 export const CONNECT_REDIS = `connect-redis ${PEER_VERSIONS["connect-redis"].split(".")[0]}`;
@@ -43,6 +44,8 @@ export interface Results {
   http: HttpResults;
   /** The scripts inside Redis against the trivial-script floor (bench/script_bench.ts); absent in older results. */
   scripts?: ScriptCost[];
+  /** Redis's CPU per request on each store's command pattern with no app (absent in older results). */
+  writeFloor?: WriteFloorResults;
 }
 
 /** How the report names each store. */
@@ -60,6 +63,16 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+/** The first and third quartiles (linear between neighbours), the spread around a median. */
+export function quartiles(values: number[]): [number, number] {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const at = (q: number) => {
+    const x = (sorted.length - 1) * q;
+    const low = Math.floor(x);
+    return low + 1 < sorted.length ? sorted[low] + (sorted[low + 1] - sorted[low]) * (x - low) : sorted[low];
+  };
+  return sorted.length ? [at(0.25), at(0.75)] : [NaN, NaN];
 }
 export const fmt = (value: number, digits = 2) => Number.isFinite(value) ? value.toFixed(digits) : "–";
 export const pct = (ratio: number) => `${Math.round(ratio * 100)} %`;
@@ -91,7 +104,12 @@ export interface MixSummary {
   failures: number;
 }
 
-function roundRatios(a: MixSample[], b: MixSample[] | undefined, pick: (s: MixSample) => number): number[] {
+/** Per round: `pick` of a sample divided by `pick` of the other cell's sample in the same round. */
+export function roundRatios(
+  a: MixSample[],
+  b: MixSample[] | undefined,
+  pick: (s: MixSample) => number,
+): number[] {
   if (!b) return [];
   return a.flatMap((sample) => {
     const other = b.find((o) => o.round === sample.round);

@@ -5,8 +5,9 @@
  * redis-server, in two settings: Redis on loopback, and Redis behind a TCP
  * proxy that delays each direction (one network hop away). Runs are interleaved
  * (A B C, A B C, ...) so each ratio compares runs made side by side. Also the
- * contention benchmark (N parallel writers on one session) and Redis memory per
- * session.
+ * contention benchmark (N parallel writers on one session), Redis memory per
+ * session, and the app-CPU phase: many short interleaved runs on loopback whose
+ * per-round ratios decide the app-CPU goals.
  *
  * This module runs the parts in order; each lives in its own file: the servers
  * and apps (`_http_setup.ts`), the load rounds (`_http_mix.ts`), the contention
@@ -34,7 +35,7 @@ import {
   startLoadDriver,
   STORES,
 } from "./_http_setup.ts";
-import type { HttpBenchOptions, HttpResults } from "./_http_types.ts";
+import type { HttpBenchOptions, HttpResults, MixCell } from "./_http_types.ts";
 import { Children, delay, type LineChild } from "./_processes.ts";
 import { redisDelta, redisInfo, scriptCommandNames } from "./_redis_info.ts";
 import { countRoundTrips, type RoundTripRow } from "./_round_trips.ts";
@@ -96,6 +97,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
     const idle = redisDelta(idleBefore, await redisInfo(admin), inner);
     const redisIdleCpuMsPerSecond = idle.cpuMs / idle.seconds;
     const mix = await runMixRounds(rig);
+    const appCpu = await runAppCpuPhase(rig);
     const roundTrips = await countAllRoundTrips(rig, routes.proxies);
     const contention = await runContention(rig);
     const staleness = await runStaleness(rig);
@@ -104,6 +106,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
       rtt,
       redisIdleCpuMsPerSecond,
       mix,
+      appCpu,
       contention,
       memory,
       scriptCommands: [...inner],
@@ -115,6 +118,19 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
     Deno.removeSignalListener("SIGTERM", stop);
     await admin.close().catch(() => {});
   }
+}
+
+/**
+ * App CPU per request that decides: ours, connect-redis and the floor store on loopback, many
+ * short runs, the order rotating each round. The app's CPU per request moves by 2× between runs
+ * on a shared machine; a median of many side-by-side ratios moves far less than a few long runs.
+ */
+async function runAppCpuPhase(rig: BenchRig): Promise<MixCell[]> {
+  const { rounds, duration, writeRatios } = rig.options.appCpu;
+  if (rounds <= 0) return [];
+  rig.options.log(`app CPU phase: ${rounds} rounds of ${duration} s runs, loopback`);
+  const stores = ["ours", "connect-redis", "floor"] as const;
+  return await runMixRounds(rig, { settings: [0], stores, writeRatios, rounds, duration, warmup: 0 });
 }
 
 /** Round trips per request, one request at a time through the first delay proxy. */

@@ -1,12 +1,13 @@
 /**
  * Runs every benchmark and writes the report: the in-process store benchmark
  * (`deno bench`), the scripts inside Redis (`script_bench.ts`), the HTTP
- * benchmark and the contention benchmark, encryption on against off
+ * benchmark and the contention benchmark, Redis's write floor without an app
+ * (`write_floor_bench.ts`), encryption on against off
  * (`encryption_bench.ts`), then
  * `results.md`, `chart.svg` and `results.json`.
  *
  * ```sh
- * deno task bench                       # full run (5–6 minutes on a quiet machine), writes bench/results/
+ * deno task bench                       # full run (~15 minutes on a quiet machine), writes bench/results/
  * deno task bench --smoke               # tiny sizes (~35 s), writes to a temporary folder
  * deno task bench --smoke --out=/tmp/x  # ... or to the given folder
  * ```
@@ -21,6 +22,7 @@ import { AUTOCANNON_VERSION, type HttpBenchOptions, runHttpBench } from "./http_
 import { PEER_VERSIONS } from "./_peers.ts";
 import { readProc } from "./_processes.ts";
 import { measureScriptCosts, printScriptCosts } from "./script_bench.ts";
+import { measureWriteFloor } from "./write_floor_bench.ts";
 import { type Meta, renderMarkdown, renderSvg, type Results, type StoreBenchRow } from "./_report.ts";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -153,6 +155,7 @@ function httpOptions(smoke: boolean): HttpBenchOptions {
       stalenessChanges: 10,
       writeRatios: [0, 0.2, 0.5],
       settings,
+      appCpu: { rounds: 2, duration: 0.3, writeRatios: [0, 0.2, 0.5] },
       contention: { writers: [1, 4], duration: 0.3, rounds: 1, settings: ["loopback"] },
       depsDir,
       log,
@@ -167,6 +170,7 @@ function httpOptions(smoke: boolean): HttpBenchOptions {
     stalenessChanges: 100,
     writeRatios: [0, 0.05, 0.2, 0.5],
     settings,
+    appCpu: { rounds: 12, duration: 1, writeRatios: [0, 0.2, 0.5] },
     contention: { writers: [1, 4, 16], duration: 2, rounds: 2, settings: ["loopback", "hop"] },
     depsDir,
     log,
@@ -189,6 +193,12 @@ async function main(): Promise<void> {
   const scriptOptions = flags.smoke ? { calls: 2_000, rounds: 1 } : { calls: 50_000, rounds: 3 };
   const scripts = await measureScriptCosts(scriptOptions);
   printScriptCosts(scripts);
+
+  log("Redis's write floor: the command patterns without an app...");
+  const floorOptions = flags.smoke
+    ? { rounds: 1, duration: 0.3, sessions: 20 }
+    : { rounds: 5, duration: 0.75, sessions: 300 };
+  const writeFloor = await measureWriteFloor(floorOptions);
 
   log("HTTP and contention benchmarks...");
   const options = httpOptions(flags.smoke);
@@ -218,6 +228,10 @@ async function main(): Promise<void> {
       "scripts":
         `${scriptOptions.calls} pipelined calls per case and round (redis-cli --pipe), ${scriptOptions.rounds} ` +
         "rounds alternating with the floor",
+      "app CPU phase": `${options.appCpu.rounds} rounds of ${options.appCpu.duration} s runs, loopback, ` +
+        "ours, connect-redis and the floor store interleaved",
+      "write floor": `${floorOptions.rounds} rounds of ${floorOptions.duration} s runs, 32 loops on one ` +
+        `shared connection and on 32, ${floorOptions.sessions} sessions per pattern, no app`,
       "contention":
         `writers ${options.contention.writers.join(", ")}; ${options.contention.duration} s each, ` +
         `${options.contention.rounds} rounds; settings ${options.contention.settings.join(", ")}`,
@@ -228,7 +242,7 @@ async function main(): Promise<void> {
       "total time": `${Math.round((Date.now() - started) / 1000)} s`,
     },
   };
-  const results: Results = { meta, storeBench: storeRows, http, scripts };
+  const results: Results = { meta, storeBench: storeRows, http, scripts, writeFloor };
   await Deno.mkdir(outDir, { recursive: true });
   const markdown = renderMarkdown(results) +
     "\n## Encryption at rest: on against off\n\nThe same Express app on our store with and without the option " +

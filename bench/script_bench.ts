@@ -88,7 +88,7 @@ async function measure(
 }
 
 /** A library holding a script's body as a function, and the trivial one. */
-function functionLibrary(script: LuaScript): string {
+export function functionLibrary(script: LuaScript): string {
   return `#!lua name=smartbench
 redis.register_function('trivial', function(KEYS, ARGV) return {'ok'} end)
 redis.register_function('${script.name}', function(KEYS, ARGV)

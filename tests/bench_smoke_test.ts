@@ -50,6 +50,8 @@ test("the benchmark's smoke mode runs everything and writes the table and the ch
     const headings = [
       "## Goals",
       "## HTTP",
+      "### App CPU per request: many short runs",
+      "## Redis's write floor",
       "## Round trips",
       "## Contention",
       "## Redis memory",
@@ -79,6 +81,21 @@ test("the benchmark's smoke mode runs everything and writes the table and the ch
     ) {
       assert.ok(goals.some((r) => r[1].startsWith(goal) && r[3] !== "–"), `goal "${goal}" not evaluated`);
     }
+    // The app-CPU goals say how many rounds decided them; the write floor has a row per pattern.
+    assert.ok(
+      goals.some((r) =>
+        r[1].startsWith("app process CPU per request, loopback, 20 %") &&
+        /median of \d+ per-round ratios/.test(r[2])
+      ),
+      "the app-CPU goal does not come from the app-CPU phase",
+    );
+    for (const pattern of ["ours:", "floor:", "reference:"]) {
+      const floorRow = rows.find((r) => r[1] === "1 shared" && r[2] === "20 %" && r[3]?.startsWith(pattern));
+      assert.match(floorRow?.[7] ?? "", /^\d+\.\d+$/, `no write-floor ratio for "${pattern}" at 20 %`);
+    }
+    assert.ok(
+      goals.some((r) => r[1].startsWith("(information) Redis server CPU per request without the app, 50 %")),
+    );
     const trips = (request: string) => row("connect-smart-redis", request)[0]?.[4];
     assert.deepEqual(["login", "read", "write", "logout"].map(trips), ["1.00", "1.00", "2.00", "2.00"]);
     assert.equal(row(CONNECT_REDIS, "read")[0]?.[4], "2.00");
