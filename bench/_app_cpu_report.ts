@@ -37,6 +37,8 @@ export interface AppCpuFigures {
   floorCpu: RatioSpread;
   /** Ours ÷ connect-redis, req/s. */
   rps: RatioSpread;
+  /** Ours with the local cache ÷ the floor store, req/s (empty when the cache did not run). */
+  cachedVsFloor: RatioSpread;
 }
 
 /**
@@ -50,10 +52,12 @@ export function appCpuFigures(cells: MixCell[] | undefined, writeRatio: number):
     cells?.find((c) => c.writeRatio === writeRatio && c.store === store)?.samples;
   const [ours, theirs, floor] = [samples("ours"), samples("connect-redis"), samples("floor")];
   if (!ours || !theirs) return undefined;
+  const cached = samples("ours-cached");
   return {
     cpu: spread(roundRatios(ours, theirs, cpuUs)),
     floorCpu: spread(floor ? roundRatios(floor, theirs, cpuUs) : []),
     rps: spread(roundRatios(ours, theirs, (s) => s.rps)),
+    cachedVsFloor: spread(cached && floor ? roundRatios(cached, floor, (s) => s.rps) : []),
   };
 }
 

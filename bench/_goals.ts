@@ -5,6 +5,7 @@
  */
 
 import type { StoreName } from "./_app_server.ts";
+import type { MixCell } from "./_http_types.ts";
 import { appCpuFigures, describe } from "./_app_cpu_report.ts";
 import { writeFloorGoals } from "./_write_floor_report.ts";
 import { ROUND_TRIP_REQUESTS } from "./_round_trips.ts";
@@ -102,11 +103,17 @@ export function checkGoals(results: Results): Goal[] {
 
   for (const [setting, ratio, target] of THROUGHPUT) {
     const goal = `req/s, ${setting}, ${pct(ratio)} writes: ≥ ${fmt(target)}× ${CONNECT_REDIS}`;
-    versus(goal, setting, ratio, (ours, theirs) => ({
-      measured: `${fmt(ours.vsConnectRedis, 3)}× (rounds ${fmt(ours.vsConnectRedisRange[0])}–` +
-        `${fmt(ours.vsConnectRedisRange[1])}×; ${fmt(ours.rps, 0)} vs ${fmt(theirs.rps, 0)} req/s)`,
-      met: Number.isFinite(ours.vsConnectRedis) ? ours.vsConnectRedis >= target : null,
-    }));
+    // On loopback the app-CPU phase's many short runs decide (as for app CPU); the mix rounds beside.
+    const decided = setting === "loopback" ? appCpuFigures(results.http.appCpu, ratio)?.rps : undefined;
+    versus(goal, setting, ratio, (ours, theirs) => {
+      const mixRounds = `${fmt(ours.vsConnectRedis, 3)}× (rounds ${fmt(ours.vsConnectRedisRange[0])}–` +
+        `${fmt(ours.vsConnectRedisRange[1])}×; ${fmt(ours.rps, 0)} vs ${fmt(theirs.rps, 0)} req/s)`;
+      const measured = decided?.median ?? ours.vsConnectRedis;
+      return {
+        measured: decided ? `${describe(decided)}, app-CPU phase; mix rounds ${mixRounds}` : mixRounds,
+        met: Number.isFinite(measured) ? measured >= target : null,
+      };
+    });
   }
 
   for (const [ratio, target] of APP_CPU) {
@@ -129,13 +136,6 @@ export function checkGoals(results: Results): Goal[] {
         met: Number.isFinite(measured) ? measured <= target : null,
       };
     });
-    if (decided) {
-      goals.push({
-        goal: `(information) req/s, loopback, ${pct(ratio)} writes, app-CPU phase: × ${CONNECT_REDIS}`,
-        measured: describe(decided.rps),
-        met: null,
-      });
-    }
   }
 
   // The scripts inside Redis, against a script that does nothing (bench/script_bench.ts).
@@ -154,7 +154,7 @@ export function checkGoals(results: Results): Goal[] {
     });
   }
 
-  goals.push(...cachedGoals(cell));
+  goals.push(...cachedGoals(cell, results.http.appCpu));
   for (const row of results.http.staleness ?? []) {
     const ms = row.samples.map((sample) => sample.ms).sort((a, b) => a - b);
     const stale = row.samples.filter((sample) => sample.staleReads > 0).length;
@@ -249,6 +249,7 @@ export function checkGoals(results: Results): Goal[] {
 /** The local cache's goals: throughput and Redis CPU against connect-redis, loopback against the floor. */
 function cachedGoals(
   cell: (setting: string, ratio: number, store: StoreName) => MixSummary | undefined,
+  appCpu: MixCell[] | undefined,
 ): Goal[] {
   const goals: Goal[] = [];
   const label = "connect-smart-redis with localCache";
@@ -285,11 +286,17 @@ function cachedGoals(
   }
   const goal = `${label}: req/s, loopback, 0 % writes: ≥ ${CACHED_FLOOR}× the in-process floor`;
   const cached = cell("loopback", 0, "ours-cached");
+  // The app-CPU phase's many short runs decide; the mix rounds' median is shown beside.
+  const decided = appCpuFigures(appCpu, 0)?.cachedVsFloor;
+  const measured = decided?.rounds ? decided.median : cached?.vsFloor ?? NaN;
   goals.push(
-    !cached ? { goal, measured: "not measured in this run", met: null } : {
+    !cached && !decided?.rounds ? { goal, measured: "not measured in this run", met: null } : {
       goal,
-      measured: `${fmt(cached.vsFloor)}×`,
-      met: Number.isFinite(cached.vsFloor) ? cached.vsFloor >= CACHED_FLOOR : null,
+      measured: [
+        decided?.rounds ? `${describe(decided)}, app-CPU phase` : "",
+        cached ? `mix rounds ${fmt(cached.vsFloor)}×` : "",
+      ].filter(Boolean).join("; "),
+      met: Number.isFinite(measured) ? measured >= CACHED_FLOOR : null,
     },
   );
   return goals;

@@ -121,7 +121,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
 }
 
 /**
- * App CPU per request that decides: ours, connect-redis and the floor store on loopback, many
+ * App CPU per request that decides: ours (cached too), connect-redis and the floor store on loopback, many
  * short runs, the order rotating each round. The app's CPU per request moves by 2× between runs
  * on a shared machine; a median of many side-by-side ratios moves far less than a few long runs.
  */
@@ -129,7 +129,7 @@ async function runAppCpuPhase(rig: BenchRig): Promise<MixCell[]> {
   const { rounds, duration, writeRatios } = rig.options.appCpu;
   if (rounds <= 0) return [];
   rig.options.log(`app CPU phase: ${rounds} rounds of ${duration} s runs, loopback`);
-  const stores = ["ours", "connect-redis", "floor"] as const;
+  const stores = ["ours", "ours-cached", "connect-redis", "floor"] as const;
   return await runMixRounds(rig, { settings: [0], stores, writeRatios, rounds, duration, warmup: 0 });
 }
 

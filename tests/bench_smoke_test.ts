@@ -89,6 +89,14 @@ test("the benchmark's smoke mode runs everything and writes the table and the ch
       ),
       "the app-CPU goal does not come from the app-CPU phase",
     );
+    for (
+      const goal of ["req/s, loopback, 20 %", "connect-smart-redis with localCache: req/s, loopback, 0 %"]
+    ) {
+      assert.ok(
+        goals.some((r) => r[1].startsWith(goal) && /per-round ratios.*app-CPU phase/.test(r[2])),
+        `goal "${goal}" does not come from the app-CPU phase`,
+      );
+    }
     for (const pattern of ["ours:", "floor:", "reference:"]) {
       const floorRow = rows.find((r) => r[1] === "1 shared" && r[2] === "20 %" && r[3]?.startsWith(pattern));
       assert.match(floorRow?.[7] ?? "", /^\d+\.\d+$/, `no write-floor ratio for "${pattern}" at 20 %`);
