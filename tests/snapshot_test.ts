@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Serializer } from "../src/options/options.ts";
+import type { Serializer } from "../src/options/store_options.ts";
 import {
   attachSnapshot,
   diffFields,

@@ -22,7 +22,8 @@ import {
   whileSaving,
 } from "./express_commit_first.ts";
 import type { DestroyUserOptions, UserSession } from "../users/user_sessions.ts";
-import { resolveOptions, type Serializer, type SmartRedisStoreOptions } from "../options/options.ts";
+import { resolveOptions } from "../options/options.ts";
+import type { Serializer, SmartRedisStoreOptions } from "../options/store_options.ts";
 import { attachSnapshot, SNAPSHOT, type Snapshot } from "../engine/snapshot.ts";
 import type { StoreStats } from "../observe/store_events.ts";
 import type { ReencryptResult } from "../encryption/reencrypt.ts";

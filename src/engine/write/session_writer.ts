@@ -11,7 +11,7 @@ import type { EngineContext } from "../engine_context.ts";
 import { SessionConflictError, SessionLockedError } from "../../errors.ts";
 import { type Expiry, expiryOf, renewalDue } from "../expiry.ts";
 import { COOKIE_FIELD } from "../fields.ts";
-import type { SessionRecord } from "../../options/options.ts";
+import type { SessionRecord } from "../../options/store_options.ts";
 import { COMMIT_SCRIPT } from "../../scripts/commit_script.ts";
 import { REFRESH_SCRIPT } from "../../scripts/refresh_script.ts";
 import { RELEASE_SCRIPT } from "../../scripts/release_script.ts";

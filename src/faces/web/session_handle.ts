@@ -9,7 +9,7 @@
 
 import type { SessionEngine } from "../../engine/engine.ts";
 import type { DestroyUserOptions, UserSession } from "../../users/user_sessions.ts";
-import type { Serializer, SessionRecord } from "../../options/options.ts";
+import type { Serializer, SessionRecord } from "../../options/store_options.ts";
 import { attachSnapshot, serializeFields } from "../../engine/snapshot.ts";
 import { COOKIE_FIELD } from "../../engine/fields.ts";
 import { bindSession, type SessionControls, SmartSession } from "./smart_session.ts";
