@@ -8,8 +8,8 @@
 import session from "express-session";
 // @ts-types="@types/express-session"
 import type { SessionData } from "express-session";
-import { SmartRedisStore } from "./express_store.ts";
-import { createCarryingSnapshot, type Emitter, initialize } from "./express_store_state.ts";
+import { createCarryingSnapshot, SmartRedisStore } from "./express_store.ts";
+import { type Emitter, initialize } from "./express_store_state.ts";
 import type { SmartRedisStoreOptions } from "../options/store_options.ts";
 
 /** The shape of express-session's module that the factory needs. */

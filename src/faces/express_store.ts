@@ -1,7 +1,7 @@
 /**
  * The express-session face of the store: its methods, each with a callback and
- * a Promise. What each store holds, and how `createSession` carries the
- * change-tracking snapshot: `express_store_state.ts`.
+ * a Promise, and `createSession` carrying the change-tracking snapshot onto the
+ * request's Session object. What each store holds: `express_store_state.ts`.
  * @module
  */
 
@@ -12,10 +12,17 @@ import session, { Store } from "express-session";
 import type { Session, SessionData } from "express-session";
 import { refuseCopyingMiddleware } from "./foreign_callers.ts";
 import { type Callback, settle } from "./callbacks.ts";
-import { saveAfterEarlyCommit, takeEarlyCommit, whileSaving } from "./express_commit_first.ts";
+import {
+  commitBeforeHeaders,
+  saveAfterEarlyCommit,
+  takeEarlyCommit,
+  whileSaving,
+} from "./express_commit_first.ts";
+import { releaseWhenDone } from "./express_lock_release.ts";
+import { attachSnapshot, SNAPSHOT, type Snapshot } from "../engine/snapshot.ts";
 import type { DestroyUserOptions, UserSession } from "../users/user_sessions.ts";
 import type { SmartRedisStoreOptions } from "../options/store_options.ts";
-import { createCarryingSnapshot, engineOf, initialize, serializerOf } from "./express_store_state.ts";
+import { engineOf, initialize, serializerOf } from "./express_store_state.ts";
 import type { StoreStats } from "../observe/store_events.ts";
 import type { ReencryptResult } from "../encryption/reencrypt.ts";
 
@@ -225,4 +232,21 @@ export class SmartRedisStore extends Store {
   ): Session & SessionData {
     return createCarryingSnapshot(session.Store.prototype.createSession, this, req, data);
   }
+}
+
+/** Calls the base class's `createSession`, then carries the loaded data's snapshot onto its result. */
+export function createCarryingSnapshot(
+  create: session.Store["createSession"],
+  store: session.Store,
+  req: Parameters<session.Store["createSession"]>[0],
+  data: SessionData,
+): session.Session & SessionData {
+  const snapshot = (data as { [SNAPSHOT]?: Snapshot })[SNAPSHOT];
+  const created = create.call(store, req, data);
+  if (snapshot) {
+    attachSnapshot(created, snapshot);
+    commitBeforeHeaders(engineOf(store), serializerOf(store), req);
+  }
+  if (snapshot?.lockToken) releaseWhenDone(engineOf(store), req, created);
+  return created;
 }

@@ -1,23 +1,16 @@
 /**
  * What each express-session store holds, kept in WeakMaps rather than #private
  * fields so that the methods also work on the class `connectSmartRedis` binds to
- * another copy of express-session: its engine and serializer, its connection
- * events, and `createSession` carrying the change-tracking snapshot onto the
- * request's Session object.
+ * another copy of express-session: its engine and serializer, set up with its
+ * connection events. (No express-session import here: a type-only one would not
+ * build for npm.)
  * @module
  */
 
-// @ts-types="@types/express-session"
-import type session from "express-session";
-// @ts-types="@types/express-session"
-import type { SessionData } from "express-session";
 import { connectionFor } from "../clients/detect.ts";
 import { SessionEngine } from "../engine/engine.ts";
-import { releaseWhenDone } from "./express_lock_release.ts";
-import { commitBeforeHeaders } from "./express_commit_first.ts";
 import { resolveOptions } from "../options/options.ts";
 import type { Serializer, SmartRedisStoreOptions } from "../options/store_options.ts";
-import { attachSnapshot, SNAPSHOT, type Snapshot } from "../engine/snapshot.ts";
 
 const engines = new WeakMap<object, SessionEngine>();
 const serializers = new WeakMap<object, Serializer>();
@@ -60,21 +53,4 @@ export function engineOf(store: object): SessionEngine {
 /** The serializer of a store {@linkcode initialize} set up. */
 export function serializerOf(store: object): Serializer {
   return serializers.get(store)!;
-}
-
-/** Calls the base class's `createSession`, then carries the loaded data's snapshot onto its result. */
-export function createCarryingSnapshot(
-  create: session.Store["createSession"],
-  store: session.Store,
-  req: Parameters<session.Store["createSession"]>[0],
-  data: SessionData,
-): session.Session & SessionData {
-  const snapshot = (data as { [SNAPSHOT]?: Snapshot })[SNAPSHOT];
-  const created = create.call(store, req, data);
-  if (snapshot) {
-    attachSnapshot(created, snapshot);
-    commitBeforeHeaders(engineOf(store), serializerOf(store), req);
-  }
-  if (snapshot?.lockToken) releaseWhenDone(engineOf(store), req, created);
-  return created;
 }
