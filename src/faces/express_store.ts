@@ -234,13 +234,16 @@ export class SmartRedisStore extends Store {
   }
 }
 
-/** Calls the base class's `createSession`, then carries the loaded data's snapshot onto its result. */
+/**
+ * Calls the base class's `createSession`, then carries the loaded data's snapshot onto its
+ * result. (Typed with named imports only: the CommonJS types cannot default-import express-session.)
+ */
 export function createCarryingSnapshot(
-  create: session.Store["createSession"],
-  store: session.Store,
-  req: Parameters<session.Store["createSession"]>[0],
+  create: Store["createSession"],
+  store: Store,
+  req: Parameters<Store["createSession"]>[0],
   data: SessionData,
-): session.Session & SessionData {
+): Session & SessionData {
   const snapshot = (data as { [SNAPSHOT]?: Snapshot })[SNAPSHOT];
   const created = create.call(store, req, data);
   if (snapshot) {
