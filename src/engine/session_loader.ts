@@ -2,7 +2,7 @@
  * The read path. An ordinary read is one plain `HGETALL`: its reply alone says
  * whether the session is live (no tombstone, `\0exp` not passed) and when it
  * expires, so nothing but the hash itself is read and Redis runs no script.
- * Renewal is left to the end of the request (see `session_writer.ts`). Lock mode
+ * Renewal is left to the end of the request (see `write/session_toucher.ts`). Lock mode
  * and exact renewal (`renewAfter: 0`) read through the load script instead.
  * @module
  */
