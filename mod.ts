@@ -32,10 +32,12 @@
  * @module
  */
 
-import { connectSmartRedis } from "./src/faces/express_store.ts";
+import { connectSmartRedis } from "./src/faces/express_factory.ts";
 
-export { connectSmartRedis, SmartRedisStore } from "./src/faces/express_store.ts";
-export type { Callback, SessionModule, StoredSession } from "./src/faces/express_store.ts";
+export { connectSmartRedis } from "./src/faces/express_factory.ts";
+export { SmartRedisStore } from "./src/faces/express_store.ts";
+export type { SessionModule } from "./src/faces/express_factory.ts";
+export type { Callback, StoredSession } from "./src/faces/express_store.ts";
 export * from "./src/common_exports.ts";
 
 export default connectSmartRedis;

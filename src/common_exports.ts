@@ -11,7 +11,7 @@ export type {
   Serializer,
   SessionRecord,
   SmartRedisStoreOptions,
-} from "./options/options.ts";
+} from "./options/store_options.ts";
 export type {
   EncryptionAdapter,
   EncryptionContext,

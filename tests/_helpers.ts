@@ -27,7 +27,8 @@ declare module "express-session" {
 
 /**
  * The routes most end-to-end tests share: the seed's visit counter at `/`, `/read`,
- * `/set/:name/:value?delay=ms`, `/logout`, and `/has` (whether the request has a session).
+ * `/set/:name/:value?delay=ms`, `/pref/:key` (sets one key of the object `prefs` after a
+ * pause, for parallel edits of one object), `/logout`, and `/has` (whether the request has a session).
  */
 export function visitRoutes(app: express.Express): void {
   app.get("/", (req, res) => {
@@ -41,6 +42,13 @@ export function visitRoutes(app: express.Express): void {
     await delay(Number(req.query.delay ?? 0));
     req.session[req.params.name] = req.params.value;
     res.send("set");
+  });
+  app.get("/pref/:key", async (req, res) => {
+    const prefs = (req.session.prefs ?? {}) as Record<string, unknown>;
+    await delay(50);
+    prefs[req.params.key] = true;
+    req.session.prefs = prefs;
+    res.send("ok");
   });
   app.get("/logout", (req, res) => {
     req.session.destroy(() => res.send("bye"));

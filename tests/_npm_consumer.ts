@@ -33,7 +33,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CHECKS = join(ROOT, "tests", "npm");
 /** Where consumer folders are kept, one per hash of their inputs. */
 const CACHE = join(ROOT, ".tmp", "npm_consumer");
-/** What the package and the consumer are made from, besides src/ and tests/npm/. */
+/** What the package and the consumer are made from, besides src/, scripts/build_npm/ and tests/npm/. */
 const INPUTS = [
   "deno.json",
   "deno.lock",
@@ -143,6 +143,7 @@ async function inputsHash(): Promise<string> {
   const files = [
     ...INPUTS.map((file) => join(ROOT, file)),
     ...await walk(join(ROOT, "src")),
+    ...await walk(join(ROOT, "scripts", "build_npm")),
     ...await walk(CHECKS),
   ];
   const hash = createHash("sha256");

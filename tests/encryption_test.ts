@@ -10,16 +10,7 @@
 
 import assert from "node:assert/strict";
 import { SessionDataError } from "../mod.ts";
-import {
-  Browser,
-  delay,
-  Monitor,
-  startApp,
-  startRedisServer,
-  storeFixture,
-  test,
-  visitRoutes,
-} from "./_helpers.ts";
+import { Browser, Monitor, startApp, startRedisServer, storeFixture, test, visitRoutes } from "./_helpers.ts";
 import { CACHE_CLIENTS, cachedPair, cacheIt, waitForStats } from "./_cache_helpers.ts";
 
 import { DAY, K1, K2, save, sessionWith, storeOn } from "./_encryption_helpers.ts";
@@ -166,16 +157,7 @@ test("with encryption on, 20 parallel writers keep all 20, and a read costs 1 co
 
 test("with encryption on, parallel edits of one object are merged key by key", async () => {
   await using fx = await storeFixture({ encrypt: { keys: [K1] } });
-  await using app = await startApp(fx.store, (app) => {
-    visitRoutes(app);
-    app.get("/pref/:key", async (req, res) => {
-      const prefs = (req.session.prefs ?? {}) as Record<string, unknown>;
-      await delay(50);
-      prefs[req.params.key] = true;
-      req.session.prefs = prefs;
-      res.send("ok");
-    });
-  }, { cookie: { maxAge: DAY } });
+  await using app = await startApp(fx.store, visitRoutes, { cookie: { maxAge: DAY } });
   const browser = new Browser();
   await browser.get(app.url);
   await Promise.all(["a", "b", "c", "d"].map((key) => browser.get(`${app.url}/pref/${key}`)));

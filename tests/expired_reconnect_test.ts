@@ -26,6 +26,21 @@ async function subscribers(server: RedisServer): Promise<number> {
   return list.split("\n").filter((line) => /\bsub=[1-9]/.test(line)).length;
 }
 
+/** Asserts that the store's subscription is back (after its connections were cut). */
+async function assertResubscribed(server: RedisServer): Promise<void> {
+  assert.ok(
+    await until(() => subscribers(server).then((count) => count === 1), scaled(5000)),
+    "resubscribed",
+  );
+}
+
+/** Stores a session that expires at once; asserts that its expiry, and only it, is reported in `seen`. */
+async function assertReported(store: SmartRedisStore, seen: string[]): Promise<void> {
+  await store.set("s1", shortLived(scaled(100)));
+  assert.ok(await until(() => seen.length > 0, scaled(5000)), "reported");
+  assert.deepEqual(seen, ["s1"]);
+}
+
 /** Watches `store` for expiries; resolves once its subscription is up. */
 async function expiries(store: SmartRedisStore, server: RedisServer): Promise<string[]> {
   const seen: string[] = [];
@@ -61,9 +76,7 @@ test("node-redis with the database in its URL: the expiry is reported", async ()
   try {
     const store = new SmartRedisStore({ client });
     const seen = await expiries(store, server);
-    await store.set("s1", shortLived(scaled(100)));
-    assert.ok(await until(() => seen.length > 0, scaled(5000)), "reported");
-    assert.deepEqual(seen, ["s1"]);
+    await assertReported(store, seen);
   } finally {
     await client.close();
   }
@@ -82,13 +95,8 @@ for (const autoResubscribe of [true, false]) {
       await admin.sendCommand(["CLIENT", "KILL", "TYPE", "normal"]); // the app's connection too
       await admin.sendCommand(["CLIENT", "KILL", "TYPE", "normal"]); // the app's connection too
       await admin.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
-      assert.ok(
-        await until(() => subscribers(server).then((count) => count === 1), scaled(5000)),
-        "resubscribed",
-      );
-      await store.set("s1", shortLived(scaled(100)));
-      assert.ok(await until(() => seen.length > 0, scaled(5000)), "reported");
-      assert.deepEqual(seen, ["s1"]);
+      await assertResubscribed(server);
+      await assertReported(store, seen);
     } finally {
       client.disconnect();
     }
@@ -106,13 +114,8 @@ test("node-redis: after the subscription is cut, expiries are reported again", a
     const seen = await expiries(store, server);
     await admin.sendCommand(["CLIENT", "KILL", "TYPE", "normal"]); // the app's connection too
     await admin.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
-    assert.ok(
-      await until(() => subscribers(server).then((count) => count === 1), scaled(5000)),
-      "resubscribed",
-    );
-    await store.set("s1", shortLived(scaled(100)));
-    assert.ok(await until(() => seen.length > 0, scaled(5000)), "reported");
-    assert.deepEqual(seen, ["s1"]);
+    await assertResubscribed(server);
+    await assertReported(store, seen);
   } finally {
     await client.close();
   }

@@ -71,16 +71,7 @@ test("20 parallel requests each setting its own property lose nothing", async ()
 
 test("parallel edits of different keys of one object are merged key by key", async () => {
   await using fx = await storeFixture();
-  await using app = await startApp(fx.store, (app) => {
-    visitRoutes(app);
-    app.get("/pref/:key", async (req, res) => {
-      const prefs = (req.session.prefs ?? {}) as Record<string, unknown>;
-      await delay(50);
-      prefs[req.params.key] = true;
-      req.session.prefs = prefs;
-      res.send("ok");
-    });
-  });
+  await using app = await startApp(fx.store, visitRoutes);
   const browser = new Browser();
   await browser.get(app.url);
   await Promise.all(["a", "b", "c"].map((key) => browser.get(`${app.url}/pref/${key}`)));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { cookieExpiry, expiryOf, type ExpiryPolicy } from "../src/engine/expiry.ts";
-import { resolveOptions, type SessionRecord, type SmartRedisStoreOptions } from "../src/options/options.ts";
+import { resolveOptions } from "../src/options/options.ts";
+import type { SessionRecord, SmartRedisStoreOptions } from "../src/options/store_options.ts";
 
 type Options = Omit<SmartRedisStoreOptions, "client">;
 

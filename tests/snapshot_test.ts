@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Serializer } from "../src/options/options.ts";
+import type { Serializer } from "../src/options/store_options.ts";
 import {
   attachSnapshot,
   diffFields,
@@ -13,6 +13,20 @@ const cookie = { originalMaxAge: 60000, expires: "2030-01-01T00:00:00.000Z", htt
 
 /** Stands for the store that takes the snapshots. */
 const OWNER = {};
+
+/** A snapshot of session `sid` taken by {@linkcode OWNER}, with nothing loaded but `changes`. */
+function snapshotFor(sid: string, changes: Partial<Snapshot> = {}): Snapshot {
+  return {
+    sid,
+    fields: new Map(),
+    owner: OWNER,
+    renewed: false,
+    sliding: "",
+    expires: undefined,
+    liveAt: 0,
+    ...changes,
+  };
+}
 
 Deno.test("serializeFields() serializes each top-level property on its own", () => {
   const fields = serializeFields(
@@ -62,15 +76,7 @@ Deno.test("serializeFields() ignores inherited and symbol-keyed properties", () 
   const session = Object.create({ inherited: 1 });
   session.own = 2;
   session[Symbol("hidden")] = 3;
-  attachSnapshot(session, {
-    sid: "s",
-    fields: new Map(),
-    owner: OWNER,
-    renewed: false,
-    sliding: "",
-    expires: undefined,
-    liveAt: 0,
-  });
+  attachSnapshot(session, snapshotFor("s"));
   assert.deepEqual(serializeFields("s", session, JSON), new Map([["own", "2"]]));
 });
 
@@ -217,15 +223,7 @@ Deno.test("diffFields() compares serialized strings exactly", () => {
 
 Deno.test("attachSnapshot() hides the snapshot from JSON and key enumeration", () => {
   const session: Record<string, unknown> = { a: 1 };
-  const snapshot: Snapshot = {
-    sid: "s1",
-    fields: new Map([["a", "1"]]),
-    owner: OWNER,
-    renewed: true,
-    sliding: "",
-    expires: undefined,
-    liveAt: 0,
-  };
+  const snapshot = snapshotFor("s1", { fields: new Map([["a", "1"]]), renewed: true });
   attachSnapshot(session, snapshot);
   assert.equal(JSON.stringify(session), '{"a":1}');
   assert.deepEqual(Object.keys(session), ["a"]);
@@ -235,53 +233,21 @@ Deno.test("attachSnapshot() hides the snapshot from JSON and key enumeration", (
 
 Deno.test("snapshotOf() ignores a snapshot taken for another session id", () => {
   const session = {};
-  attachSnapshot(session, {
-    sid: "s1",
-    fields: new Map(),
-    owner: OWNER,
-    renewed: false,
-    sliding: "",
-    expires: undefined,
-    liveAt: 0,
-  });
+  attachSnapshot(session, snapshotFor("s1"));
   assert.equal(snapshotOf(session, "s2", OWNER), undefined);
   assert.equal(snapshotOf({}, "s1", OWNER), undefined);
 });
 
 Deno.test("snapshotOf() ignores a snapshot another store took", () => {
   const session = {};
-  attachSnapshot(session, {
-    sid: "s1",
-    owner: {},
-    fields: new Map(),
-    renewed: false,
-    sliding: "",
-    expires: undefined,
-    liveAt: 0,
-  });
+  attachSnapshot(session, snapshotFor("s1", { owner: {} }));
   assert.equal(snapshotOf(session, "s1", OWNER), undefined);
 });
 
 Deno.test("attachSnapshot() replaces an earlier snapshot", () => {
   const session = {};
-  attachSnapshot(session, {
-    sid: "s1",
-    fields: new Map(),
-    owner: OWNER,
-    renewed: false,
-    sliding: "",
-    expires: undefined,
-    liveAt: 0,
-  });
-  const second: Snapshot = {
-    sid: "s1",
-    fields: new Map([["a", "1"]]),
-    owner: OWNER,
-    renewed: false,
-    sliding: "",
-    expires: undefined,
-    liveAt: 0,
-  };
+  attachSnapshot(session, snapshotFor("s1"));
+  const second = snapshotFor("s1", { fields: new Map([["a", "1"]]) });
   attachSnapshot(session, second);
   assert.equal(snapshotOf(session, "s1", OWNER), second);
 });

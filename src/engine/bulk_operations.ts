@@ -8,7 +8,7 @@ import type { EngineContext } from "./engine_context.ts";
 import { isWrongType } from "./engine_context.ts";
 import { cookieExpiry } from "./expiry.ts";
 import { DEAD_FIELD, EXPIRES_FIELD } from "./fields.ts";
-import type { SessionRecord } from "../options/options.ts";
+import type { SessionRecord } from "../options/store_options.ts";
 import type { SessionLoader } from "./session_loader.ts";
 import { isIndexKey } from "../users/user_fields.ts";
 import { type ReencryptResult, reencryptSession } from "../encryption/reencrypt.ts";

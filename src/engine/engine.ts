@@ -2,9 +2,9 @@
  * The store's core, free of any web framework: one object that every face
  * (express-session and the others) calls to load, commit, touch and destroy
  * sessions. The work itself lives in one module per job: `session_loader.ts`
- * (reads), `session_writer.ts` (commits and touches; `conflict_merge.ts` and
- * `legacy_conversion.ts` beside it), `bulk_operations.ts` (all, ids, clear), and
- * with the `user` option `user_index.ts`, `user_entry_renewal.ts` and
+ * (reads), `session_writer.ts` (commits; `session_toucher.ts`, `conflict_merge.ts`,
+ * `legacy_conversion.ts` and the rest of `write/` beside it), `bulk_operations.ts`
+ * (all, ids, clear), and with the `user` option `user_index.ts`, `user_entry_renewal.ts` and
  * `user_sessions.ts` (sessions per user).
  * @module
  */
@@ -15,10 +15,10 @@ import type { CacheStats } from "../cache/local_cache.ts";
 import type { RedisConnection } from "../clients/connection.ts";
 import { GuardedConnection } from "../clients/guarded_connection.ts";
 import { EngineContext } from "./engine_context.ts";
-import type { ResolvedOptions, SessionRecord } from "../options/options.ts";
+import type { ResolvedOptions } from "../options/options.ts";
+import type { SessionRecord } from "../options/store_options.ts";
 import { ALL_SCRIPTS } from "../scripts/all_scripts.ts";
 import { DESTROY_SCRIPT } from "../scripts/destroy_script.ts";
-import { RELEASE_SCRIPT } from "../scripts/release_script.ts";
 import { SessionCodec } from "./session_codec.ts";
 import { SessionLoader } from "./session_loader.ts";
 import { SessionWriter } from "./write/session_writer.ts";
@@ -160,11 +160,7 @@ export class SessionEngine {
    * @param session The session as loaded.
    */
   async release(sid: string, session: object): Promise<void> {
-    const snapshot = this.#ctx.snapshotOf(session, sid);
-    const token = snapshot?.lockToken;
-    if (!snapshot || !token) return;
-    snapshot.lockToken = undefined;
-    await this.#ctx.run(RELEASE_SCRIPT, sid, [token]);
+    await this.#ctx.releaseLock(sid, this.#ctx.snapshotOf(session, sid));
   }
 
   /**

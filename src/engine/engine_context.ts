@@ -10,6 +10,7 @@ import type { GuardedConnection } from "../clients/guarded_connection.ts";
 import { SessionDataError } from "../errors.ts";
 import type { ResolvedOptions } from "../options/options.ts";
 import { type LuaScript, runScript } from "../scripts/script_runner.ts";
+import { RELEASE_SCRIPT } from "../scripts/release_script.ts";
 import type { SessionCodec } from "./session_codec.ts";
 import { type Snapshot, snapshotOf } from "./snapshot.ts";
 import { StoreObserver } from "../observe/observer.ts";
@@ -59,6 +60,14 @@ export class EngineContext {
   /** The snapshot this store took of `session`, if any. */
   snapshotOf(session: object, sid: string): Snapshot | undefined {
     return snapshotOf(session, sid, this);
+  }
+
+  /** Lock mode: gives up the lock a session's snapshot holds, if it still does. */
+  async releaseLock(sid: string, snapshot: Snapshot | undefined): Promise<void> {
+    const token = snapshot?.lockToken;
+    if (!snapshot || !token) return;
+    snapshot.lockToken = undefined;
+    await this.run(RELEASE_SCRIPT, sid, [token]);
   }
 
   /**

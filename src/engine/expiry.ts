@@ -6,7 +6,8 @@
  * @module
  */
 
-import { MAX_MILLISECONDS, type SessionRecord } from "../options/options.ts";
+import { MAX_MILLISECONDS } from "../options/options.ts";
+import type { SessionRecord } from "../options/store_options.ts";
 
 /** The expiry of one write. */
 export interface Expiry {

@@ -7,7 +7,7 @@
 import { SessionDataError } from "../errors.ts";
 import { cookieExpiry } from "./expiry.ts";
 import { COOKIE_FIELD } from "./fields.ts";
-import type { Serializer, SessionRecord } from "../options/options.ts";
+import type { Serializer, SessionRecord } from "../options/store_options.ts";
 import { serializeFields } from "./snapshot.ts";
 
 /** Parses and serializes one store's sessions. */

@@ -2,7 +2,7 @@
  * The read path. An ordinary read is one plain `HGETALL`: its reply alone says
  * whether the session is live (no tombstone, `\0exp` not passed) and when it
  * expires, so nothing but the hash itself is read and Redis runs no script.
- * Renewal is left to the end of the request (see `session_writer.ts`). Lock mode
+ * Renewal is left to the end of the request (see `write/session_toucher.ts`). Lock mode
  * and exact renewal (`renewAfter: 0`) read through the load script instead.
  * @module
  */
@@ -13,7 +13,8 @@ import { isWrongType } from "./engine_context.ts";
 import { SessionLockedError } from "../errors.ts";
 import { cookieExpiry, expiryOf } from "./expiry.ts";
 import { DEAD_FIELD, EXPIRES_FIELD, isReservedField, SLIDING_FIELD } from "./fields.ts";
-import type { ResolvedOptions, SessionRecord } from "../options/options.ts";
+import type { ResolvedOptions } from "../options/options.ts";
+import type { SessionRecord } from "../options/store_options.ts";
 import { CONVERT_SCRIPT, convertArgs } from "../scripts/convert_script.ts";
 import { LOAD_SCRIPT } from "../scripts/load_script.ts";
 import { RELEASE_SCRIPT } from "../scripts/release_script.ts";

@@ -6,7 +6,7 @@
  */
 
 import { COOKIE_FIELD, isReservedField } from "./fields.ts";
-import type { Serializer, SessionRecord } from "../options/options.ts";
+import type { Serializer, SessionRecord } from "../options/store_options.ts";
 
 /** Where the snapshot hides on loaded data and on express-session's Session objects. */
 export const SNAPSHOT: unique symbol = Symbol("connect-smart-redis snapshot");

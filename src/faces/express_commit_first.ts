@@ -11,7 +11,7 @@
 import type { SessionEngine } from "../engine/engine.ts";
 import { COOKIE_FIELD } from "../engine/fields.ts";
 import type { Snapshot } from "../engine/snapshot.ts";
-import type { Serializer, SessionRecord } from "../options/options.ts";
+import type { Serializer, SessionRecord } from "../options/store_options.ts";
 
 /** The parts of Node's response used here. */
 interface Response {

@@ -1,7 +1,7 @@
 /**
- * The express-session face of the store: callbacks and Promises, connection
- * events, and `createSession` carrying the change-tracking snapshot onto the
- * request's Session object.
+ * The express-session face of the store: its methods, each with a callback and
+ * a Promise, and `createSession` carrying the change-tracking snapshot onto the
+ * request's Session object. What each store holds: `express_store_state.ts`.
  * @module
  */
 
@@ -10,20 +10,19 @@ import type { CacheStats } from "../cache/local_cache.ts";
 import session, { Store } from "express-session";
 // @ts-types="@types/express-session"
 import type { Session, SessionData } from "express-session";
-import { connectionFor } from "../clients/detect.ts";
 import { refuseCopyingMiddleware } from "./foreign_callers.ts";
-import { SessionEngine } from "../engine/engine.ts";
 import { type Callback, settle } from "./callbacks.ts";
-import { releaseWhenDone } from "./express_lock_release.ts";
 import {
   commitBeforeHeaders,
   saveAfterEarlyCommit,
   takeEarlyCommit,
   whileSaving,
 } from "./express_commit_first.ts";
-import type { DestroyUserOptions, UserSession } from "../users/user_sessions.ts";
-import { resolveOptions, type Serializer, type SmartRedisStoreOptions } from "../options/options.ts";
+import { releaseWhenDone } from "./express_lock_release.ts";
 import { attachSnapshot, SNAPSHOT, type Snapshot } from "../engine/snapshot.ts";
+import type { DestroyUserOptions, UserSession } from "../users/user_sessions.ts";
+import type { SmartRedisStoreOptions } from "../options/store_options.ts";
+import { engineOf, initialize, serializerOf } from "./express_store_state.ts";
 import type { StoreStats } from "../observe/store_events.ts";
 import type { ReencryptResult } from "../encryption/reencrypt.ts";
 
@@ -31,9 +30,6 @@ export type { Callback } from "./callbacks.ts";
 
 /** A session as `all()` returns it: its data plus its `id`. */
 export type StoredSession = SessionData & { id: string };
-
-const engines = new WeakMap<object, SessionEngine>();
-const serializers = new WeakMap<object, Serializer>();
 
 /**
  * An express-session store on Redis that writes only what a request changed,
@@ -92,7 +88,7 @@ export class SmartRedisStore extends Store {
     try {
       // Another framework's middleware (which passes other arguments)? Refuse loudly rather than lose writes.
       refuseCopyingMiddleware(session, callback, extra[0]);
-      work = saveAfterEarlyCommit(engine, serializers.get(this)!, sid, session) ??
+      work = saveAfterEarlyCommit(engine, serializerOf(this), sid, session) ??
         whileSaving(session, engine.commit(sid, session));
     } catch (error) {
       work = Promise.reject(error);
@@ -238,97 +234,21 @@ export class SmartRedisStore extends Store {
   }
 }
 
-/** The shape of express-session's module that the factory needs. */
-export interface SessionModule {
-  /** express-session's `Store` base class. */
-  Store: abstract new () => object;
-}
-
 /**
- * The seed's factory form: `require('connect-smart-redis')(session)`. Returns a
- * store class that extends the given module's `Store`.
- * @param sessionModule The express-session module.
- * @returns The store class.
+ * Calls the base class's `createSession`, then carries the loaded data's snapshot onto its
+ * result. (Typed with named imports only: the CommonJS types cannot default-import express-session.)
  */
-export function connectSmartRedis(sessionModule: SessionModule): typeof SmartRedisStore {
-  const Base = sessionModule?.Store;
-  if (typeof Base !== "function") {
-    throw new TypeError(
-      "Pass the express-session module: require('connect-smart-redis')(require('express-session'))",
-    );
-  }
-  if (Base === session.Store || SmartRedisStore.prototype instanceof Base) return SmartRedisStore;
-  // Another copy of express-session: give its Store our methods. State lives in a
-  // WeakMap, not in #private fields, so the methods work on this class too.
-  const baseCreateSession = (Base.prototype as session.Store).createSession;
-  const Bound = class SmartRedisStore extends (Base as unknown as new () => Emitter) {
-    constructor(options: SmartRedisStoreOptions) {
-      super();
-      initialize(this, options);
-    }
-  };
-  for (const name of Object.getOwnPropertyNames(SmartRedisStore.prototype)) {
-    if (name === "constructor") continue;
-    Object.defineProperty(
-      Bound.prototype,
-      name,
-      Object.getOwnPropertyDescriptor(SmartRedisStore.prototype, name)!,
-    );
-  }
-  Object.defineProperty(Bound.prototype, "createSession", {
-    configurable: true,
-    writable: true,
-    value: function (this: session.Store, req: never, data: SessionData) {
-      return createCarryingSnapshot(baseCreateSession, this, req, data);
-    },
-  });
-  return Bound as unknown as typeof SmartRedisStore;
-}
-
-/** What the store needs of its base class besides the methods it defines. */
-interface Emitter {
-  emit(event: string, payload?: unknown): boolean;
-  listenerCount(event: string): number;
-}
-
-function initialize(store: Emitter, options: SmartRedisStoreOptions): void {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError("Options are required: new SmartRedisStore({ client: createClient() })");
-  }
-  const resolved = resolveOptions(options);
-  const connection = connectionFor(options.client);
-  const engine = new SessionEngine(connection, resolved, options.client);
-  engine.observe(store); // the store's own listeners hear its events too
-  engines.set(store, engine);
-  serializers.set(store, resolved.serializer);
-  // express-session skips sessions while the store says "disconnect", instead of hanging.
-  let announced: "connect" | "disconnect" | undefined;
-  connection.onStateChange(({ ready }) => {
-    const event = ready ? "connect" : "disconnect";
-    if (event !== announced) {
-      announced = event;
-      store.emit(event);
-    }
-  });
-}
-
-function engineOf(store: object): SessionEngine {
-  const engine = engines.get(store);
-  if (!engine) throw new TypeError("This method must be called on a SmartRedisStore instance");
-  return engine;
-}
-
-function createCarryingSnapshot(
-  create: session.Store["createSession"],
-  store: session.Store,
-  req: Parameters<session.Store["createSession"]>[0],
+export function createCarryingSnapshot(
+  create: Store["createSession"],
+  store: Store,
+  req: Parameters<Store["createSession"]>[0],
   data: SessionData,
-): session.Session & SessionData {
+): Session & SessionData {
   const snapshot = (data as { [SNAPSHOT]?: Snapshot })[SNAPSHOT];
   const created = create.call(store, req, data);
   if (snapshot) {
     attachSnapshot(created, snapshot);
-    commitBeforeHeaders(engineOf(store), serializers.get(store)!, req);
+    commitBeforeHeaders(engineOf(store), serializerOf(store), req);
   }
   if (snapshot?.lockToken) releaseWhenDone(engineOf(store), req, created);
   return created;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SmartRedisStoreOptions } from "../options/options.ts";
+import type { SmartRedisStoreOptions } from "../options/store_options.ts";
 import { type CookieOptions, readCookie, serializeCookie, sign, unsign } from "./web/cookies.ts";
 import { faceSetup } from "./web/face_engine.ts";
 import { type WithStats, withStats } from "../observe/with_stats.ts";

@@ -6,6 +6,7 @@
  */
 
 import { SmartSession } from "./web/smart_session.ts";
+import { define } from "./web/session_data.ts";
 
 /** The data property holding flash values until they are read (`hono-sessions` keeps a flag per entry). */
 export const FLASH_PROPERTY = "_flash";
@@ -27,10 +28,6 @@ const controls = new WeakMap<HonoSmartSession, HonoSessionControls>();
  */
 export function bindHonoSession(session: HonoSmartSession, state: HonoSessionControls): void {
   controls.set(session, state);
-}
-
-function define(target: object, name: string, value: unknown): void {
-  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /**

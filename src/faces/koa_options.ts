@@ -3,7 +3,7 @@
  * @module
  */
 
-import type { SmartRedisStoreOptions } from "../options/options.ts";
+import type { SmartRedisStoreOptions } from "../options/store_options.ts";
 
 /** Where the session id travels instead of the cookie (koa-session's `externalKey`). */
 export interface KoaExternalKey {

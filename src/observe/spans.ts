@@ -9,6 +9,7 @@
  */
 
 import { type MetricAttributes, serverAttributes } from "./telemetry.ts";
+import { checkProvider } from "../options/option_checks.ts";
 
 /** The part of an OpenTelemetry `Span` the store uses. */
 export interface SpanLike {
@@ -147,13 +148,6 @@ export function redacted(text: string, sid: unknown): string {
  * @returns The setting.
  */
 export function checkTracing(tracing: unknown): TracingSetting {
-  if (typeof tracing === "boolean") return tracing;
-  const provider = (tracing as { tracerProvider?: { getTracer?: unknown } } | null)?.tracerProvider;
-  if (typeof provider?.getTracer !== "function") {
-    throw new TypeError(
-      'Option "tracing" must be true, false or { tracerProvider } with an OpenTelemetry TracerProvider, got ' +
-        String(tracing),
-    );
-  }
+  checkProvider("tracing", tracing, "tracerProvider", "getTracer", "TracerProvider");
   return tracing as TracingSetting;
 }

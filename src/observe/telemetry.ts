@@ -8,6 +8,7 @@
 
 import type { CacheStats } from "../cache/local_cache.ts";
 import type { OwnCounter } from "./store_events.ts";
+import { checkProvider } from "../options/option_checks.ts";
 
 /** Attributes of one measurement. */
 export type MetricAttributes = Record<string, string | number>;
@@ -218,13 +219,6 @@ function snake(name: string): string {
  * @returns The setting.
  */
 export function checkMetrics(metrics: unknown): MetricsSetting {
-  if (typeof metrics === "boolean") return metrics;
-  const provider = (metrics as { meterProvider?: { getMeter?: unknown } } | null)?.meterProvider;
-  if (typeof provider?.getMeter !== "function") {
-    throw new TypeError(
-      'Option "metrics" must be true, false or { meterProvider } with an OpenTelemetry MeterProvider, got ' +
-        String(metrics),
-    );
-  }
+  checkProvider("metrics", metrics, "meterProvider", "getMeter", "MeterProvider");
   return metrics as MetricsSetting;
 }

@@ -37,6 +37,21 @@ export function wholeNumber(name: string, value: unknown, min: number): void {
   }
 }
 
+/**
+ * Checks an OpenTelemetry option: `true`, `false`, or an object holding under `key` a
+ * provider with the method `method` (`{ meterProvider }` with `getMeter`).
+ */
+export function checkProvider(name: string, value: unknown, key: string, method: string, kind: string): void {
+  if (typeof value === "boolean") return;
+  const provider = (value as Record<string, Record<string, unknown> | undefined> | null)?.[key];
+  if (typeof provider?.[method] !== "function") {
+    throw new TypeError(
+      `Option "${name}" must be true, false or { ${key} } with an OpenTelemetry ${kind}, got ` +
+        String(value),
+    );
+  }
+}
+
 /** A short, quoted description of a bad value for error messages. */
 export function describe(value: unknown): string {
   if (typeof value === "string") return `"${value}"`;

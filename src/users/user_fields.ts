@@ -9,7 +9,7 @@
  * @module
  */
 
-import { describe } from "../options/options.ts";
+import { describe } from "../options/option_checks.ts";
 
 /** The user a session belongs to ("" or absent: none). */
 export const USER_FIELD = "\0user";

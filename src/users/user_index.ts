@@ -20,7 +20,7 @@
 import type { EngineContext } from "../engine/engine_context.ts";
 import { SessionDataError } from "../errors.ts";
 import type { Expiry } from "../engine/expiry.ts";
-import type { SessionRecord } from "../options/options.ts";
+import type { SessionRecord } from "../options/store_options.ts";
 import type { Snapshot } from "../engine/snapshot.ts";
 import { type LuaScript, runScript } from "../scripts/script_runner.ts";
 import { USER_DESTROY_SCRIPT } from "../scripts/user_destroy_script.ts";

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import Fastify from "fastify";
 import { createClient } from "redis";
+import { checkVisitsAndParallelWrites } from "./_visit_check.mjs";
 import { smartRedisSession } from "connect-smart-redis/fastify";
 
 setTimeout(() => {
@@ -38,22 +39,8 @@ await app.listen({ port: 0, host: "127.0.0.1" });
 const base = `http://127.0.0.1:${app.server.address().port}`;
 
 try {
-  let cookie = "";
-  for (const n of [1, 2, 3]) {
-    const response = await fetch(base, { headers: cookie ? { cookie } : {} });
-    assert.equal(await response.text(), `visits ${n}`);
-    cookie = response.headers.getSetCookie()[0]?.split(";")[0] ?? cookie;
-  }
-  console.log("fastify: visits 1, 2, 3 counted");
-  const answers = await Promise.all(
-    Array.from({ length: 20 }, (_, i) => fetch(`${base}/set/${i}`, { headers: { cookie } }).then((r) => r.text())),
-  );
-  assert.deepEqual(answers, Array(20).fill("ok"));
-  const sid = await (await fetch(`${base}/id`, { headers: { cookie } })).text();
-  const stored = await client.hGetAll(`fastify-check:${sid}`);
-  for (let i = 0; i < 20; i++) assert.equal(stored[`p${i}`], String(i), `p${i} survived the parallel writes`);
+  const stored = await checkVisitsAndParallelWrites("fastify", base, client, "fastify-check:");
   assert.equal(stored.visits, "3");
-  console.log("fastify: 20 parallel requests on one session: all 20 properties kept");
 } finally {
   await app.close();
   await client.close();

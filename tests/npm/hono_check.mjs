@@ -1,10 +1,10 @@
 // The built package under Node with Hono and @hono/node-server over real HTTP, from
 // connect-smart-redis/hono: the visit counter counts, and 20 parallel requests on one session,
 // each setting its own property, lose none of them. Exits non-zero on failure.
-import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { serve } from "@hono/node-server";
 import { createClient } from "redis";
+import { checkVisitsAndParallelWrites } from "./_visit_check.mjs";
 import { smartRedisSession } from "connect-smart-redis/hono";
 
 setTimeout(() => {
@@ -33,21 +33,7 @@ const server = await new Promise((resolve) => {
 const base = `http://127.0.0.1:${server.address().port}`;
 
 try {
-  let cookie = "";
-  for (const n of [1, 2, 3]) {
-    const response = await fetch(base, { headers: cookie ? { cookie } : {} });
-    assert.equal(await response.text(), `visits ${n}`);
-    cookie = response.headers.getSetCookie()[0]?.split(";")[0] ?? cookie;
-  }
-  console.log("hono: visits 1, 2, 3 counted");
-  const answers = await Promise.all(
-    Array.from({ length: 20 }, (_, i) => fetch(`${base}/set/${i}`, { headers: { cookie } }).then((r) => r.text())),
-  );
-  assert.deepEqual(answers, Array(20).fill("ok"));
-  const sid = await (await fetch(`${base}/id`, { headers: { cookie } })).text();
-  const stored = await client.hGetAll(`hono-check:${sid}`);
-  for (let i = 0; i < 20; i++) assert.equal(stored[`p${i}`], String(i), `p${i} survived the parallel writes`);
-  console.log("hono: 20 parallel requests on one session: all 20 properties kept");
+  await checkVisitsAndParallelWrites("hono", base, client, "hono-check:");
 } finally {
   server.close();
   await client.close();

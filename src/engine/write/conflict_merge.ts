@@ -7,7 +7,7 @@
 
 import type { EngineContext } from "../engine_context.ts";
 import { ABSENT, mergeValues } from "./merge.ts";
-import type { SessionRecord } from "../../options/options.ts";
+import type { SessionRecord } from "../../options/store_options.ts";
 import { define } from "../session_codec.ts";
 import { diffFields, type FieldChange, type Snapshot } from "../snapshot.ts";
 import { openValue, recordField } from "../../encryption/sealed_fields.ts";

@@ -9,7 +9,7 @@ import type { ConflictMerger } from "./conflict_merge.ts";
 import type { EngineContext } from "../engine_context.ts";
 import { SessionConflictError } from "../../errors.ts";
 import type { Expiry } from "../expiry.ts";
-import type { SessionRecord } from "../../options/options.ts";
+import type { SessionRecord } from "../../options/store_options.ts";
 import { CONVERT_SCRIPT, convertArgs } from "../../scripts/convert_script.ts";
 import type { Snapshot } from "../snapshot.ts";
 import { recordAll, sealFields } from "../../encryption/sealed_fields.ts";

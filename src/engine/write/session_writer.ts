@@ -1,7 +1,7 @@
 /**
- * The write path: commit (diff against the snapshot, compare-and-set, merge and
- * retry), touch (lazy renewal, changed cookies), whole writes, and the one-time
- * conversion of connect-redis strings.
+ * The write path's commit: diff against the snapshot, compare-and-set, merge and
+ * retry, whole writes of new sessions, and the one-time conversion of
+ * connect-redis strings. Touches: `session_toucher.ts`.
  * @module
  */
 
@@ -9,32 +9,26 @@ import { ConflictMerger } from "./conflict_merge.ts";
 import { LegacyConverter } from "./legacy_conversion.ts";
 import type { EngineContext } from "../engine_context.ts";
 import { SessionConflictError, SessionLockedError } from "../../errors.ts";
-import { type Expiry, expiryOf, renewalDue } from "../expiry.ts";
+import { type Expiry, expiryOf } from "../expiry.ts";
 import { COOKIE_FIELD } from "../fields.ts";
-import type { SessionRecord } from "../../options/options.ts";
+import type { SessionRecord } from "../../options/store_options.ts";
 import { COMMIT_SCRIPT } from "../../scripts/commit_script.ts";
-import { REFRESH_SCRIPT } from "../../scripts/refresh_script.ts";
-import { RELEASE_SCRIPT } from "../../scripts/release_script.ts";
 import { diffFields, type FieldChange, type Snapshot } from "../snapshot.ts";
-import { expiryArgs, settled, slidingArg } from "./write_expiry.ts";
+import { expiryArgs, settled } from "./write_expiry.ts";
 import { writeWhole } from "./whole_write.ts";
 import type { UserIndex } from "../../users/user_index.ts";
 import { checkSession, checkSid } from "./write_checks.ts";
-import { sameSpan, type SessionCodec } from "../session_codec.ts";
-import {
-  changeArgs,
-  ownConflicts,
-  recordChanges,
-  recordField,
-  sealValue,
-  withUpgrades,
-} from "../../encryption/sealed_fields.ts";
+import type { SessionCodec } from "../session_codec.ts";
+import { endsHere, touchDue } from "./write_decisions.ts";
+import { SessionToucher } from "./session_toucher.ts";
+import { changeArgs, ownConflicts, recordChanges, withUpgrades } from "../../encryption/sealed_fields.ts";
 
 /** Commits and touches sessions. */
 export class SessionWriter {
   #ctx: EngineContext;
   #merger: ConflictMerger;
   #converter: LegacyConverter;
+  #toucher: SessionToucher;
   /** Sessions per user (option `user`), else `undefined`. */
   #users: UserIndex | undefined;
   /** Destroys a session, leaving its tombstone (the engine's `destroy`). */
@@ -51,6 +45,9 @@ export class SessionWriter {
     this.#converter = new LegacyConverter(ctx, this.#merger);
     this.#destroy = destroy;
     this.#users = users;
+    const end = (id: string, snapshot: Snapshot | undefined) => this.#end(id, snapshot);
+    const commit = (id: string, record: SessionRecord) => this.commit(id, record);
+    this.#toucher = new SessionToucher(ctx, this.#converter, end, commit, users);
   }
 
   /**
@@ -67,7 +64,7 @@ export class SessionWriter {
       const now = Date.now();
       const expiry = expiryOf(record, this.#ctx.options, now);
       // A new session's first save (or a session of another store) is written whole, at once.
-      if (!snapshot && !this.#users && !this.#endsHere(id, record, snapshot, expiry, now)) {
+      if (!snapshot && !this.#users && !endsHere(this.#ctx, id, record, snapshot, expiry, now)) {
         return writeWhole(this.#ctx, id, record, this.#ctx.codec.serialize(id, record), expiry, now);
       }
       return this.#commit(id, record, snapshot, expiry, now, merged);
@@ -84,7 +81,7 @@ export class SessionWriter {
     now: number,
     merged: boolean,
   ): Promise<void> {
-    if (this.#endsHere(id, record, snapshot, expiry, now)) return await this.#end(id, snapshot);
+    if (endsHere(this.#ctx, id, record, snapshot, expiry, now)) return await this.#end(id, snapshot);
     if (snapshot?.legacy !== undefined && !snapshot.readOnly) {
       await this.#converter.convert(id, record, snapshot);
     }
@@ -131,10 +128,10 @@ export class SessionWriter {
     // A set() is a write: under disableTouch it still sets the expiry anew. Otherwise the
     // renewal is as lazy as a touch's: a commit leaves the expiry alone until it is due.
     const renew = options.disableTouch || cookieChanged ||
-      this.#touchDue(snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD));
+      touchDue(this.#ctx, snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD));
     if (changes.length === 0 && !renew) {
       this.#ctx.observer.touched(id, false);
-      return await this.#release(id, snapshot);
+      return await this.#ctx.releaseLock(id, snapshot);
     }
     // Sessions per user: a renewal that uses up half the headroom of the index entry extends it.
     const extension = renew && userFields.length === 0
@@ -205,103 +202,14 @@ export class SessionWriter {
    * Keeps a session alive: writes only when the renewal fell due (see `renewAfter`),
    * the cookie's settings changed, or a lock is to be given up.
    */
-  async touch(sid: unknown, session: unknown): Promise<void> {
-    const id = checkSid(sid);
-    const record = checkSession(id, session);
-    const { codec, options } = this.#ctx;
-    const snapshot = this.#ctx.snapshotOf(record, id);
-    if (snapshot?.readOnly || (!snapshot && options.disableTouch)) return;
-    const now = Date.now();
-    const expiry = expiryOf(record, options, now);
-    if (this.#endsHere(id, record, snapshot, expiry, now)) return await this.#end(id, snapshot);
-    const cookie = codec.cookieText(id, record);
-    if (snapshot?.legacy !== undefined) {
-      // Converted at the first touch, a due renewal folded in: later reads are one plain HGETALL.
-      const renew = !options.disableTouch &&
-        this.#touchDue(snapshot, expiry, now, snapshot.fields.get(COOKIE_FIELD));
-      await this.#converter.convert(id, record, snapshot, renew ? expiry : undefined);
-    }
-    // Sessions per user: a session whose hash does not record its user yet (stored before the
-    // option was set) is indexed by a commit.
-    if (snapshot && this.#users?.changed(record, snapshot)) return await this.commit(id, record);
-    if (snapshot && !this.#touchDue(snapshot, expiry, now, cookie)) {
-      this.#ctx.observer.touched(id, false);
-      return await this.#release(id, snapshot);
-    }
-    const cookieChanged = cookie !== undefined &&
-      !codec.sameCookie(cookie, snapshot?.fields.get(COOKIE_FIELD));
-    const guard = cookieChanged || !snapshot ? "" : "=" + snapshot.sliding;
-    const storedCookie = cookieChanged ? await sealValue(this.#ctx.cipher, id, COOKIE_FIELD, cookie) : "";
-    // Under disableTouch only the cookie's settings are written: the expiry stays as it is.
-    const args = [
-      ...expiryArgs(expiry, guard, now, options.disableTouch),
-      cookieChanged ? COOKIE_FIELD : "",
-      storedCookie,
-    ];
-    const token = snapshot?.lockToken;
-    if (snapshot) snapshot.lockToken = undefined;
-    args.push(token ?? "");
-    // Sessions per user: a renewal that uses up half the headroom of the index entry extends it.
-    const extension = snapshot && !options.disableTouch
-      ? this.#users?.renewal.extension(snapshot, expiry)
-      : undefined;
-    const refresh = (extra: readonly [string, string][]) =>
-      this.#ctx.run(REFRESH_SCRIPT, id, [...args, ...extra.flat()]);
-    const reply = extension
-      ? await this.#users!.renewal.extending(id, snapshot!, extension, () => refresh(extension.fields))
-      : await refresh([]);
-    if (reply !== 0) this.#ctx.observer.touched(id, true);
-    if (!snapshot) return;
-    if (reply === 0) {
-      snapshot.ended = true; // destroyed (or gone) meanwhile: nothing was written
-      return;
-    }
-    if (cookieChanged) recordField(snapshot, COOKIE_FIELD, cookie, storedCookie);
-    if (!options.disableTouch) settled(snapshot, expiry, Array.isArray(reply) ? reply.slice(1) : []);
-  }
-
-  /** Whether a request that changed no data must still write: cookie settings, maxAge, or a due renewal. */
-  #touchDue(snapshot: Snapshot, expiry: Expiry, now: number, cookie: string | undefined): boolean {
-    if (!this.#ctx.codec.sameCookie(cookie, snapshot.fields.get(COOKIE_FIELD))) return true;
-    if (this.#ctx.options.disableTouch) return false;
-    if (!sameSpan(slidingArg(expiry), snapshot.sliding)) return true;
-    if (snapshot.renewed) return false;
-    return renewalDue(expiry, snapshot.expires, now, this.#ctx.options.renewAfter);
-  }
-
-  /**
-   * Whether this write ends the session: its expiry has passed, and by this request's
-   * own doing (a whole write, a cookie changed to end it such as `maxAge = 0`, or a `ttl`
-   * function saying 0). Such an end leaves a tombstone, as `destroy` does, so that a
-   * request still in flight cannot bring the session back. (One whose cookie merely ran
-   * out meanwhile goes through the scripts, which keep a longer expiry another request
-   * gave it.) Under `disableTTL` too: the key has no expiry then, so only this ends it.
-   */
-  #endsHere(
-    id: string,
-    record: SessionRecord,
-    snapshot: Snapshot | undefined,
-    expiry: Expiry,
-    now: number,
-  ): boolean {
-    if (expiry.at === undefined || expiry.at > now || snapshot?.readOnly) return false;
-    const { options, codec } = this.#ctx;
-    if (!snapshot || (typeof options.ttl === "function" && !options.disableTTL)) return true;
-    return !codec.sameCookie(codec.cookieText(id, record), snapshot.fields.get(COOKIE_FIELD));
+  touch(sid: unknown, session: unknown): Promise<void> {
+    return this.#toucher.touch(sid, session);
   }
 
   /** Ends a session by its tombstone; a lock it held goes with it. */
   async #end(id: string, snapshot: Snapshot | undefined): Promise<void> {
     if (snapshot) snapshot.lockToken = undefined;
     await this.#destroy(id);
-  }
-
-  /** Lock mode: gives up the lock a session holds, if it still does. */
-  async #release(sid: string, snapshot: Snapshot): Promise<void> {
-    const token = snapshot.lockToken;
-    if (!token) return;
-    snapshot.lockToken = undefined;
-    await this.#ctx.run(RELEASE_SCRIPT, sid, [token]);
   }
 
   /**

@@ -7,7 +7,7 @@
 
 import type { EngineContext } from "../engine_context.ts";
 import type { Expiry } from "../expiry.ts";
-import type { SessionRecord } from "../../options/options.ts";
+import type { SessionRecord } from "../../options/store_options.ts";
 import { REPLACE_SCRIPT } from "../../scripts/replace_script.ts";
 import { attachSnapshot, type Snapshot } from "../snapshot.ts";
 import { expiryArgs, slidingArg } from "./write_expiry.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { SessionRecord } from "../../options/options.ts";
+import type { SessionRecord } from "../../options/store_options.ts";
 
 /** A session id as the write methods take it: a non-empty string. */
 export function checkSid(sid: unknown): string {

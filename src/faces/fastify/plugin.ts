@@ -8,7 +8,7 @@
 
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastify";
 import { type Callback, settle } from "../callbacks.ts";
-import type { SmartRedisStoreOptions } from "../../options/options.ts";
+import type { SmartRedisStoreOptions } from "../../options/store_options.ts";
 import { readCookie } from "../web/cookies.ts";
 import { checkedId, faceSetup } from "../web/face_engine.ts";
 import { type HandleSettings, SessionHandle } from "../web/session_handle.ts";

@@ -6,7 +6,7 @@
  */
 
 import type { SessionEngine } from "../../engine/engine.ts";
-import type { SessionRecord } from "../../options/options.ts";
+import type { SessionRecord } from "../../options/store_options.ts";
 import { type Callback, settle } from "../callbacks.ts";
 import type { StoreStats } from "../../observe/store_events.ts";
 import type { CacheStats } from "../../cache/local_cache.ts";

@@ -6,7 +6,8 @@
 
 import { connectionFor } from "../../clients/detect.ts";
 import { SessionEngine } from "../../engine/engine.ts";
-import { resolveOptions, type SmartRedisStoreOptions } from "../../options/options.ts";
+import { resolveOptions } from "../../options/options.ts";
+import type { SmartRedisStoreOptions } from "../../options/store_options.ts";
 import { newSessionId } from "./cookies.ts";
 import type { HandleSettings } from "./session_handle.ts";
 

@@ -9,9 +9,9 @@
 
 import type { SessionEngine } from "../../engine/engine.ts";
 import type { DestroyUserOptions, UserSession } from "../../users/user_sessions.ts";
-import type { Serializer, SessionRecord } from "../../options/options.ts";
-import { attachSnapshot, serializeFields } from "../../engine/snapshot.ts";
-import { COOKIE_FIELD } from "../../engine/fields.ts";
+import type { Serializer, SessionRecord } from "../../options/store_options.ts";
+import { attachSnapshot } from "../../engine/snapshot.ts";
+import { clearData, copyData, dataChanged, define, fillData, lifeCookie } from "./session_data.ts";
 import { bindSession, type SessionControls, SmartSession } from "./smart_session.ts";
 
 /** What a handle needs besides the engine. */
@@ -103,10 +103,7 @@ export class SessionHandle implements SessionControls {
       throw error;
     }
     if (!record) return false;
-    clearData(this.session);
-    for (const name of Object.keys(record)) {
-      if (name !== COOKIE_FIELD) define(this.session, name, record[name]);
-    }
+    fillData(this.session, record);
     const cookie = record.cookie as { originalMaxAge?: unknown; issuedAt?: unknown } | undefined;
     const stored = cookie?.originalMaxAge;
     this.cookieIssuedAt = typeof cookie?.issuedAt === "number" ? cookie.issuedAt : undefined;
@@ -136,27 +133,13 @@ export class SessionHandle implements SessionControls {
   /** Whether the data differ from what Redis holds (or, for a new session, whether there are any). */
   #changed(): boolean {
     const snapshot = this.#carrier && this.#engine.snapshotOf(this.#carrier, this.sid);
-    const fields = serializeFields(this.sid, this.session, this.#settings.serializer);
-    if (fields.has(COOKIE_FIELD)) {
-      throw new TypeError('The session property "cookie" is reserved for the session\'s own settings');
-    }
-    if (!snapshot) return fields.size > 0;
-    if (fields.size !== snapshot.fields.size - (snapshot.fields.has(COOKIE_FIELD) ? 1 : 0)) return true;
-    for (const [name, text] of fields) if (snapshot.fields.get(name) !== text) return true;
-    return false;
+    return dataChanged(this.sid, this.session, this.#settings.serializer, snapshot);
   }
 
   /** The session as the engine stores it: the data plus a cookie holding the life. */
   #record(): SessionRecord {
-    const record: SessionRecord = {};
-    for (const name of Object.keys(this.session)) define(record, name, this.session[name]);
-    const maxAge = this.maxAge;
-    record.cookie = this.cookieRecord?.() ??
-      (maxAge === null
-        ? { originalMaxAge: null }
-        : this.cookieIssuedAt === undefined
-        ? { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge) }
-        : { originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge), issuedAt: this.cookieIssuedAt });
+    const record = copyData(this.session);
+    record.cookie = this.cookieRecord?.() ?? lifeCookie(this.maxAge, this.cookieIssuedAt);
     const snapshot = this.#carrier && this.#engine.snapshotOf(this.#carrier, this.sid);
     if (snapshot) attachSnapshot(record, snapshot);
     return record;
@@ -172,10 +155,7 @@ export class SessionHandle implements SessionControls {
     this.#carrier = record;
     this.#storedMaxAge = this.maxAge;
     // A merge with another request's commit may have changed values: show them.
-    clearData(this.session);
-    for (const name of Object.keys(record)) {
-      if (name !== COOKIE_FIELD) define(this.session, name, record[name]);
-    }
+    fillData(this.session, record);
   }
 
   /** Whether the data differ from what Redis holds (for a session never stored: whether it has any). */
@@ -309,13 +289,4 @@ export class SessionHandle implements SessionControls {
   get stored(): boolean {
     return this.#carrier !== undefined && !this.#destroyed && !this.#ended;
   }
-}
-
-function clearData(session: SmartSession): void {
-  for (const name of Object.keys(session)) delete session[name];
-}
-
-/** Sets an own data property, even one named like an `Object.prototype` member (`__proto__`). */
-function define(target: object, name: string, value: unknown): void {
-  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }
