@@ -130,3 +130,17 @@ test('reencrypt() with plain: "refuse" leaves plain values and strings alone, co
     assert.equal((await fx.store.get(sid))?.n, n, sid);
   }
 });
+
+test('with plain: "refuse", ids() and length() still count refused sessions, even a string that is not JSON', async () => {
+  await using fx = await storeFixture({ encrypt: REFUSE });
+  await save(fx.store, "sealed", sessionWith({ n: 1 }));
+  await save(fx.store, "plain", sessionWith({ n: 2 }));
+  await fx.redis.hSet("session:plain", "n", "3");
+  // Strings without an expiry of their own: only what they hold says whether they live.
+  await fx.redis.set("session:legacy", legacyText({ n: 4 }));
+  await fx.redis.set("session:junk", "not JSON");
+  for (const sid of ["plain", "legacy", "junk"]) await assert.rejects(fx.store.get(sid), SessionDataError);
+  assert.deepEqual((await fx.store.ids()).sort(), ["junk", "legacy", "plain", "sealed"]);
+  assert.equal(await fx.store.length(), 4);
+  assert.equal(await fx.redis.get("session:junk"), "not JSON", "left as it was");
+});

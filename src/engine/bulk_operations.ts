@@ -6,6 +6,7 @@
 
 import type { EngineContext } from "./engine_context.ts";
 import { isWrongType } from "./engine_context.ts";
+import { SessionDataError } from "../errors.ts";
 import { cookieExpiry } from "./expiry.ts";
 import { DEAD_FIELD, EXPIRES_FIELD } from "./fields.ts";
 import type { SessionRecord } from "../options/store_options.ts";
@@ -106,7 +107,10 @@ export class BulkOperations {
     return Number(await this.#ctx.send(sid, ["PTTL", key])) !== -2;
   }
 
-  /** A connect-redis string: live while its key lives, or without expiry while its cookie does. */
+  /**
+   * A connect-redis string: live while its key lives, or without expiry while its cookie does
+   * (one that cannot be parsed counts, like a hash with an unreadable value).
+   */
   async #isLiveString(sid: string): Promise<boolean> {
     const key = this.#ctx.key(sid);
     const [text, pttl] = await Promise.all([
@@ -115,7 +119,13 @@ export class BulkOperations {
     ]);
     if (text === null) return false;
     if (Number(pttl) > 0) return true;
-    const cookie = this.#ctx.codec.parseWhole(sid, String(text)).cookie;
+    let cookie: unknown;
+    try {
+      cookie = this.#ctx.codec.parseWhole(sid, String(text)).cookie;
+    } catch (error) {
+      if (error instanceof SessionDataError) return true; // unreadable: counted, as a hash would be
+      throw error;
+    }
     const expires = cookieExpiry(cookie as { expires?: unknown } | undefined);
     return expires === undefined || expires > Date.now();
   }
