@@ -234,6 +234,32 @@ test("a session whose stored data cannot be read gets a fresh session instead of
   );
 });
 
+test("a session stored without a cookie object gets a fresh session instead of a 500", async (t) => {
+  for (const lock of [false, true]) {
+    await t.step(lock ? "lock mode" : "no lock", async () => {
+      await using fx = await storeFixture({ lock });
+      await using app = await startApp(fx.store, visitRoutes);
+      const browser = new Browser();
+      await browser.get(app.url);
+      const broken = browser.sid;
+      const brokenCookie = browser.cookie;
+      for (const cookie of [undefined, "5", "[]"]) {
+        if (cookie === undefined) await fx.redis.hDel(`session:${broken}`, "cookie");
+        else await fx.redis.hSet(`session:${broken}`, "cookie", cookie);
+        browser.cookie = brokenCookie;
+        const answer = await browser.get(app.url);
+        assert.equal(answer.status, 200, `cookie ${cookie}: ${answer.body}`);
+        assert.equal(answer.body, "You visited this site 1 times!");
+        assert.notEqual(browser.sid, broken);
+        assert.equal(await fx.redis.hGet(`session:${broken}`, "visits"), "1", "the data is left alone");
+        // Lock mode: the refused load gave its lock back (the next load does not wait for it).
+        assert.equal(Number(await fx.redis.hExists(`session:${broken}`, "\0lock")), 0);
+      }
+      await assert.rejects(fx.store.get(broken), (error: Error) => error.name === "SessionDataError");
+    });
+  }
+});
+
 test("with disableTTL, a request that only reads a session without maxAge still costs one command", async () => {
   await using fx = await storeFixture({ disableTTL: true });
   await using app = await startApp(fx.store, visitRoutes);

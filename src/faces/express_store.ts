@@ -11,6 +11,8 @@ import session, { Store } from "express-session";
 // @ts-types="@types/express-session"
 import type { Session, SessionData } from "express-session";
 import { refuseCopyingMiddleware } from "./foreign_callers.ts";
+import { SessionDataError } from "../errors.ts";
+import type { SessionEngine } from "../engine/engine.ts";
 import { type Callback, settle } from "./callbacks.ts";
 import {
   commitBeforeHeaders,
@@ -68,10 +70,12 @@ export class SmartRedisStore extends Store {
    * Loads a session and renews its sliding expiry, in one Redis round trip.
    * @param sid The session id.
    * @param callback Called with the session, or `null` when there is none.
-   * @returns The session, or `null` when it is missing, destroyed or expired.
+   * @returns The session, or `null` when it is missing, destroyed or expired; a
+   *   `SessionDataError` (code `ENOENT`: express-session starts a new session) when its data
+   *   has no cookie object, which express-session cannot load.
    */
   get(sid: string, callback?: Callback<SessionData | null>): Promise<SessionData | null> {
-    return settle(engineOf(this).load(sid) as Promise<SessionData | null>, callback);
+    return settle(loadWithCookie(engineOf(this), sid), callback);
   }
 
   /**
@@ -252,4 +256,23 @@ export function createCarryingSnapshot(
   }
   if (snapshot?.lockToken) releaseWhenDone(engineOf(store), req, created);
   return created;
+}
+
+/**
+ * Loads a session for express-session, which reads `cookie.expires` of whatever the store
+ * returns: data without a cookie object (written by hand, or by another program) would fail
+ * every request on that session with a TypeError. It is refused as unreadable instead, left
+ * in Redis as it is, and its lock (lock mode) given back.
+ */
+async function loadWithCookie(engine: SessionEngine, sid: string): Promise<SessionData | null> {
+  const session = await engine.load(sid) as SessionData | null;
+  if (session === null) return null;
+  const cookie = (session as { cookie?: unknown }).cookie;
+  if (typeof cookie === "object" && cookie !== null && !Array.isArray(cookie)) return session;
+  await engine.release(sid, session).catch(() => {/* the lock expires by itself */});
+  throw new SessionDataError(
+    `Session "${sid}" has no cookie object (its "cookie" property is ${
+      cookie === undefined ? "missing" : `a ${Array.isArray(cookie) ? "list" : typeof cookie}`
+    }), which express-session needs; the request starts a new session, the data is left in Redis as it is`,
+  );
 }
