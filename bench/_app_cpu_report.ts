@@ -61,6 +61,46 @@ export function appCpuFigures(cells: MixCell[] | undefined, writeRatio: number):
   };
 }
 
+/** Redis's CPU per request of one run, net of what it spends at rest, µs. */
+function redisCpuUs(idleMsPerSecond: number): (s: MixSample) => number {
+  return (s) => s.redis ? (s.redis.cpuMs - idleMsPerSecond * s.redis.seconds) / s.appRequests * 1000 : NaN;
+}
+
+/** Redis's CPU per request in the phase, ÷ connect-redis's: ours, and the floors in place. */
+export interface RedisCpuFigures {
+  ours: RatioSpread;
+  /** Ours with its commit script replaced by one that only returns `{'ok'}`. */
+  trivialCommit: RatioSpread;
+  /** Ours with its commit script replaced by the commit's HMGET and HSET alone. */
+  bareCommit: RatioSpread;
+}
+
+/**
+ * Redis's CPU per request in the phase at one write ratio, against connect-redis's.
+ * @param cells The phase's runs.
+ * @param writeRatio The share of writes.
+ * @param idleMsPerSecond Redis's CPU at rest, ms per second.
+ * @returns The ratios, or undefined when the phase did not run it.
+ */
+export function redisCpuFigures(
+  cells: MixCell[] | undefined,
+  writeRatio: number,
+  idleMsPerSecond: number,
+): RedisCpuFigures | undefined {
+  const samples = (store: StoreName) =>
+    cells?.find((c) => c.writeRatio === writeRatio && c.store === store)?.samples;
+  const theirs = samples("connect-redis");
+  const ours = samples("ours");
+  if (!ours || !theirs) return undefined;
+  const pick = redisCpuUs(idleMsPerSecond);
+  const versus = (store: StoreName) => spread(roundRatios(samples(store) ?? [], theirs, pick));
+  return {
+    ours: versus("ours"),
+    trivialCommit: versus("ours-trivial-commit"),
+    bareCommit: versus("ours-bare-commit"),
+  };
+}
+
 /**
  * The report's section: per write ratio and store, medians over the rounds and the ratios.
  * @param results Everything measured.

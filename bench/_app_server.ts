@@ -22,13 +22,25 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SmartRedisStore } from "../mod.ts";
 import { MAX_AGE } from "./_sessions.ts";
+import { COMMIT_SCRIPT } from "../src/scripts/commit_script.ts";
+import { BARE_CAS_SCRIPT, TRIVIAL_SCRIPT } from "./_script_cases.ts";
+import type { LuaScript } from "../src/scripts/script_runner.ts";
 
 /**
  * The stores the HTTP benchmarks compare; `ours-cached` is ours with its local cache (option
  * `localCache`); `ours-user` is ours with sessions per user (option `user`), whose round trips
- * are counted too.
+ * are counted too. `ours-trivial-commit` and `ours-bare-commit` are Redis's floors in place: ours
+ * with its commit script replaced by one that only returns `{'ok'}`, or by the commit's HMGET and
+ * HSET alone (nothing checked). The store then believes every change written: floors, never stores.
  */
-export type StoreName = "ours" | "ours-cached" | "ours-user" | "connect-redis" | "floor";
+export type StoreName =
+  | "ours"
+  | "ours-cached"
+  | "ours-user"
+  | "ours-trivial-commit"
+  | "ours-bare-commit"
+  | "connect-redis"
+  | "floor";
 
 /** What `_app_server.ts` takes as its one argument (JSON). */
 export interface AppConfig {
@@ -40,6 +52,12 @@ export interface AppConfig {
   /** With `encrypt`: its `remember` (0: every read decrypts). */
   remember?: number;
 }
+
+/** The floors in place: the script each runs instead of the commit. */
+const COMMIT_FLOORS: Partial<Record<StoreName, LuaScript>> = {
+  "ours-trivial-commit": TRIVIAL_SCRIPT,
+  "ours-bare-commit": BARE_CAS_SCRIPT,
+};
 
 /** The key of `encrypt: true`: a fixed benchmark secret. */
 const BENCH_KEY = { id: "bench", secret: "a benchmark secret, thirty-two characters or more" };
@@ -109,7 +127,7 @@ async function makeStore(config: AppConfig, url: string, floor: FloorStore): Pro
   if (config.store === "ours-cached") {
     return new SmartRedisStore({ client, localCache: true }) as unknown as session.Store;
   }
-  return config.store === "ours"
+  return config.store === "ours" || COMMIT_FLOORS[config.store]
     ? new SmartRedisStore({
       client,
       encrypt: config.encrypt ? { keys: [BENCH_KEY], remember: config.remember } : undefined,
@@ -179,6 +197,8 @@ function makeApp(store: session.Store): express.Express {
 }
 
 async function main(config: AppConfig): Promise<void> {
+  const commitFloor = COMMIT_FLOORS[config.store];
+  if (commitFloor) Object.assign(COMMIT_SCRIPT, { source: commitFloor.source, sha: commitFloor.sha });
   const floor = new FloorStore();
   const ports: number[] = [];
   for (const url of config.redis) {

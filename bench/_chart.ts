@@ -20,6 +20,8 @@ const COLOR: Record<StoreName, string> = {
   "ours": "#2b6cb0",
   "ours-cached": "#2f855a",
   "ours-user": "#2b6cb0", // round trips only, never charted
+  "ours-trivial-commit": "#2b6cb0", // app-CPU phase only, never charted
+  "ours-bare-commit": "#2b6cb0",
   "connect-redis": "#dd6b20",
   "floor": "#8a8a8a",
 };

@@ -23,6 +23,8 @@ export interface MixPlan {
   duration: number;
   /** Seconds of unmeasured load per setting and store first (0: none). */
   warmup: number;
+  /** Which stores run at a write ratio (default: all). */
+  runs?: (store: StoreName, writeRatio: number) => boolean;
 }
 
 /** The mix rounds: every store, setting and write ratio, as the options say. */
@@ -58,7 +60,8 @@ export async function runMixRounds(rig: BenchRig, plan: MixPlan = mixPlan(rig.op
     for (let round = 0; round < plan.rounds; round++) {
       for (const writeRatio of plan.writeRatios) {
         // Rotate who goes first, so no store always runs right after another.
-        const order = stores.map((_, i) => stores[(i + round) % stores.length]);
+        const order = stores.map((_, i) => stores[(i + round) % stores.length])
+          .filter((store) => plan.runs?.(store, writeRatio) ?? true);
         for (const store of order) {
           const app = apps.get(store)!;
           const url = base(store, s);

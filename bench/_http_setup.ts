@@ -19,6 +19,8 @@ export const AUTOCANNON_VERSION = "8.0.0";
 export const STORES: readonly StoreName[] = ["ours", "ours-cached", "connect-redis", "floor"];
 /** Measured for their round trips only: ours with sessions per user. */
 export const ROUND_TRIPS_ONLY = ["ours-user"] as const;
+/** Redis's floors in place, run in the app-CPU phase only (see `_app_server.ts`). */
+export const COMMIT_FLOORS = ["ours-trivial-commit", "ours-bare-commit"] as const;
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -126,7 +128,7 @@ export async function spawnApp(
 export async function startApps(children: Children, routes: RedisRoutes): Promise<Apps> {
   const { urls, cachedUrls } = routes;
   const apps: Apps = new Map();
-  await Promise.all([...STORES, ...ROUND_TRIPS_ONLY].map(async (store) => {
+  await Promise.all([...STORES, ...ROUND_TRIPS_ONLY, ...COMMIT_FLOORS].map(async (store) => {
     const redis = store === "ours-cached" ? cachedUrls : urls;
     apps.set(store, await spawnApp(children, store, { store, redis }));
   }));

@@ -25,7 +25,7 @@ export const TRIVIAL_SCRIPT: LuaScript = defineScript("trivial", "return {'ok'}"
  * The least a compare-and-set can run: the commit's HMGET and HSET from Lua, nothing compared.
  * Its row shows what of the commit's cost is the two commands, not the commit's own Lua.
  */
-const BARE_CAS_SCRIPT: LuaScript = defineScript(
+export const BARE_CAS_SCRIPT: LuaScript = defineScript(
   "bare read and write",
   `redis.call('HMGET', KEYS[1], '\\0dead', '\\0ttl', ARGV[7])
 redis.call('HSET', KEYS[1], ARGV[7], ARGV[9])

@@ -53,6 +53,8 @@ export const LABEL: Record<StoreName, string> = {
   "ours": "connect-smart-redis",
   "ours-cached": "connect-smart-redis, localCache",
   "ours-user": "connect-smart-redis, option user",
+  "ours-trivial-commit": "floor: ours, commit script → trivial",
+  "ours-bare-commit": "floor: ours, commit script → HMGET + HSET",
   "connect-redis": CONNECT_REDIS,
   "floor": "floor (in-process Map)",
 };

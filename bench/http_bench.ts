@@ -26,6 +26,7 @@ import { measureMemory } from "./_http_memory.ts";
 import { runMixRounds } from "./_http_mix.ts";
 import {
   type BenchRig,
+  COMMIT_FLOORS,
   createSessions,
   ensureAutocannon,
   medianPing,
@@ -86,7 +87,9 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
     const load = startLoadDriver(children, options.depsDir);
 
     const cookies = new Map<StoreName, string[]>();
-    for (const store of STORES) cookies.set(store, await createSessions(base(store, 0), options.sessions));
+    for (const store of [...STORES, ...COMMIT_FLOORS]) {
+      cookies.set(store, await createSessions(base(store, 0), options.sessions));
+    }
     log(`created ${options.sessions} sessions per store`);
     const rig: BenchRig = { options, admin, inner, apps, load, cookies, base };
 
@@ -121,7 +124,8 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpResul
 }
 
 /**
- * App CPU per request that decides: ours (cached too), connect-redis and the floor store on loopback, many
+ * App CPU per request that decides: ours (cached too), connect-redis and the floor store on loopback,
+ * and where there are commits Redis's floors in place (ours with its commit script replaced). Many
  * short runs, the order rotating each round. The app's CPU per request moves by 2× between runs
  * on a shared machine; a median of many side-by-side ratios moves far less than a few long runs.
  */
@@ -129,8 +133,11 @@ async function runAppCpuPhase(rig: BenchRig): Promise<MixCell[]> {
   const { rounds, duration, writeRatios } = rig.options.appCpu;
   if (rounds <= 0) return [];
   rig.options.log(`app CPU phase: ${rounds} rounds of ${duration} s runs, loopback`);
-  const stores = ["ours", "ours-cached", "connect-redis", "floor"] as const;
-  return await runMixRounds(rig, { settings: [0], stores, writeRatios, rounds, duration, warmup: 0 });
+  const stores = ["ours", "ours-cached", ...COMMIT_FLOORS, "connect-redis", "floor"] as const;
+  // The commit floors only where there are commits.
+  const runs = (store: StoreName, writeRatio: number) =>
+    writeRatio > 0 || !COMMIT_FLOORS.includes(store as never);
+  return await runMixRounds(rig, { settings: [0], stores, writeRatios, rounds, duration, warmup: 0, runs });
 }
 
 /** Round trips per request, one request at a time through the first delay proxy. */

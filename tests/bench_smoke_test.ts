@@ -90,13 +90,25 @@ test("the benchmark's smoke mode runs everything and writes the table and the ch
       "the app-CPU goal does not come from the app-CPU phase",
     );
     for (
-      const goal of ["req/s, loopback, 20 %", "connect-smart-redis with localCache: req/s, loopback, 0 %"]
+      const goal of [
+        "req/s, loopback, 20 %",
+        "connect-smart-redis with localCache: req/s, loopback, 0 %",
+        "Redis server CPU per request, loopback, 20 %",
+      ]
     ) {
       assert.ok(
         goals.some((r) => r[1].startsWith(goal) && /per-round ratios.*app-CPU phase/.test(r[2])),
         `goal "${goal}" does not come from the app-CPU phase`,
       );
     }
+    // Redis's floors in place: ours with its commit script replaced, in the app-CPU phase.
+    assert.ok(
+      goals.some((r) =>
+        r[1].startsWith("(information) floor in place, Redis server CPU per request, loopback, 20 %") &&
+        /only returns \{'ok'\}: \d+\.\d+×.*HMGET \+ HSET alone: \d+\.\d+×/.test(r[2])
+      ),
+      "no floor-in-place row at 20 %",
+    );
     for (const pattern of ["ours:", "floor:", "reference:"]) {
       const floorRow = rows.find((r) => r[1] === "1 shared" && r[2] === "20 %" && r[3]?.startsWith(pattern));
       assert.match(floorRow?.[7] ?? "", /^\d+\.\d+$/, `no write-floor ratio for "${pattern}" at 20 %`);
