@@ -16,6 +16,11 @@
  *   is a new node: it gets a new connection, checked before it serves.
  * - A master that leaves the topology is closed; a silently lost one ages out
  *   (`maxAgeMs`), its heartbeat proving nothing.
+ * - Each master's role is checked on its tracked connection (`ROLE`) every sweep: the
+ *   client's view can stay stale for good (ioredis learns of a hand-over only from a
+ *   MOVED, which cache hits never meet). One that is no longer a master is closed at
+ *   once, its slots are read the usual way (which meets MOVED) for a while, and the
+ *   client is asked to refresh its view.
  * @module
  */
 
@@ -60,6 +65,8 @@ export interface ClusterTopology {
    * @returns Its tracker.
    */
   tracker(master: object, checkTag: CheckTag): Tracker;
+  /** Asks the client to fetch the cluster's slots again (a master it lists was found demoted). */
+  refresh(): void;
 }
 
 /** One master's cache. */
@@ -68,8 +75,10 @@ interface MasterReads {
   reads: TrackedReads;
 }
 
-/** Milliseconds between looks for masters the client no longer lists (at most). */
+/** Milliseconds between looks for masters the client no longer lists, or that lost their role (at most). */
 const SWEEP_MS = 1000;
+/** How long a demoted master the client still lists is read the usual way before its cache is tried again. */
+const DEMOTED_HOLD_MS = 5000;
 
 /** Counters summed over the masters' caches. */
 const COUNTERS = ["hits", "misses", "invalidations", "flushes"] as const;
@@ -85,6 +94,8 @@ export class ClusterReads implements SessionReadCache {
   /** Counters of the masters' caches closed since. */
   #retired = { hits: 0, misses: 0, invalidations: 0, flushes: 0 };
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** Masters found demoted, with the client connection they were found on and when. */
+  #demoted = new Map<string, { client: object; at: number }>();
 
   /**
    * @param topology The cluster client's view.
@@ -101,7 +112,7 @@ export class ClusterReads implements SessionReadCache {
   read(key: string): Promise<readonly unknown[] | undefined> | readonly unknown[] | undefined {
     const slot = keySlot(this.#topology.keyPrefix + key);
     const owner = this.#topology.owner(slot);
-    if (owner === undefined) return undefined;
+    if (owner === undefined || this.#held(owner)) return undefined;
     const master = this.#master(owner);
     const before = this.#routes[slot];
     if (before !== owner.address) {
@@ -120,6 +131,15 @@ export class ClusterReads implements SessionReadCache {
     });
   }
 
+  /** Whether `owner` was found demoted lately (the client has not followed yet): read the usual way. */
+  #held(owner: ClusterMaster): boolean {
+    const demoted = this.#demoted.get(owner.address);
+    if (demoted === undefined) return false;
+    if (demoted.client === owner.client && Date.now() - demoted.at < DEMOTED_HOLD_MS) return true;
+    this.#demoted.delete(owner.address); // replaced, or time to look again (a new cache checks its role first)
+    return false;
+  }
+
   /** The cache of a master, opened on demand; made anew when the client replaced its connection. */
   #master(owner: ClusterMaster): MasterReads {
     const known = this.#masters.get(owner.address);
@@ -127,27 +147,45 @@ export class ClusterReads implements SessionReadCache {
     if (known !== undefined) this.#close(owner.address, known);
     const checkTag = ownSlotTag(this.#topology.keyPrefix);
     const tracker = this.#topology.tracker(owner.client, checkTag);
-    const reads = new TrackedReads(tracker, this.#bounds, this.#timeout, { checkTag, keepMissing: false });
-    const master = { client: owner.client, reads };
+    const onDemoted = () => this.#demote(owner.address, master);
+    const reads = new TrackedReads(tracker, this.#bounds, this.#timeout, {
+      checkTag,
+      keepMissing: false,
+      onDemoted,
+    });
+    const master: MasterReads = { client: owner.client, reads };
     this.#masters.set(owner.address, master);
     this.#sweep();
     return master;
   }
 
-  /** Closes, now and then, the caches of masters the client no longer lists. */
+  /**
+   * Closes, now and then, the caches of masters the client no longer lists, and checks the role
+   * of the others (a demoted one closes itself, see {@linkcode #demote}).
+   */
   #sweep(): void {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
       const masters = new Set(this.#topology.masters());
       for (const [address, master] of this.#masters) {
         if (!masters.has(address)) this.#close(address, master);
+        else master.reads.checkRole();
       }
+      for (const address of this.#demoted.keys()) if (!masters.has(address)) this.#demoted.delete(address);
       if (this.#masters.size === 0) { // the app closed its client: the next read starts again
         clearInterval(this.#timer);
         this.#timer = undefined;
       }
     }, Math.min(SWEEP_MS, Math.max(10, this.#bounds.maxAgeMs / 3)));
     unrefTimer(this.#timer);
+  }
+
+  /** A master answered as a replica (or not at all): closed, held off, and the client told. */
+  #demote(address: string, master: MasterReads): void {
+    if (this.#masters.get(address) !== master) return;
+    this.#close(address, master);
+    this.#demoted.set(address, { client: master.client, at: Date.now() });
+    this.#topology.refresh();
   }
 
   #close(address: string, master: MasterReads): void {

@@ -8,7 +8,7 @@
 import { GuardedConnection } from "../clients/guarded_connection.ts";
 import { unrefTimer } from "../clients/_util.ts";
 import { isRefusal } from "../clients/_cluster_retry.ts";
-import { checkTracking } from "./tracking_check.ts";
+import { checkTracking, confirmMaster, NotMasterError } from "./tracking_check.ts";
 import type { ResolvedLocalCache } from "./cache_options.ts";
 import { type CacheStats, LocalCache } from "./local_cache.ts";
 import type { CheckTag, SessionReadCache, Tracker } from "./tracker.ts";
@@ -30,6 +30,13 @@ export interface TrackedReadsOptions {
    * @default {true}
    */
   keepMissing?: boolean;
+  /**
+   * Holds the node to being a master (Redis Cluster): every check asks `ROLE`, and when the node
+   * answers as anything else (or {@linkcode TrackedReads.checkRole} gets no answer) the cache is
+   * closed, its connections too, and this is called.
+   * @default {undefined}
+   */
+  onDemoted?: () => void;
 }
 
 /** The store's cache and its tracked connection, opened at the first read. */
@@ -102,20 +109,39 @@ export class TrackedReads implements SessionReadCache {
       const beat = this.#cache.heartbeat();
       this.#check().then(
         () => this.#cache.proven(beat),
-        // No proof: entries age out. A refusal (this master lost the check's slot, or its role)
-        // is a topology change: check again at once.
-        (error) => isRefusal(error) && this.recheck(),
+        // No proof: entries age out. A refusal (this master lost the check's slot) is a
+        // topology change: check again at once; a node no longer a master is left.
+        (error) => error instanceof NotMasterError ? this.#demote() : isRefusal(error) && this.recheck(),
       );
     }, Math.max(10, this.#maxAgeMs / 3));
     unrefTimer(this.#timer);
     return connection;
   }
 
-  async #check(timeout = this.#timeout): Promise<void> {
+  #check(timeout = this.#timeout): Promise<void> {
     const connection = this.#connection!;
     const send = (args: string[]) => connection.send(args[1], args);
-    const tag = await this.#options.checkTag?.(send);
-    return checkTracking(send, this.#cache, timeout, tag);
+    const master = this.#options.onDemoted !== undefined;
+    return checkTracking(send, this.#cache, timeout, { tag: this.#options.checkTag, master });
+  }
+
+  /**
+   * Asks the node for its role on the tracked connection (once it is open). Anything but
+   * "master", or no answer within `commandTimeout`, closes the cache (see
+   * {@linkcode TrackedReadsOptions.onDemoted}): a demoted master's copies are kept fresh only
+   * by what it replicates, later than its successor has it, and its client may not notice.
+   * @returns Resolves once checked.
+   */
+  async checkRole(): Promise<void> {
+    const connection = this.#connection;
+    if (connection === undefined || this.#closed || this.#options.onDemoted === undefined) return;
+    await confirmMaster((args) => connection.send(args[0], args)).catch(() => this.#demote());
+  }
+
+  #demote(): void {
+    if (this.#closed) return;
+    this.close();
+    this.#options.onDemoted?.();
   }
 
   /**
@@ -141,7 +167,8 @@ export class TrackedReads implements SessionReadCache {
         this.#cache.confirm(beat);
       }
       this.#unsure = false;
-    } catch {
+    } catch (error) {
+      if (error instanceof NotMasterError) return this.#demote();
       // A node just promoted or a slot just moved may refuse for a while: try again soon.
       unrefTimer(setTimeout(() => this.#confirmAgain(), RETRY_MS));
     } finally {
@@ -151,6 +178,7 @@ export class TrackedReads implements SessionReadCache {
 
   /** Stops serving and checking, and closes the tracked connection. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
     this.#cache.flush(false);

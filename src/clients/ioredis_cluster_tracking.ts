@@ -24,6 +24,8 @@ interface IoRedisCluster {
   /** Each slot's nodes (`host:port`, the master first), by slot number. */
   readonly slots: readonly (readonly string[] | undefined)[];
   readonly options?: { keyPrefix?: unknown };
+  /** Fetches CLUSTER SLOTS again (what a MOVED triggers). */
+  refreshSlotsCache?(callback?: (error?: Error) => void): void;
 }
 
 /**
@@ -52,6 +54,7 @@ export function ioRedisClusterTopology(client: object, timeout: number): Cluster
       return node === undefined ? undefined : { address, client: node };
     },
     masters: () => [...masters().keys()],
+    refresh: () => cluster.refreshSlotsCache?.(() => {/* the next MOVED tries again */}),
     tracker(node, checkTag) {
       const master = node as IoRedisNode;
       // The cluster's keyPrefix is the cluster's, not its nodes': the tracked connections

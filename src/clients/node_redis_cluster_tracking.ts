@@ -21,6 +21,8 @@ interface NodeRedisCluster {
   readonly slots?: readonly ({ master?: ShardNode } | undefined)[];
   readonly masters: readonly ShardNode[];
   nodeClient(node: ShardNode): unknown;
+  /** The slots' owner (node-redis 5 and 6): `rediscover` is what a MOVED triggers. */
+  readonly _slots?: { rediscover?(startWith?: object): Promise<unknown> };
 }
 
 /**
@@ -55,6 +57,7 @@ export function nodeRedisClusterTopology(client: object, timeout: number): Clust
       return { address: master.address, client: node };
     },
     masters: () => cluster.masters.map((master) => master.address ?? ""),
+    refresh: () => void cluster._slots?.rediscover?.()?.catch(() => {/* the cluster reports it */}),
     tracker: (node, checkTag) => nodeRedisTracker(node, timeout, checkTag),
   };
 }

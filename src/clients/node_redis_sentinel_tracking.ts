@@ -75,12 +75,10 @@ export function nodeRedisSentinelTracker(client: object, timeout: number): Track
       let failures = 0;
       const send = (args: string[]) => tracked.sendCommand(false, args, FLAT_MAPS);
       const confirm = async (mine: number) => {
-        const [role, info] = await Promise.all([send(["ROLE"]), send(["CLIENT", "TRACKINGINFO"])]);
+        const info = await send(["CLIENT", "TRACKINGINFO"]);
         if (mine !== generation) return;
-        if ((role as unknown[])?.[0] !== "master" || !trackingOn(info)) {
-          throw new Error("Not tracking on a master");
-        }
-        await checkTracking(send, cache, timeout);
+        if (!trackingOn(info)) throw new Error("Tracking is not on");
+        await checkTracking(send, cache, timeout, { master: true });
         if (mine === generation) cache.flush(true);
       };
       // No event says the master connection is back after a reconnect of its own: confirm at

@@ -70,7 +70,7 @@ export function nodeRedisTracker(client: object, timeout: number, checkTag?: Che
               "off: this node-redis version does not turn tracking on; use node-redis 5.12 or later";
             return;
           }
-          await checkTracking(send, cache, timeout, await checkTag?.(send));
+          await checkTracking(send, cache, timeout, { tag: checkTag, master: checkTag !== undefined });
           if (confirming === generation && tracked.isReady) cache.flush(true);
         }).catch(() => {/* the connection's next event decides */});
       });

@@ -45,7 +45,10 @@ export interface RedirectEnds {
    * @returns True when they are.
    */
   live(): boolean;
-  /** Sentinel clients: tracking counts only on a master (a replica never sees the sessions' writes first). */
+  /**
+   * Sentinel clients: tracking counts only on a master (a replica never sees the sessions' writes
+   * first). A cluster node (one with a `checkTag`) is held to that too.
+   */
   masterOnly: boolean;
   /** A key prefix the client adds to every key (ioredis `keyPrefix`); invalidations carry it. */
   keyPrefix: string;
@@ -122,18 +125,18 @@ export class RedirectArming {
     if (mine !== this.#generation) return;
     const send = this.#ends.send;
     // Off first: an existing redirect (to a dead subscriber) cannot be changed in place.
-    const [role, , , info] = await Promise.all([
-      this.#ends.masterOnly ? send(["ROLE"]) : undefined,
+    const [, , info] = await Promise.all([
       send(["CLIENT", "TRACKING", "off"]),
       send(["CLIENT", "TRACKING", "on", "REDIRECT", id]),
       send(["CLIENT", "TRACKINGINFO"]),
     ]);
     if (mine !== this.#generation) return;
-    if (this.#ends.masterOnly && (role as unknown[])?.[0] !== "master") {
-      throw new Error("The tracked connection is not on the master");
-    }
     if (!trackingOn(info, id)) throw new Error("Tracking did not turn on");
-    await checkTracking(send, this.#cache, this.#timeout, await this.#ends.checkTag?.(send));
+    const { masterOnly, checkTag } = this.#ends;
+    await checkTracking(send, this.#cache, this.#timeout, {
+      tag: checkTag,
+      master: masterOnly || checkTag !== undefined,
+    });
     if (mine === this.#generation && this.#ends.live()) this.#cache.flush(true);
   }
 

@@ -1,0 +1,83 @@
+/**
+ * The local cache on a Redis Cluster when the app's client does not learn of a hand-over:
+ * no write reaches the shard and every read is a cache hit, so the client meets no MOVED
+ * and keeps listing the demoted node as a master. The cache asks each master's role
+ * itself, so the demoted master's cache stops serving within the role check's bound
+ * anyway, and its connections there close.
+ */
+// suite: valkey too
+
+import assert from "node:assert/strict";
+import { test } from "./_helpers.ts";
+import { cacheIt, sessionWith } from "./_cache_helpers.ts";
+import {
+  cacheConnections,
+  handOverFixture,
+  ROLE_CHECK_BOUND_MS,
+  seenAfterChange,
+  takeOver,
+} from "./_handover.ts";
+import { scaled, until } from "./_load.ts";
+
+/** Whether the app's cluster client lists the node on `port` as a master. */
+function listsAsMaster(client: object, port: number): boolean {
+  const ioredis = client as { nodes?(role: string): { options: { port?: number } }[] };
+  if (typeof ioredis.nodes === "function") {
+    return ioredis.nodes("master").some((node) => node.options.port === port);
+  }
+  return (client as { masters: { port?: number }[] }).masters.some((node) => node.port === port);
+}
+
+for (const name of ["ioredis", "node-redis 6"] as const) {
+  test(`localCache (${name} cluster): a master demoted unseen by its client stops serving within the role check's bound`, async () => {
+    await using fixture = await handOverFixture(name);
+    const { cluster, a, b, sids } = fixture;
+    for (const sid of sids) await a.set(sid, sessionWith({ n: 0 }));
+    for (const sid of sids) await cacheIt(b, sid);
+    const port = cluster.ports[0];
+    const demotedCache = new RegExp(`:${port} (on|off)`);
+    assert.match(b.cacheStats().detail, demotedCache);
+
+    // B reads on (hits only) while the shard is handed over, and notes when the demoted
+    // master's cache closed, and when every read was a hit again (from the new master's cache).
+    // A read may fail meanwhile: node-redis drops its connection to a node it finds demoted,
+    // and what was in flight on it fails.
+    let closedAt: number | undefined;
+    let servedAt: number | undefined;
+    let failed = 0;
+    const reading = until(async () => {
+      const hits = b.cacheStats().hits;
+      for (const sid of sids) await b.get(sid).catch(() => failed++);
+      const served = b.cacheStats().hits - hits === sids.length;
+      if (demotedCache.test(b.cacheStats().detail)) return false;
+      if (closedAt !== undefined && served) servedAt ??= performance.now();
+      closedAt ??= performance.now();
+      return servedAt !== undefined && await cacheConnections(cluster.urls[0]) === 0;
+    }, 60_000);
+    const handedOverAt = await takeOver(fixture.replica.url, cluster.urls[0]); // no write: nothing tells B's client
+    const done = await reading;
+    const since = (at: number | undefined) => at === undefined ? undefined : Math.round(at - handedOverAt);
+    console.log(
+      `${name}: after the hand-over, the demoted master's cache closed in ${since(closedAt)} ms, ` +
+        `every read a hit again in ${since(servedAt)} ms; ${failed} reads failed meanwhile`,
+    );
+    const took = since(closedAt);
+    assert.ok(
+      done && took !== undefined && took <= scaled(ROLE_CHECK_BOUND_MS),
+      `the demoted master's cache still served ${took} ms after the hand-over, or kept connections: ${
+        JSON.stringify(b.cacheStats())
+      }`,
+    );
+
+    // The client (told to refresh its view, or by the MOVED of a read the cache left to it)
+    // routes to the new master, whose cache serves.
+    const again = await until(async () => {
+      const before = b.cacheStats().hits;
+      for (const sid of sids) await b.get(sid);
+      return b.cacheStats().hits - before === sids.length;
+    }, 10_000);
+    assert.ok(again, `the new master's cache does not serve: ${JSON.stringify(b.cacheStats())}`);
+    assert.ok(!listsAsMaster(fixture.clientB, port), "the client still lists the demoted node as a master");
+    await seenAfterChange(a, b, sids, 1, "after the demotion");
+  });
+}
