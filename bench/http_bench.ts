@@ -137,6 +137,9 @@ async function runAppCpuPhase(rig: BenchRig): Promise<MixCell[]> {
   // The commit floors only where there are commits.
   const runs = (store: StoreName, writeRatio: number) =>
     writeRatio > 0 || !COMMIT_FLOORS.includes(store as never);
+  // The commit floors' apps ran nothing before (the others had the mix rounds): warm them up first.
+  const warmup = rig.options.warmup;
+  await runMixRounds(rig, { settings: [0], stores: COMMIT_FLOORS, writeRatios, rounds: 0, duration, warmup });
   return await runMixRounds(rig, { settings: [0], stores, writeRatios, rounds, duration, warmup: 0, runs });
 }
 
