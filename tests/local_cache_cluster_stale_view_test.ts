@@ -81,3 +81,21 @@ for (const name of ["ioredis", "node-redis 6"] as const) {
     await seenAfterChange(a, b, sids, 1, "after the demotion");
   });
 }
+
+test("localCache (node-redis 5 cluster): a master found demoted has the client fetch the slots again, no read needed", async () => {
+  await using fixture = await handOverFixture("node-redis 5");
+  const { cluster, a, b, sids } = fixture;
+  for (const sid of sids) await a.set(sid, sessionWith({ n: 0 }));
+  for (const sid of sids) await cacheIt(b, sid);
+  const port = cluster.ports[0];
+  await takeOver(fixture.replica.url, cluster.urls[0]); // and no read at all: only the role check sees it
+  const closed = await until(
+    () => !new RegExp(`:${port} (on|off)`).test(b.cacheStats().detail),
+    ROLE_CHECK_BOUND_MS,
+  );
+  assert.ok(closed, `the demoted master's cache is still open: ${JSON.stringify(b.cacheStats())}`);
+  assert.ok(
+    await until(() => !listsAsMaster(fixture.clientB, port), 2000),
+    "the client was not told to fetch the slots again: it still lists the demoted node as a master",
+  );
+});

@@ -57,7 +57,8 @@ export function nodeRedisClusterTopology(client: object, timeout: number): Clust
       return { address: master.address, client: node };
     },
     masters: () => cluster.masters.map((master) => master.address ?? ""),
-    refresh: () => void cluster._slots?.rediscover?.()?.catch(() => {/* the cluster reports it */}),
+    // node-redis 5 reads `startWith.options` unguarded: without a client it only throws.
+    refresh: (node) => void cluster._slots?.rediscover?.(node)?.catch(() => {/* the cluster reports it */}),
     tracker: (node, checkTag) => nodeRedisTracker(node, timeout, checkTag),
   };
 }
