@@ -8,7 +8,10 @@
 // suite: valkey too
 
 import assert from "node:assert/strict";
-import { test } from "./_helpers.ts";
+import { startRedisCluster } from "../scripts/redis_cluster.ts";
+import { nodeRedisClusterTopology } from "../src/clients/node_redis_cluster_tracking.ts";
+import { clusterClients } from "./_cluster_admin.ts";
+import { delay, test } from "./_helpers.ts";
 import { cacheIt, sessionWith } from "./_cache_helpers.ts";
 import {
   cacheConnections,
@@ -99,3 +102,18 @@ test("localCache (node-redis 5 cluster): a master found demoted has the client f
     "the client was not told to fetch the slots again: it still lists the demoted node as a master",
   );
 });
+
+for (const name of ["node-redis 5", "node-redis 6"] as const) {
+  test(`localCache (${name} cluster): a refresh asked once the app closed its cluster connects nothing`, async () => {
+    await using cluster = await startRedisCluster();
+    const { client } = clusterClients[name](cluster.urls);
+    const nodeRedis = client as unknown as { connect(): Promise<unknown>; masters: { client?: object }[] };
+    await nodeRedis.connect();
+    const node = nodeRedis.masters[0].client!;
+    await (client as unknown as { close(): Promise<unknown> }).close();
+    nodeRedisClusterTopology(client, 1000).refresh(node); // a role check that failed as the app closed
+    await delay(500);
+    assert.equal(nodeRedis.masters.length, 0, "the closed cluster found its masters again");
+    await Promise.resolve((client as unknown as { destroy(): unknown }).destroy()).catch(() => {});
+  });
+}
