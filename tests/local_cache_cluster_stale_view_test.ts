@@ -8,7 +8,10 @@
 // suite: valkey too
 
 import assert from "node:assert/strict";
-import { test } from "./_helpers.ts";
+import { startRedisCluster } from "../scripts/redis_cluster.ts";
+import { nodeRedisClusterTopology } from "../src/clients/node_redis_cluster_tracking.ts";
+import { clusterClients } from "./_cluster_admin.ts";
+import { delay, test } from "./_helpers.ts";
 import { cacheIt, sessionWith } from "./_cache_helpers.ts";
 import {
   cacheConnections,
@@ -79,5 +82,38 @@ for (const name of ["ioredis", "node-redis 6"] as const) {
     assert.ok(again, `the new master's cache does not serve: ${JSON.stringify(b.cacheStats())}`);
     assert.ok(!listsAsMaster(fixture.clientB, port), "the client still lists the demoted node as a master");
     await seenAfterChange(a, b, sids, 1, "after the demotion");
+  });
+}
+
+test("localCache (node-redis 5 cluster): a master found demoted has the client fetch the slots again, no read needed", async () => {
+  await using fixture = await handOverFixture("node-redis 5");
+  const { cluster, a, b, sids } = fixture;
+  for (const sid of sids) await a.set(sid, sessionWith({ n: 0 }));
+  for (const sid of sids) await cacheIt(b, sid);
+  const port = cluster.ports[0];
+  await takeOver(fixture.replica.url, cluster.urls[0]); // and no read at all: only the role check sees it
+  const closed = await until(
+    () => !new RegExp(`:${port} (on|off)`).test(b.cacheStats().detail),
+    ROLE_CHECK_BOUND_MS,
+  );
+  assert.ok(closed, `the demoted master's cache is still open: ${JSON.stringify(b.cacheStats())}`);
+  assert.ok(
+    await until(() => !listsAsMaster(fixture.clientB, port), 2000),
+    "the client was not told to fetch the slots again: it still lists the demoted node as a master",
+  );
+});
+
+for (const name of ["node-redis 5", "node-redis 6"] as const) {
+  test(`localCache (${name} cluster): a refresh asked once the app closed its cluster connects nothing`, async () => {
+    await using cluster = await startRedisCluster();
+    const { client } = clusterClients[name](cluster.urls);
+    const nodeRedis = client as unknown as { connect(): Promise<unknown>; masters: { client?: object }[] };
+    await nodeRedis.connect();
+    const node = nodeRedis.masters[0].client!;
+    await (client as unknown as { close(): Promise<unknown> }).close();
+    nodeRedisClusterTopology(client, 1000).refresh(node); // a role check that failed as the app closed
+    await delay(500);
+    assert.equal(nodeRedis.masters.length, 0, "the closed cluster found its masters again");
+    await Promise.resolve((client as unknown as { destroy(): unknown }).destroy()).catch(() => {});
   });
 }

@@ -65,8 +65,11 @@ export interface ClusterTopology {
    * @returns Its tracker.
    */
   tracker(master: object, checkTag: CheckTag): Tracker;
-  /** Asks the client to fetch the cluster's slots again (a master it lists was found demoted). */
-  refresh(): void;
+  /**
+   * Asks the client to fetch the cluster's slots again (a master it lists was found demoted).
+   * @param master The client's connection to the demoted master (node-redis asks it first).
+   */
+  refresh(master: object): void;
 }
 
 /** One master's cache. */
@@ -79,6 +82,11 @@ interface MasterReads {
 const SWEEP_MS = 1000;
 /** How long a demoted master the client still lists is read the usual way before its cache is tried again. */
 const DEMOTED_HOLD_MS = 5000;
+/**
+ * How long a master that refuses `ROLE` itself (an ACL without it) is read the usual way before
+ * a cache is tried on it again: each try opens tracked connections, only to close them.
+ */
+const REFUSED_HOLD_MS = 30_000;
 
 /** Counters summed over the masters' caches. */
 const COUNTERS = ["hits", "misses", "invalidations", "flushes"] as const;
@@ -94,8 +102,11 @@ export class ClusterReads implements SessionReadCache {
   /** Counters of the masters' caches closed since. */
   #retired = { hits: 0, misses: 0, invalidations: 0, flushes: 0 };
   #timer: ReturnType<typeof setInterval> | undefined;
-  /** Masters found demoted, with the client connection they were found on and when. */
-  #demoted = new Map<string, { client: object; at: number }>();
+  /**
+   * Masters found demoted (or refusing ROLE: `why`), with the client connection they were found
+   * on, and until when they are held off.
+   */
+  #demoted = new Map<string, { client: object; until: number; why?: string }>();
 
   /**
    * @param topology The cluster client's view.
@@ -135,7 +146,7 @@ export class ClusterReads implements SessionReadCache {
   #held(owner: ClusterMaster): boolean {
     const demoted = this.#demoted.get(owner.address);
     if (demoted === undefined) return false;
-    if (demoted.client === owner.client && Date.now() - demoted.at < DEMOTED_HOLD_MS) return true;
+    if (demoted.client === owner.client && Date.now() < demoted.until) return true;
     this.#demoted.delete(owner.address); // replaced, or time to look again (a new cache checks its role first)
     return false;
   }
@@ -147,7 +158,7 @@ export class ClusterReads implements SessionReadCache {
     if (known !== undefined) this.#close(owner.address, known);
     const checkTag = ownSlotTag(this.#topology.keyPrefix);
     const tracker = this.#topology.tracker(owner.client, checkTag);
-    const onDemoted = () => this.#demote(owner.address, master);
+    const onDemoted = (reason: unknown) => this.#demote(owner.address, master, reason);
     const reads = new TrackedReads(tracker, this.#bounds, this.#timeout, {
       checkTag,
       keepMissing: false,
@@ -180,12 +191,17 @@ export class ClusterReads implements SessionReadCache {
     unrefTimer(this.#timer);
   }
 
-  /** A master answered as a replica (or not at all): closed, held off, and the client told. */
-  #demote(address: string, master: MasterReads): void {
+  /**
+   * A master answered as a replica (or not at all): closed, held off, and the client told. One
+   * that refuses ROLE itself is held off longer, the stats saying why, and the client not told.
+   */
+  #demote(address: string, master: MasterReads, reason: unknown): void {
     if (this.#masters.get(address) !== master) return;
     this.#close(address, master);
-    this.#demoted.set(address, { client: master.client, at: Date.now() });
-    this.#topology.refresh();
+    const why = roleRefused(reason);
+    const until = Date.now() + (why === undefined ? DEMOTED_HOLD_MS : REFUSED_HOLD_MS);
+    this.#demoted.set(address, { client: master.client, until, why });
+    if (why === undefined) this.#topology.refresh(master.client);
   }
 
   #close(address: string, master: MasterReads): void {
@@ -223,9 +239,26 @@ export class ClusterReads implements SessionReadCache {
       total.tracking &&= stats.tracking;
       parts.push(`${address} ${stats.tracking ? "on" : "off"} (${stats.entries} cached)`);
     }
+    for (const [address, { why }] of this.#demoted) {
+      if (why === undefined) continue;
+      total.tracking = false;
+      parts.push(`${address} off (${why})`);
+    }
     total.detail = `Redis Cluster (${this.#topology.library}), a tracked connection per master: ${
       parts.join(", ") || "none opened yet"
     }`;
     return total;
   }
+}
+
+/**
+ * Why a role check failed for good rather than for now: the node refuses `ROLE` itself.
+ * @param reason What the check met.
+ * @returns A line for the stats, or `undefined` (a replica, no answer, a failing connection).
+ */
+function roleRefused(reason: unknown): string | undefined {
+  const message = String((reason as Error | undefined)?.message ?? reason);
+  if (!/^(?:NOPERM|ERR unknown command)\b/.test(message)) return undefined;
+  return `ROLE refused: "${message}"; the cache confirms each master's role with it: ` +
+    "allow the user ROLE (ACL +role, or the category @admin)";
 }

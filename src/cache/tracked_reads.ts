@@ -33,10 +33,11 @@ export interface TrackedReadsOptions {
   /**
    * Holds the node to being a master (Redis Cluster): every check asks `ROLE`, and when the node
    * answers as anything else (or {@linkcode TrackedReads.checkRole} gets no answer) the cache is
-   * closed, its connections too, and this is called.
+   * closed, its connections too, and this is called with what the check met (the
+   * {@linkcode NotMasterError}, or the error `ROLE` failed with).
    * @default {undefined}
    */
-  onDemoted?: () => void;
+  onDemoted?: (reason: unknown) => void;
 }
 
 /** The store's cache and its tracked connection, opened at the first read. */
@@ -111,7 +112,7 @@ export class TrackedReads implements SessionReadCache {
         () => this.#cache.proven(beat),
         // No proof: entries age out. A refusal (this master lost the check's slot) is a
         // topology change: check again at once; a node no longer a master is left.
-        (error) => error instanceof NotMasterError ? this.#demote() : isRefusal(error) && this.recheck(),
+        (error) => error instanceof NotMasterError ? this.#demote(error) : isRefusal(error) && this.recheck(),
       );
     }, Math.max(10, this.#maxAgeMs / 3));
     unrefTimer(this.#timer);
@@ -135,13 +136,13 @@ export class TrackedReads implements SessionReadCache {
   async checkRole(): Promise<void> {
     const connection = this.#connection;
     if (connection === undefined || this.#closed || this.#options.onDemoted === undefined) return;
-    await confirmMaster((args) => connection.send(args[0], args)).catch(() => this.#demote());
+    await confirmMaster((args) => connection.send(args[0], args)).catch((error) => this.#demote(error));
   }
 
-  #demote(): void {
+  #demote(reason: unknown): void {
     if (this.#closed) return;
     this.close();
-    this.#options.onDemoted?.();
+    this.#options.onDemoted?.(reason);
   }
 
   /**
@@ -168,7 +169,7 @@ export class TrackedReads implements SessionReadCache {
       }
       this.#unsure = false;
     } catch (error) {
-      if (error instanceof NotMasterError) return this.#demote();
+      if (error instanceof NotMasterError) return this.#demote(error);
       // A node just promoted or a slot just moved may refuse for a while: try again soon.
       unrefTimer(setTimeout(() => this.#confirmAgain(), RETRY_MS));
     } finally {

@@ -14,6 +14,7 @@ import { ioRedisTracker } from "./ioredis_tracking.ts";
 interface IoRedisNode {
   duplicate(overrides: object): IoRedisNode;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
   readonly options: { host?: string; port?: number };
 }
 
@@ -64,6 +65,7 @@ export function ioRedisClusterTopology(client: object, timeout: number): Cluster
       const view = {
         duplicate: (overrides: object) => master.duplicate({ ...options, ...overrides }),
         on: (event: string, listener: (...args: unknown[]) => void) => master.on(event, listener),
+        off: (event: string, listener: (...args: unknown[]) => void) => master.off(event, listener),
         options: { ...master.options, keyPrefix },
       };
       return ioRedisTracker(view, timeout, { checkTag });

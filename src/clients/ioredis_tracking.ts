@@ -24,6 +24,7 @@ interface IoRedisDuplicable extends IoRedisClient {
   duplicate(overrides: object): IoRedisDuplicable;
   subscribe(channel: string): Promise<unknown>;
   disconnect(): void;
+  off?(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
 /**
@@ -80,6 +81,7 @@ export function ioRedisTracker(
       sub.on("error", () => {/* reported by its close */});
       sub.connect().catch(() => {/* ioredis retries by itself */});
       stop = () => {
+        main.off?.("end", stop); // a cluster node's connection outlives many caches opened on it
         arming.close();
         data.disconnect();
         sub.disconnect();

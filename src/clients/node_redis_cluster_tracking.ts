@@ -21,6 +21,7 @@ interface NodeRedisCluster {
   readonly slots?: readonly ({ master?: ShardNode } | undefined)[];
   readonly masters: readonly ShardNode[];
   nodeClient(node: ShardNode): unknown;
+  readonly isOpen?: boolean;
   /** The slots' owner (node-redis 5 and 6): `rediscover` is what a MOVED triggers. */
   readonly _slots?: { rediscover?(startWith?: object): Promise<unknown> };
 }
@@ -57,7 +58,12 @@ export function nodeRedisClusterTopology(client: object, timeout: number): Clust
       return { address: master.address, client: node };
     },
     masters: () => cluster.masters.map((master) => master.address ?? ""),
-    refresh: () => void cluster._slots?.rediscover?.()?.catch(() => {/* the cluster reports it */}),
+    refresh(node) {
+      // node-redis 5 reads `startWith.options` unguarded: without a client it only throws. With
+      // one, it connects the nodes anew even once the app closed the cluster.
+      if (cluster.isOpen === false) return;
+      cluster._slots?.rediscover?.(node)?.catch(() => {/* the cluster reports it */});
+    },
     tracker: (node, checkTag) => nodeRedisTracker(node, timeout, checkTag),
   };
 }

@@ -21,6 +21,7 @@ interface NodeRedisClient {
   duplicate(overrides: object): NodeRedisClient;
   sendCommand(args: string[], options?: object): Promise<unknown>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
+  off?(event: string, listener: (...args: unknown[]) => void): unknown;
   readonly isReady: boolean;
   close?(): Promise<void>;
   quit?(): Promise<unknown>;
@@ -75,6 +76,7 @@ export function nodeRedisTracker(client: object, timeout: number, checkTag?: Che
         }).catch(() => {/* the connection's next event decides */});
       });
       stop = () => {
+        main.off?.("end", stop); // a cluster node's client outlives many caches opened on it
         lost();
         // Gracefully: destroying it mid-handshake leaves node-redis with a rejection nobody handles.
         const closing = tracked.close ? tracked.close() : tracked.quit?.();
