@@ -9,6 +9,7 @@
 
 import { ByteLru } from "./byte_lru.ts";
 import type { ResolvedLocalCache } from "./cache_options.ts";
+import { unrefTimer } from "../clients/_util.ts";
 
 /** What {@linkcode SmartRedisStore.cacheStats} reports. */
 export interface CacheStats {
@@ -160,6 +161,8 @@ export class LocalCache {
         this.#awaited.delete(key);
         reject(new Error(`No invalidation of ${key} within ${timeout} ms`));
       }, timeout);
+      // A check in flight must not hold the process open at shutdown (its socket keeps it open while it can arrive).
+      unrefTimer(timer);
       this.#awaited.set(key, () => {
         clearTimeout(timer);
         resolve();
