@@ -14,6 +14,7 @@ import type { SessionData } from "express-session";
 import { SmartRedisStore } from "../mod.ts";
 import type { CacheStats, SmartRedisStoreOptions } from "../mod.ts";
 import { connectClient, delay, type RedisServer } from "./_helpers.ts";
+import { until } from "./_load.ts";
 
 /** A client kind the cache supports, and how to make one (connected) for a server. */
 export interface CacheClientKind {
@@ -128,4 +129,18 @@ export async function cacheIt(store: SmartRedisStore, sid: string): Promise<void
 export function sessionWith(data: Record<string, unknown>): SessionData {
   const cookie = { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000) };
   return { cookie, ...data } as unknown as SessionData;
+}
+
+/**
+ * Reads `sids` through `store` until every one is a hit (on a cluster: each master's
+ * tracking confirmed, each copy held).
+ */
+export async function cacheAll(store: SmartRedisStore, sids: readonly string[]): Promise<void> {
+  const served = await until(async () => {
+    for (const sid of sids) await store.get(sid);
+    const hits = store.cacheStats().hits;
+    for (const sid of sids) await store.get(sid);
+    return store.cacheStats().hits - hits === sids.length;
+  }, 10_000);
+  assert.ok(served, `not every read became a hit: ${JSON.stringify(store.cacheStats())}`);
 }

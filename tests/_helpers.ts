@@ -4,7 +4,6 @@
  * clients send.
  */
 
-import assert from "node:assert/strict";
 import express from "express";
 import session from "express-session";
 import { createClient } from "redis";
@@ -54,31 +53,6 @@ export function visitRoutes(app: express.Express): void {
     req.session.destroy(() => res.send("bye"));
   });
   app.get("/has", (req, res) => res.send(req.session ? "yes" : "no"));
-}
-
-/**
- * A slow request writes to a session while another destroys it (the routes of
- * {@linkcode visitRoutes}). Asserts that the slow request still answers normally and
- * that the store no longer has the session.
- * @returns The destroyed session's id, for checks of what Redis holds.
- */
-export async function slowWriteRacingLogout(store: session.Store, url: string): Promise<string> {
-  const browser = new Browser();
-  await browser.get(url);
-  const sid = browser.sid;
-  const slow = browser.get(`${url}/set/late/yes?delay=300`);
-  await delay(50);
-  assert.equal((await browser.get(`${url}/logout`)).body, "bye");
-  const answer = await slow;
-  assert.equal(answer.status, 200);
-  assert.equal(answer.body, "set");
-  assert.equal(
-    await new Promise((resolve, reject) =>
-      store.get(sid, (error, value) => error ? reject(error) : resolve(value))
-    ),
-    null,
-  );
-  return sid;
 }
 
 /**

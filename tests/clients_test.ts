@@ -18,16 +18,8 @@ import { type RedisCluster, startRedisCluster } from "../scripts/redis_cluster.t
 import { SmartRedisStore, type SmartRedisStoreOptions } from "../mod.ts";
 import { connectionFor } from "../src/clients/detect.ts";
 import type { RedisConnection } from "../src/clients/connection.ts";
-import {
-  Browser,
-  delay,
-  shard,
-  slowWriteRacingLogout,
-  startApp,
-  startRedisServer,
-  test,
-  visitRoutes,
-} from "./_helpers.ts";
+import { Browser, delay, shard, startApp, startRedisServer, test, visitRoutes } from "./_helpers.ts";
+import { parallelWritersKeepAll, slowWriteRacingLogout } from "./_races.ts";
 import { scaled, until } from "./_load.ts";
 
 /** Where the clients connect: one redis-server, or the masters of a cluster. */
@@ -323,15 +315,7 @@ for (const kind of shard(KINDS)) {
     await t.step("20 parallel requests each setting its own property lose nothing", async () => {
       await using lab = await openLab(kind, target);
       await using app = await startApp(lab.store, visitRoutes);
-      const browser = new Browser();
-      await browser.get(app.url);
-      const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => browser.get(`${app.url}/set/p${i}/${i}?delay=${(i * 7) % 50}`)),
-      );
-      assert.ok(answers.every((answer) => answer.status === 200 && answer.body === "set"));
-      const stored = await lab.store.get(browser.sid) as Record<string, unknown>;
-      for (let i = 0; i < 20; i++) assert.equal(stored[`p${i}`], String(i), `p${i} was lost`);
-      assert.equal(stored.visits, 1);
+      await parallelWritersKeepAll(lab.store, app.url);
     });
 
     await t.step("a slow write racing a logout answers 200 and the session stays destroyed", async () => {

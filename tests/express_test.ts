@@ -14,13 +14,13 @@ import {
   Browser,
   delay,
   Monitor,
-  slowWriteRacingLogout,
   startApp as startAppWith,
   startRedisServer,
   storeFixture,
   test as testOnce,
   visitRoutes,
 } from "./_helpers.ts";
+import { parallelWritersKeepAll, slowWriteRacingLogout } from "./_races.ts";
 import { loadFactor } from "./_load.ts";
 
 const FRAMEWORKS = [["express 4", express4], ["express 5", express5]] as const;
@@ -58,15 +58,7 @@ test("the visit counter counts 1, 2, 3 over HTTP", async () => {
 test("20 parallel requests each setting its own property lose nothing", async () => {
   await using fx = await storeFixture();
   await using app = await startApp(fx.store, visitRoutes);
-  const browser = new Browser();
-  await browser.get(app.url);
-  const answers = await Promise.all(
-    Array.from({ length: 20 }, (_, i) => browser.get(`${app.url}/set/p${i}/${i}?delay=${(i * 7) % 50}`)),
-  );
-  assert.ok(answers.every((answer) => answer.status === 200 && answer.body === "set"));
-  const stored = await fx.store.get(browser.sid) as Record<string, unknown>;
-  for (let i = 0; i < 20; i++) assert.equal(stored[`p${i}`], String(i), `p${i} was lost`);
-  assert.equal(stored.visits, 1);
+  await parallelWritersKeepAll(fx.store, app.url);
 });
 
 test("parallel edits of different keys of one object are merged key by key", async () => {

@@ -12,7 +12,7 @@ import { SmartRedisStore } from "../mod.ts";
 import { startRedisCluster } from "../scripts/redis_cluster.ts";
 import { keySlot } from "../src/clients/_key_slot.ts";
 import { adminClients, clusterClients, ownerOf } from "./_cluster_admin.ts";
-import { sessionWith } from "./_cache_helpers.ts";
+import { cacheAll, sessionWith } from "./_cache_helpers.ts";
 import { test } from "./_helpers.ts";
 import { scaled, until } from "./_load.ts";
 
@@ -59,15 +59,6 @@ test("localCache on a cluster: a fault on one master is seen, and tracking comes
         }
         const admin = admins[0];
         let n = 0;
-        const cacheAll = async () => {
-          const served = await until(async () => {
-            for (const sid of sids) await b.get(sid);
-            const hits = b.cacheStats().hits;
-            for (const sid of sids) await b.get(sid);
-            return b.cacheStats().hits - hits === sids.length;
-          }, 10_000);
-          assert.ok(served, `not every read became a hit: ${JSON.stringify(b.cacheStats())}`);
-        };
         /** A changes every session; B must read the change within flight time. */
         const changeAndCheck = async (what: string) => {
           n++;
@@ -80,13 +71,13 @@ test("localCache on a cluster: a fault on one master is seen, and tracking comes
         /** Time until B's every read is a hit again. */
         const back = async (what: string) => {
           const started = performance.now();
-          await cacheAll();
+          await cacheAll(b, sids);
           const took = performance.now() - started;
           console.log(`${name}: ${what}: cache serving again after ${Math.round(took)} ms`);
           return took;
         };
         for (const sid of sids) await a.set(sid, sessionWith({ n }));
-        await cacheAll();
+        await cacheAll(b, sids);
 
         const faults: [string, () => Promise<unknown>][] = [
           ["CLIENT KILL of the tracked connection", () => killClients(admin, /flags=\S*t/)],

@@ -21,7 +21,7 @@ import {
   replicaOfFirst,
   startSlotMove,
 } from "./_cluster_admin.ts";
-import { sessionWith, waitForStats } from "./_cache_helpers.ts";
+import { cacheAll, sessionWith, waitForStats } from "./_cache_helpers.ts";
 import { test } from "./_helpers.ts";
 import { scaled, until } from "./_load.ts";
 
@@ -53,17 +53,6 @@ function pairOn(urls: readonly string[], name: keyof typeof clients) {
       clientB.close();
     },
   };
-}
-
-/** Reads `sids` through B until every one is a hit (each master's tracking confirmed, each copy held). */
-async function cacheAll(b: SmartRedisStore, sids: readonly string[]): Promise<void> {
-  const served = await until(async () => {
-    for (const sid of sids) await b.get(sid);
-    const hits = b.cacheStats().hits;
-    for (const sid of sids) await b.get(sid);
-    return b.cacheStats().hits - hits === sids.length;
-  }, 10_000);
-  assert.ok(served, `not every read became a hit: ${JSON.stringify(b.cacheStats())}`);
 }
 
 /** Waits until B has heard of `count` more invalidations than `before` (or a flush of everything). */

@@ -14,7 +14,8 @@ import { type RedisSentinel, startRedisSentinel } from "../scripts/redis_sentine
 import { RedisUnavailableError, SmartRedisStore } from "../mod.ts";
 import { connectionFor } from "../src/clients/detect.ts";
 import { ALL_SCRIPTS } from "../src/scripts/all_scripts.ts";
-import { type App, Browser, delay, slowWriteRacingLogout, startApp, test, visitRoutes } from "./_helpers.ts";
+import { type App, Browser, delay, startApp, test, visitRoutes } from "./_helpers.ts";
+import { slowWriteRacingLogout } from "./_races.ts";
 import { scaled } from "./_load.ts";
 
 /** A client library's Sentinel mode. */
